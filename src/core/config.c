@@ -1,0 +1,229 @@
+/*
+ * config — the options table and its loaders; see config.h for precedence and file syntax.
+ * Invariant: after config_load succeeds every string option is non-NULL (possibly "") and every
+ * integer option is within its bounds.
+ */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+enum opt_type { OPT_STR, OPT_INT };
+
+static const struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    const char *def;
+    long min, max;
+    const char *help;
+} opts[] = {
+#define S(f, d, h) {#f, OPT_STR, offsetof(struct config, f), d, 0, 0, h}
+#define I(f, d, lo, hi, h) {#f, OPT_INT, offsetof(struct config, f), d, lo, hi, h}
+    S(listen, "127.0.0.1:8080", "address and port to serve on"),
+    S(db, "restock.db", "SQLite file path, or a postgresql:// URL"),
+    S(public_url, "", "base URL of this server for links (default http://LISTEN)"),
+    S(smtp_url, "", "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
+    S(smtp_user, "", "SMTP user name"),
+    S(smtp_password, "", "SMTP password"),
+    S(sms_url, "", "Twilio-style SMS endpoint URL"),
+    S(sms_user, "", "SMS provider user (account SID)"),
+    S(sms_password, "", "SMS provider password (auth token)"),
+    S(sms_from, "", "SMS sender number or name"),
+    S(vapid_subject, "", "VAPID contact, mailto: or https: (default mailto: the shop's sender)"),
+    S(push_hosts, "", "push services endpoints may use, host[:port],... (default: browsers')"),
+    S(log_format, "", "json or text (default text on a terminal, else json)"),
+    I(workers, "8", 1, 256, "delivery concurrency"),
+    I(threads, "0", 0, 256, "HTTP threads (0: one per core)"),
+    I(body_limit, "1048576", 1024, 1073741824, "largest request body in bytes"),
+    I(rate_limit_ip, "120", 0, 100000000, "public requests per minute per client address (0: off)"),
+    I(rate_limit_contact, "10", 0, 100000000, "sign-ups per hour per contact (0: off)"),
+#undef S
+#undef I
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static char **str_slot(struct config *c, const struct opt *o)
+{
+    return (char **)((char *)c + o->offset);
+}
+
+static long *int_slot(struct config *c, const struct opt *o)
+{
+    return (long *)((char *)c + o->offset);
+}
+
+static int set(struct config *c, const struct opt *o, const char *val, const char *from,
+               struct rs_status *st)
+{
+    if (o->type == OPT_STR) {
+        char **slot = str_slot(c, o);
+        free(*slot);
+        *slot = xstrdup(val);
+        return RS_OK;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(val, &end, 10);
+    if (errno || end == val || *end || v < o->min || v > o->max)
+        return rs_fail(st, RS_EUSAGE, "%s: %s must be an integer from %ld to %ld", from, o->name,
+                       o->min, o->max);
+    *int_slot(c, o) = v;
+    return RS_OK;
+}
+
+static const struct opt *find(const char *name, size_t n)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].name) == n && strncmp(opts[i].name, name, n) == 0) return &opts[i];
+    return NULL;
+}
+
+/* "--smtp-url" → "smtp_url" into out; 0 on success. */
+static int flag_to_name(const char *flag, char *out, size_t cap)
+{
+    if (strncmp(flag, "--", 2) != 0) return -1;
+    size_t n = strcspn(flag + 2, "=");
+    if (n == 0 || n >= cap) return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = flag[2 + i] == '-' ? '_' : flag[2 + i];
+    out[n] = '\0';
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static int load_file(struct config *c, const char *path, struct rs_status *st)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return rs_fail(st, RS_EUSAGE, "config file %s: %s", path, strerror(errno));
+    char line[4096], where[300];
+    int lineno = 0, rc = RS_OK;
+    while (rc == RS_OK && fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#') continue;
+        char *eq = strchr(s, '=');
+        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        if (!eq) {
+            rc = rs_fail(st, RS_EUSAGE, "%s: expected key = value", where);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        const struct opt *o = find(key, strlen(key));
+        if (!o)
+            rc = rs_fail(st, RS_EUSAGE, "%s: unknown option %s", where, key);
+        else
+            rc = set(c, o, val, where, st);
+    }
+    fclose(f);
+    return rc;
+}
+
+static int load_env(struct config *c, struct rs_status *st)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        char var[64] = "RESTOCK_";
+        size_t n = strlen(var);
+        for (const char *p = opts[i].name; *p && n < sizeof(var) - 1; p++)
+            var[n++] = (char)toupper((unsigned char)*p);
+        var[n] = '\0';
+        const char *v = getenv(var);
+        if (v && set(c, &opts[i], v, var, st)) return st->err;
+    }
+    return RS_OK;
+}
+
+/* Walks the flags; with only_config, just finds --config. */
+static int load_flags(struct config *c, int argc, char **argv, const char **config_path,
+                      int only_config, struct rs_status *st)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i], *val;
+        char name[64];
+        if (flag_to_name(arg, name, sizeof(name)))
+            return rs_fail(st, RS_EUSAGE, "unexpected argument %s", arg);
+        const char *eq = strchr(arg, '=');
+        int is_bool = strcmp(name, "demo") == 0;
+        if (is_bool) {
+            if (eq) return rs_fail(st, RS_EUSAGE, "--demo takes no value");
+            if (!only_config) c->demo = 1;
+            continue;
+        }
+        if (eq)
+            val = eq + 1;
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else
+            return rs_fail(st, RS_EUSAGE, "%s needs a value", arg);
+        if (strcmp(name, "config") == 0) {
+            *config_path = val;
+            continue;
+        }
+        const struct opt *o = find(name, strlen(name));
+        if (!o) return rs_fail(st, RS_EUSAGE, "unknown option --%s", name);
+        if (!only_config && set(c, o, val, arg, st)) return st->err;
+    }
+    return RS_OK;
+}
+
+int config_load(struct config *c, int argc, char **argv, struct rs_status *st)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < NOPTS; i++)
+        set(c, &opts[i], opts[i].def, "default", st);
+    const char *path = getenv("RESTOCK_CONFIG");
+    int rc = load_flags(c, argc, argv, &path, 1, st);
+    if (!rc && path && *path) rc = load_file(c, path, st);
+    if (!rc) rc = load_env(c, st);
+    if (!rc) rc = load_flags(c, argc, argv, &path, 0, st);
+    if (!rc && !strchr(c->listen, ':'))
+        rc = rs_fail(st, RS_EUSAGE, "listen: expected HOST:PORT, got %s", c->listen);
+    if (!rc && !*c->public_url) {
+        free(c->public_url);
+        size_t n = strlen(c->listen) + 8;
+        c->public_url = xmalloc(n);
+        snprintf(c->public_url, n, "http://%s", c->listen);
+    }
+    if (rc) config_free(c);
+    return rc;
+}
+
+void config_free(struct config *c)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].type == OPT_STR) {
+            free(*str_slot(c, &opts[i]));
+            *str_slot(c, &opts[i]) = NULL;
+        }
+}
+
+void config_print_help(FILE *out)
+{
+    fprintf(out, "Options (flag, environment RESTOCK_NAME, config file key name):\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char flag[64];
+        size_t n = 0;
+        for (const char *p = opts[i].name; *p && n < sizeof(flag) - 1; p++)
+            flag[n++] = *p == '_' ? '-' : *p;
+        flag[n] = '\0';
+        fprintf(out, "  --%-20s %s", flag, opts[i].help);
+        if (*opts[i].def) fprintf(out, " [%s]", opts[i].def);
+        fputc('\n', out);
+    }
+    fprintf(out, "  --%-20s %s\n", "config FILE", "read options from FILE (key = value lines)");
+}

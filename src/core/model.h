@@ -1,0 +1,64 @@
+/*
+ * model — the rows restock keeps, as C structs shared by the core, the store and the front ends.
+ *
+ * Strings are borrowed: whoever fills a struct (a store read, a request parser) allocates them
+ * from the arena it was given, and they live as long as that arena. Money is in integer minor
+ * units of the row's currency; times are Unix seconds (0 = never / unknown). `sid` is the shop's
+ * internal key, leading every stored key; `uuid` is its public id.
+ */
+#ifndef RESTOCK_MODEL_H
+#define RESTOCK_MODEL_H
+
+#include <stdint.h>
+
+struct shop {
+    int64_t sid;
+    const char *uuid, *name, *url, *currency, *timezone, *locale;
+    const char *sender_name, *sender_email;
+    const char *webhook_secret, *vapid_public, *vapid_private; /* base64url */
+    uint8_t api_key_hash[32];                                   /* SHA-256 of the API key */
+    int64_t low_stock_threshold, min_available, min_soldout_minutes;
+    int64_t subscription_ttl_days, max_notifications;
+    int conversions_enabled, double_opt_in;
+    int64_t created_at;
+};
+
+struct variant {
+    int64_t sid;
+    const char *variant_id, *product_id, *product_number, *inventory_item_id;
+    const char *title, *variant_title, *url, *image_url, *currency, *category;
+    int64_t price, original_price; /* minor units; -1 = unknown */
+    int64_t available;
+    int64_t soldout_since; /* when available fell below min_available; 0 while in stock */
+    int64_t updated_at;
+};
+
+enum channel { CH_EMAIL, CH_SMS, CH_WEBPUSH, CH_COUNT };
+
+enum sub_status {
+    SUB_PENDING,
+    SUB_WAITING,
+    SUB_NOTIFIED,
+    SUB_UNSUBSCRIBED,
+    SUB_EXPIRED,
+    SUB_STATUS_COUNT
+};
+
+struct subscription {
+    int64_t id, sid;
+    const char *variant_id;
+    enum channel channel;
+    enum sub_status status;
+    const char *contact_key; /* canonical email, E.164 phone or push endpoint: the dedup key */
+    const char *email, *phone, *push_endpoint, *push_p256dh, *push_auth;
+    const char *first_name, *customer_id, *tracking_user_id, *locale, *source;
+    int64_t quantity, notify_count;
+    int64_t created_at, updated_at, confirmed_at, notified_at, unsubscribed_at;
+};
+
+const char *channel_name(enum channel c);
+int channel_parse(const char *s); /* -1 when unknown */
+const char *sub_status_name(enum sub_status s);
+int sub_status_parse(const char *s);
+
+#endif

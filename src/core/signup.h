@@ -1,0 +1,37 @@
+/*
+ * signup — a shopper asks to be told when a variant is back (POST /v1/subscriptions, SPEC §2, §9).
+ *
+ * signup_parse validates a request body into a subscription (contact normalised, push keys
+ * checked, the push endpoint checked against push_hosts so restock never posts to an arbitrary
+ * address). signup_apply, a writer job, takes it: the variant must be sold out (else RS_EINSTOCK),
+ * one subscription per shop, variant, channel and contact (the second sign-up gets the existing
+ * one back, `created` = 0; an unsubscribed or expired one is re-opened).
+ */
+#ifndef RESTOCK_SIGNUP_H
+#define RESTOCK_SIGNUP_H
+
+#include <jansson.h>
+
+#include "core/app.h"
+#include "core/model.h"
+
+struct signup {
+    const char *shop_uuid;
+    struct subscription sub;
+    int honeypot; /* the `website` field was filled in: answer as if stored, store nothing */
+    /* for signup_apply */
+    const struct shop *shop;
+    struct arena *arena;
+    int64_t now;
+    int created;              /* result: 1 new, 0 existing */
+    struct subscription out;  /* result: the stored subscription */
+};
+
+int signup_parse(struct app *app, const json_t *body, struct arena *a, struct signup *out,
+                 struct rs_status *st);
+int signup_apply(struct tx *tx, void *signup, struct rs_status *st);
+
+/* The JSON view of a subscription. */
+json_t *subscription_to_json(const struct subscription *s, const char *shop_uuid);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * token — unforgeable public tokens for links (unsubscribe, confirm, click, open).
+ *
+ * A token names one row by its id and proves restock made it: base64url(varint(id) ||
+ * HMAC-SHA256(server secret, kind || varint(id))[0..16)). The kind (a letter per use) keeps a
+ * token for one use from working for another. Anyone may read the id; nobody without the secret
+ * can make a token for another id. Tokens carry no expiry; where one is needed (confirmation
+ * links) the caller checks the age of the row the token names.
+ */
+#ifndef RESTOCK_TOKEN_H
+#define RESTOCK_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum token_kind { TOKEN_UNSUBSCRIBE = 'u', TOKEN_CONFIRM = 'c' };
+
+#define TOKEN_MAX 64
+
+/* Writes the token for (kind, id) into out (TOKEN_MAX bytes); returns its length. */
+size_t token_make(const uint8_t secret[32], enum token_kind kind, int64_t id, char *out);
+/* 0 with *id when tok is a valid token of that kind; -1 for anything else (altered, truncated,
+ * another kind, too long). Constant-time MAC comparison. */
+int token_parse(const uint8_t secret[32], enum token_kind kind, const char *tok, size_t n,
+                int64_t *id);
+
+#endif

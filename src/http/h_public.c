@@ -1,0 +1,216 @@
+/*
+ * h_public — handlers of the public endpoints: sign-ups, stock for widgets, unsubscribe pages,
+ * liveness and metrics. The dispatcher has already applied CORS and the per-address rate limit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/catalog.h"
+#include "core/ratelimit.h"
+#include "core/signup.h"
+#include "core/token.h"
+#include "http/http_int.h"
+#include "util/crypto.h"
+#include "util/json.h"
+#include "util/timeutil.h"
+
+/* The shop named by a public id; answers 404 and returns non-zero when there is none. */
+static int public_shop(struct req *r, const char *uuid, struct shop *out)
+{
+    struct store_conn *c = r->app->ops->reader(r->app->store);
+    int rc = !c ? RS_ESTORE : !uuid_valid(uuid) ? RS_ENOTFOUND
+                                                : r->app->ops->shop_by_uuid(c, uuid, r->arena, out);
+    if (rc) req_error(r, rc, rc == RS_ENOTFOUND ? "shop: no such shop" : NULL);
+    return rc;
+}
+
+int h_stock_get(struct req *r)
+{
+    struct shop sh;
+    struct variant v;
+    if (public_shop(r, req_param(r, 0), &sh)) return RS_OK;
+    struct store_conn *c = r->app->ops->reader(r->app->store);
+    int rc = r->app->ops->variant_get(c, sh.sid, req_param(r, 1), r->arena, &v);
+    if (rc) {
+        req_error(r, rc, rc == RS_ENOTFOUND ? "variant_id: no such variant" : NULL);
+        return RS_OK;
+    }
+    req_json_response(r, 200,
+                      json_pack("{s:s,s:s,s:I}", "variant_id", v.variant_id, "status",
+                                stock_status_name(stock_status_of(&sh, v.available)), "available",
+                                (json_int_t)v.available));
+    return RS_OK;
+}
+
+/* ---- POST /v1/subscriptions ---------------------------------------------------------------- */
+
+static void signed_up(struct req *r)
+{
+    struct signup *su = r->run_arg;
+    req_json_response(r, su->created ? 201 : 200, subscription_to_json(&su->out, su->shop_uuid));
+}
+
+/* The honeypot answer: the shape of a new subscription, stored nowhere. */
+static void honeypot_answer(struct req *r, struct signup *su)
+{
+    uint32_t fake;
+    crypto_random(&fake, sizeof(fake));
+    su->sub.id = (int64_t)(fake >> 1) + 1;
+    su->sub.status = SUB_WAITING;
+    su->sub.created_at = su->sub.updated_at = now_s();
+    req_json_response(r, 201, subscription_to_json(&su->sub, su->shop_uuid));
+}
+
+static int contact_limited(struct req *r, const struct signup *su)
+{
+    int retry = 0;
+    char *key = arena_printf(r->arena, "%s|%s", su->shop_uuid, su->sub.contact_key);
+    if (ratelimit_take(r->app->rl_contact, key, strlen(key), now_s() * 1000, &retry)) return 0;
+    req_error(r, RS_ERATE, "too many sign-ups for this contact");
+    req_add_header(r, "Retry-After", arena_printf(r->arena, "%d", retry));
+    return 1;
+}
+
+int h_subscribe(struct req *r)
+{
+    json_t *body = req_json(r);
+    if (!body) return RS_OK;
+    struct signup *su = arena_alloc(r->arena, sizeof(*su));
+    struct rs_status st = {0};
+    int rc = signup_parse(r->app, body, r->arena, su, &st);
+    json_decref(body);
+    if (rc) {
+        req_fail(r, &st);
+        return RS_OK;
+    }
+    struct shop *sh = arena_alloc(r->arena, sizeof(*sh));
+    if (public_shop(r, su->shop_uuid, sh)) return RS_OK;
+    if (su->honeypot) {
+        honeypot_answer(r, su);
+        return RS_OK;
+    }
+    if (contact_limited(r, su)) return RS_OK;
+    su->shop = sh;
+    su->arena = r->arena;
+    su->now = now_s();
+    return req_submit(r, signup_apply, su, signed_up);
+}
+
+/* ---- unsubscribe --------------------------------------------------------------------------- */
+
+struct unsub {
+    struct subscription sub;
+    struct shop shop;
+    int all;
+    int64_t changed, now;
+};
+
+/* Reads the subscription a /u/ token names, and its shop. Answers 404 when the token is bad. */
+static int unsub_lookup(struct req *r, struct unsub *u)
+{
+    const char *tok = req_param(r, 0);
+    int64_t id;
+    struct store_conn *c = r->app->ops->reader(r->app->store);
+    int rc = token_parse(r->app->secret, TOKEN_UNSUBSCRIBE, tok, strlen(tok), &id) ? RS_ENOTFOUND
+             : !c ? RS_ESTORE
+                  : r->app->ops->sub_get(c, id, r->arena, &u->sub);
+    if (!rc) rc = r->app->ops->shop_by_sid(c, u->sub.sid, r->arena, &u->shop);
+    if (rc) req_error(r, rc, rc == RS_ENOTFOUND ? "token: no such subscription" : NULL);
+    return rc;
+}
+
+static void page(struct req *r, const struct unsub *u, const char *title, const char *text,
+                 int form)
+{
+    struct buf b = BUF_INIT(0);
+    buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                 "content=\"width=device-width,initial-scale=1\"><title>");
+    buf_html(&b, title);
+    buf_puts(&b, "</title><style>body{font:16px system-ui,sans-serif;max-width:32em;margin:3em "
+                 "auto;padding:0 1em}button{font:inherit;padding:.5em 1em;margin:.3em 0}"
+                 "</style></head><body><h1>");
+    buf_html(&b, title);
+    buf_puts(&b, "</h1><p>");
+    buf_html(&b, text);
+    buf_puts(&b, "</p>");
+    if (form) {
+        buf_puts(&b, "<form method=\"post\"><button name=\"scope\" value=\"one\">Unsubscribe"
+                     "</button></form><form method=\"post\"><button name=\"scope\" value=\"all\">"
+                     "Unsubscribe from everything at ");
+        buf_html(&b, u->shop.name);
+        buf_puts(&b, "</button></form>");
+    }
+    buf_puts(&b, "</body></html>");
+    req_response(r, 200, "text/html; charset=utf-8", b.p, b.len);
+    buf_free(&b);
+}
+
+int h_unsubscribe_page(struct req *r)
+{
+    struct unsub *u = arena_alloc(r->arena, sizeof(*u));
+    if (unsub_lookup(r, u)) return RS_OK;
+    const char *what = arena_printf(r->arena, "Stop notifications from %s about item %s (%s)?",
+                                    u->shop.name, u->sub.variant_id,
+                                    u->sub.status == SUB_UNSUBSCRIBED ? "already unsubscribed"
+                                                                      : "subscribed");
+    page(r, u, "Unsubscribe", what, 1);
+    return RS_OK;
+}
+
+static int unsubscribe_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct unsub *u = arg;
+    int rc;
+    if (u->all)
+        rc = tx->ops->sub_unsubscribe_contact(tx->c, u->sub.sid, u->sub.contact_key, u->now,
+                                              &u->changed);
+    else if (u->sub.status == SUB_UNSUBSCRIBED)
+        rc = RS_OK;
+    else
+        rc = tx->ops->sub_set_status(tx->c, u->sub.id, SUB_UNSUBSCRIBED, u->now);
+    return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
+}
+
+static void unsubscribed(struct req *r)
+{
+    struct unsub *u = r->run_arg;
+    page(r, u, "Unsubscribed",
+         u->all ? "You will get no more notifications from this shop."
+                : "You will get no more notifications about this item.",
+         0);
+}
+
+/* RFC 8058: a POST (body List-Unsubscribe=One-Click) unsubscribes and answers 200, no redirect.
+ * The page's own form sends scope=one or scope=all. */
+int h_unsubscribe_post(struct req *r)
+{
+    struct unsub *u = arena_alloc(r->arena, sizeof(*u));
+    if (unsub_lookup(r, u)) return RS_OK;
+    const char *body = r->body.p ? r->body.p : "";
+    u->all = strstr(body, "scope=all") != NULL;
+    u->now = now_s();
+    return req_submit(r, unsubscribe_job, u, unsubscribed);
+}
+
+/* ---- operations ---------------------------------------------------------------------------- */
+
+int h_healthz(struct req *r)
+{
+    struct store_conn *c = r->app->ops->reader(r->app->store);
+    int64_t n;
+    if (!c || r->app->ops->shop_count(c, &n)) {
+        req_error(r, RS_EUNAVAILABLE, "the store is not answering");
+        return RS_OK;
+    }
+    req_json_response(r, 200, json_pack("{s:s}", "status", "ok"));
+    return RS_OK;
+}
+
+int h_metrics(struct req *r)
+{
+    struct buf b = BUF_INIT(0);
+    metrics_render(&b, r->app);
+    req_response(r, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.len);
+    buf_free(&b);
+    return RS_OK;
+}

@@ -1,0 +1,111 @@
+/*
+ * http_int — what the HTTP layer's files share: the request, the route table, the response
+ * helpers. Private to src/http/.
+ *
+ * Request lifecycle. The dispatcher (server.c) matches the route, enforces the route's auth,
+ * content type, body limit and rate limit, then calls the handler once the body is complete. A
+ * handler answers at once (req_json_response / req_error, returning RS_OK) or hands a write job to
+ * the group committer with req_submit (returning RS_PENDING); then `finish` is called on an HTTP
+ * thread once the write is durable, to build the answer from the job's result. Everything a
+ * handler allocates lives in r->arena, freed when the response has been sent.
+ */
+#ifndef RESTOCK_HTTP_INT_H
+#define RESTOCK_HTTP_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "core/app.h"
+#include "store/commit.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+struct req;
+typedef int (*handler_fn)(struct req *r);
+
+enum route_flags {
+    R_ADMIN = 1 << 0,  /* Authorization: Bearer API_KEY; r->shop is the key's shop */
+    R_PUBLIC = 1 << 1, /* CORS, text/plain JSON bodies, rate-limited per client address */
+    R_BODY = 1 << 2,   /* takes a JSON body (Content-Type checked) */
+    R_FORM = 1 << 3,   /* takes a body of any type (read by the handler) */
+};
+
+struct route {
+    const char *method, *pattern; /* pattern segments "{name}" capture one path segment */
+    handler_fn fn;
+    unsigned flags;
+    const char *name; /* for metrics and logs */
+};
+
+extern const struct route routes[];
+extern const int nroutes;
+
+#define MAX_PARAMS 4
+
+struct req {
+    struct MHD_Connection *conn;
+    struct app *app;
+    struct arena *arena;
+    const struct route *route;
+    int route_index;
+    const char *method, *path;
+    const char *params[MAX_PARAMS];
+    char client[64];
+    struct buf body;
+    struct shop shop; /* R_ADMIN routes: the authenticated shop */
+    double t0;
+    /* the answer */
+    int status;
+    char *resp;        /* malloc'd, handed to MHD */
+    size_t resp_len;
+    const char *resp_type;
+    const char *hdr[4][2];
+    int nhdr;
+    /* async writes */
+    int state;
+    struct store_job job; /* job.arg is the request; run/run_arg are the handler's */
+    int (*run)(struct tx *tx, void *arg, struct rs_status *st);
+    void *run_arg;
+    void (*finish)(struct req *r);
+};
+
+/* A path or query parameter; NULL when absent. */
+const char *req_param(struct req *r, int i);
+const char *req_query(struct req *r, const char *key);
+const char *req_header(struct req *r, const char *key);
+/* Parses the body as strict JSON. NULL after answering the error (400). Caller json_decref()s. */
+json_t *req_json(struct req *r);
+
+/* Answers with a JSON value (stolen: the response owns it) and status. */
+void req_json_response(struct req *r, int status, json_t *v);
+/* Answers with raw bytes (copied). */
+void req_response(struct req *r, int status, const char *type, const char *body, size_t n);
+/* Answers with the SPEC's error shape: {"error":{"code":...,"message":...}}. msg NULL: default. */
+void req_error(struct req *r, int err, const char *msg);
+void req_fail(struct req *r, const struct rs_status *st);
+void req_add_header(struct req *r, const char *name, const char *value);
+/* Hands a write job to the group committer: run(tx, arg) on the writer, then, once durable,
+ * finish(r) on an HTTP thread builds the answer (a failed job is answered with its error without
+ * calling finish). The handler must return RS_PENDING right after (req_submit returns it). */
+int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *), void *arg,
+               void (*finish)(struct req *r));
+
+/* Handlers, by file. */
+int h_healthz(struct req *r);
+int h_metrics(struct req *r);
+int h_shop_get(struct req *r);
+int h_shop_patch(struct req *r);
+int h_catalog_put(struct req *r);
+int h_inventory_post(struct req *r);
+int h_variant_get(struct req *r);
+int h_stock_get(struct req *r);
+int h_subscribe(struct req *r);
+int h_subscriptions_list(struct req *r);
+int h_unsubscribe_page(struct req *r);
+int h_unsubscribe_post(struct req *r);
+
+/* metrics.c */
+void metrics_observe(int route, int status, double ms);
+void metrics_render(struct buf *out, struct app *app);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * routes — the route table: method, path pattern, handler, flags, name. The dispatcher
+ * (server.c) walks it and applies each route's shared checks (auth, content type, body limit,
+ * CORS, rate limit) once, so handlers hold only their own logic.
+ */
+#include "http/http_int.h"
+
+const struct route routes[] = {
+    /* public: storefronts, chats, notifications */
+    {"POST", "/v1/subscriptions", h_subscribe, R_PUBLIC | R_BODY, "subscribe"},
+    {"GET", "/v1/stock/{shop}/{variant_id}", h_stock_get, R_PUBLIC, "stock"},
+    {"GET", "/u/{token}", h_unsubscribe_page, R_PUBLIC, "unsubscribe_page"},
+    {"POST", "/u/{token}", h_unsubscribe_post, R_PUBLIC | R_FORM, "unsubscribe"},
+    {"GET", "/healthz", h_healthz, 0, "healthz"},
+    {"GET", "/metrics", h_metrics, 0, "metrics"},
+    /* admin: Authorization: Bearer API_KEY */
+    {"GET", "/v1/shop", h_shop_get, R_ADMIN, "shop_get"},
+    {"PATCH", "/v1/shop", h_shop_patch, R_ADMIN | R_BODY, "shop_patch"},
+    {"PUT", "/v1/catalog", h_catalog_put, R_ADMIN | R_BODY, "catalog"},
+    {"POST", "/v1/inventory", h_inventory_post, R_ADMIN | R_BODY, "inventory"},
+    {"GET", "/v1/variants/{variant_id}", h_variant_get, R_ADMIN, "variant_get"},
+    {"GET", "/v1/subscriptions", h_subscriptions_list, R_ADMIN, "subscriptions_list"},
+};
+
+const int nroutes = (int)(sizeof(routes) / sizeof(routes[0]));

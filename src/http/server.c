@@ -1,0 +1,473 @@
+/*
+ * server — libmicrohttpd glue and the one dispatcher; see server.h and http_int.h.
+ *
+ * Per request: on_request() is called by MHD first with the headers (state NEW: the route is
+ * matched and a declared Content-Length over the limit is refused at once), then with body
+ * chunks (appended to r->body up to the limit), then once more with no data (state BODY: the
+ * dispatcher runs). A handler that hands a write to the committer leaves the connection
+ * suspended (state WAIT); the committer's done() marks it READY and resumes it, and MHD's next
+ * call builds and sends the answer on an HTTP thread. The request (and its arena) is freed in
+ * on_completed().
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/ratelimit.h"
+#include "core/shop.h"
+#include "http/http_int.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+enum { ST_NEW, ST_BODY, ST_WAIT, ST_READY, ST_SENT };
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct app *app;
+};
+
+static atomic_int jobs_in_flight; /* suspended connections waiting for the committer */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- helpers for handlers ------------------------------------------------------------------ */
+
+const char *req_param(struct req *r, int i)
+{
+    return i >= 0 && i < MAX_PARAMS ? r->params[i] : NULL;
+}
+
+const char *req_query(struct req *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *req_header(struct req *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+void req_add_header(struct req *r, const char *name, const char *value)
+{
+    if (r->nhdr < 4) {
+        r->hdr[r->nhdr][0] = name;
+        r->hdr[r->nhdr][1] = value;
+        r->nhdr++;
+    }
+}
+
+void req_response(struct req *r, int status, const char *type, const char *body, size_t n)
+{
+    free(r->resp);
+    r->resp = xmalloc(n + 1);
+    memcpy(r->resp, body, n);
+    r->resp_len = n;
+    r->resp_type = type;
+    r->status = status;
+}
+
+void req_json_response(struct req *r, int status, json_t *v)
+{
+    free(r->resp);
+    r->resp = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!r->resp) { /* only on out-of-memory or invalid UTF-8 we failed to keep out */
+        req_error(r, RS_EINTERNAL, "cannot encode the answer");
+        return;
+    }
+    r->resp_len = strlen(r->resp);
+    r->resp_type = "application/json";
+    r->status = status;
+}
+
+/* Messages may quote input; make them valid UTF-8 for JSON by replacing non-ASCII bytes. */
+static json_t *safe_string(const char *s)
+{
+    json_t *v = json_string(s);
+    if (v) return v;
+    char tmp[256];
+    size_t i;
+    for (i = 0; s[i] && i < sizeof(tmp) - 1; i++)
+        tmp[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    tmp[i] = '\0';
+    return json_string(tmp);
+}
+
+void req_error(struct req *r, int err, const char *msg)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_string(rs_errcode(err)));
+    json_object_set_new(e, "message", safe_string(msg && *msg ? msg : rs_strerror(err)));
+    req_json_response(r, rs_httpstatus(err), json_pack("{s:o}", "error", e));
+}
+
+void req_fail(struct req *r, const struct rs_status *st)
+{
+    req_error(r, st->err, st->msg);
+}
+
+json_t *req_json(struct req *r)
+{
+    struct rs_status st = {0};
+    json_t *v = json_parse_strict(r->body.p ? r->body.p : "", r->body.len, &st);
+    if (!v) req_fail(r, &st);
+    return v;
+}
+
+static int job_run(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct req *r = arg;
+    return r->run(tx, r->run_arg, st);
+}
+
+static void job_done(struct store_job *job)
+{
+    struct req *r = job->arg;
+    r->state = ST_READY;
+    MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&jobs_in_flight, 1);
+}
+
+int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *), void *arg,
+               void (*finish)(struct req *r))
+{
+    r->run = run;
+    r->run_arg = arg;
+    r->finish = finish;
+    r->state = ST_WAIT;
+    r->job.run = job_run;
+    r->job.done = job_done;
+    r->job.arg = r;
+    atomic_fetch_add(&jobs_in_flight, 1);
+    /* suspend first: done() may resume the connection before this handler returns */
+    MHD_suspend_connection(r->conn);
+    committer_submit(r->app->cm, &r->job);
+    return RS_PENDING;
+}
+
+/* ---- routing ------------------------------------------------------------------------------- */
+
+/* Matches path against pattern, capturing "{x}" segments into params (arena). */
+static int match(const char *pattern, const char *path, struct arena *a,
+                 const char *params[MAX_PARAMS])
+{
+    int np = 0;
+    while (*pattern && *path) {
+        if (*pattern == '{') {
+            const char *end = strchr(path, '/');
+            size_t n = end ? (size_t)(end - path) : strlen(path);
+            if (n == 0 || np == MAX_PARAMS) return 0;
+            params[np++] = arena_strndup(a, path, n);
+            path += n;
+            pattern = strchr(pattern, '}') + 1;
+        } else if (*pattern++ != *path++) {
+            return 0;
+        }
+    }
+    return !*pattern && !*path;
+}
+
+/* Finds the route; sets *path_known when some route has this path with another method. */
+static int find_route(struct req *r, const char *method, int *path_known)
+{
+    *path_known = 0;
+    for (int i = 0; i < nroutes; i++) {
+        const char *params[MAX_PARAMS] = {0};
+        if (!match(routes[i].pattern, r->path, r->arena, params)) continue;
+        if (strcmp(routes[i].method, method) != 0) {
+            *path_known = 1;
+            if (strcmp(method, "OPTIONS") == 0 && (routes[i].flags & R_PUBLIC)) return -2 - i;
+            continue;
+        }
+        memcpy(r->params, params, sizeof(params));
+        return i;
+    }
+    return -1;
+}
+
+static int content_type_ok(struct req *r)
+{
+    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct) return 0;
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ')
+        n--;
+    int json = n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+    int text = n == 10 && strncasecmp(ct, "text/plain", 10) == 0;
+    if (!(json || (text && (r->route->flags & R_PUBLIC)))) return 0;
+    const char *cs = strcasestr(ct, "charset=");
+    return !cs || strncasecmp(cs + 8, "utf-8", 5) == 0 || strncasecmp(cs + 8, "\"utf-8\"", 7) == 0;
+}
+
+static int authenticate(struct req *r)
+{
+    const char *h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        req_error(r, RS_EUNAUTH, "Authorization: expected Bearer API_KEY");
+        return RS_EUNAUTH;
+    }
+    int rc = shop_authenticate(r->app, h + 7, r->arena, &r->shop);
+    if (rc) req_error(r, rc, rc == RS_EUNAUTH ? "Authorization: wrong API key" : NULL);
+    return rc;
+}
+
+static int rate_limited(struct req *r)
+{
+    int retry = 0;
+    if (ratelimit_take(r->app->rl_ip, r->client, strlen(r->client), (int64_t)now_ms(), &retry))
+        return 0;
+    char *v = arena_printf(r->arena, "%d", retry);
+    req_error(r, RS_ERATE, "too many requests from this address");
+    req_add_header(r, "Retry-After", v);
+    return 1;
+}
+
+/* Runs the route's shared checks, then its handler. Returns RS_PENDING when the answer comes
+ * later; otherwise the answer is set. */
+static int dispatch(struct req *r)
+{
+    const struct route *rt = r->route;
+    if (!rt) return RS_OK; /* 404/405/OPTIONS answered at NEW */
+    if ((rt->flags & R_PUBLIC) && rate_limited(r)) return RS_OK;
+    if ((rt->flags & R_ADMIN) && authenticate(r)) return RS_OK;
+    if (r->body.toobig) {
+        req_error(r, RS_ETOOBIG, NULL);
+        return RS_OK;
+    }
+    if ((rt->flags & R_BODY) && !content_type_ok(r)) {
+        req_error(r, RS_EMEDIA,
+                  (rt->flags & R_PUBLIC)
+                      ? "Content-Type: expected application/json or text/plain (UTF-8)"
+                      : "Content-Type: expected application/json (UTF-8)");
+        return RS_OK;
+    }
+    return rt->fn(r);
+}
+
+/* ---- MHD callbacks ------------------------------------------------------------------------- */
+
+static void client_address(struct MHD_Connection *c, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "?");
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)cap);
+}
+
+static void add_cors(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Content-Type");
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+}
+
+static enum MHD_Result send_answer(struct req *r, int cors)
+{
+    if (!r->status) req_error(r, RS_EINTERNAL, "no answer");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (void *)"",
+                                        r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    r->resp = NULL;
+    if (r->resp_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (cors) add_cors(resp);
+    for (int i = 0; i < r->nhdr; i++)
+        MHD_add_response_header(resp, r->hdr[i][0], r->hdr[i][1]);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    r->state = ST_SENT;
+    return ret;
+}
+
+static struct req *req_new(struct app *app, struct MHD_Connection *conn, const char *url,
+                           const char *method)
+{
+    struct req *r = xcalloc(1, sizeof(*r));
+    r->t0 = now_ms();
+    r->arena = arena_new();
+    r->conn = conn;
+    r->app = app;
+    r->method = arena_strdup(r->arena, method);
+    r->path = arena_strdup(r->arena, url);
+    r->body = BUF_INIT((size_t)app->cfg->body_limit);
+    r->route_index = -1;
+    client_address(conn, r->client, sizeof(r->client));
+    return r;
+}
+
+/* State NEW: match the route; answer 404, 405, preflight and declared oversize bodies now. */
+static enum MHD_Result on_headers(struct req *r, int *answered)
+{
+    int known;
+    const char *m = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    int i = find_route(r, m, &known);
+    *answered = 1;
+    if (i <= -2) { /* CORS preflight of a public route */
+        r->route_index = -2 - i;
+        req_response(r, 204, NULL, "", 0);
+        return send_answer(r, 1);
+    }
+    if (i < 0) {
+        req_error(r, known ? RS_EMETHOD : RS_ENOTFOUND, known ? "method not allowed" : "no such path");
+        return send_answer(r, 0);
+    }
+    r->route = &routes[i];
+    r->route_index = i;
+    const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > r->body.limit) {
+        req_error(r, RS_ETOOBIG, NULL);
+        return send_answer(r, (r->route->flags & R_PUBLIC) != 0);
+    }
+    *answered = 0;
+    r->state = ST_BODY;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size, void **ctx)
+{
+    (void)version;
+    struct req *r = *ctx;
+    if (!r) {
+        r = *ctx = req_new(cls, conn, url, method);
+        int answered;
+        enum MHD_Result ret = on_headers(r, &answered);
+        if (answered) return ret;
+        const char *te = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH) || te) return MHD_YES;
+        /* no body: dispatch now rather than on another call */
+    } else if (r->state == ST_BODY && *upload_data_size) {
+        buf_append(&r->body, upload_data, *upload_data_size); /* over the limit: toobig */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    int cors = r->route && (r->route->flags & R_PUBLIC);
+    if (r->state == ST_READY) {
+        if (r->job.status.err)
+            req_fail(r, &r->job.status);
+        else
+            r->finish(r);
+        return send_answer(r, cors);
+    }
+    if (r->state != ST_BODY) return MHD_YES; /* resumed spuriously, or already answered */
+    if (dispatch(r) == RS_PENDING) return MHD_YES;
+    return send_answer(r, cors);
+}
+
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '"' || *s == '\\')
+            *s = '?';
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct req *r = *ctx;
+    if (!r) return;
+    double ms = now_ms() - r->t0;
+    metrics_observe(r->route_index, r->status, ms);
+    char *path = arena_strdup(r->arena, r->path);
+    sanitize(path);
+    log_access(r->method, path, r->route ? r->route->name : NULL, r->status, ms, r->client);
+    free(r->resp);
+    buf_free(&r->body);
+    arena_free(r->arena);
+    free(r);
+    *ctx = NULL;
+}
+
+/* ---- start and stop ------------------------------------------------------------------------ */
+
+static int resolve(const char *listen, struct sockaddr_storage *ss, struct rs_status *st)
+{
+    const char *colon = strrchr(listen, ':');
+    char host[256];
+    size_t hn = (size_t)(colon - listen);
+    if (hn >= sizeof(host)) return rs_fail(st, RS_EUSAGE, "listen: host too long");
+    memcpy(host, listen, hn);
+    host[hn] = '\0';
+    char *h = host;
+    if (hn >= 2 && host[0] == '[' && host[hn - 1] == ']') {
+        host[hn - 1] = '\0';
+        h = host + 1;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL;
+    int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
+    if (rc) return rs_fail(st, RS_EUSAGE, "listen: %s: %s", listen, gai_strerror(rc));
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return RS_OK;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_msg(LOG_WARN, "http: %s", msg);
+}
+
+struct http_server *http_start(struct app *app, struct rs_status *st)
+{
+    struct sockaddr_storage ss = {0};
+    if (resolve(app->cfg->listen, &ss, st)) return NULL;
+    unsigned threads = app->cfg->threads > 0 ? (unsigned)app->cfg->threads
+                                              : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1) threads = 1;
+    struct http_server *srv = xcalloc(1, sizeof(*srv));
+    srv->app = app;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     MHD_USE_TURBO;
+    if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER,
+                              mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss,
+                              MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+                              on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
+                              MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    if (!srv->d) {
+        free(srv);
+        rs_fail(st, RS_EINTERNAL, "cannot listen on %s (address in use or not available)",
+                app->cfg->listen);
+        return NULL;
+    }
+    return srv;
+}
+
+void http_stop(struct http_server *srv)
+{
+    if (!srv) return;
+    MHD_quiesce_daemon(srv->d);
+    /* let suspended requests get their durable answer before the connections close */
+    for (int i = 0; i < 500 && atomic_load(&jobs_in_flight) > 0; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    MHD_stop_daemon(srv->d);
+    free(srv);
+}

@@ -1,0 +1,166 @@
+/*
+ * main — the restock command line (SPEC §3): a thin front end over the core.
+ *
+ *   restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]
+ *   restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]
+ *   restock --help | --version
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input; every failure prints one
+ * line on stderr saying what and why.
+ */
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/app.h"
+#include "core/demo.h"
+#include "core/shop.h"
+#include "http/server.h"
+#include "util/log.h"
+
+#define RESTOCK_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "restock %s — back-in-stock notifications and conversion attribution\n\n"
+            "Usage:\n"
+            "  restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]\n"
+            "  restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] "
+            "[--db DB]\n"
+            "  restock --help | --version\n\n"
+            "DB is a SQLite file path (default restock.db) or a postgresql:// URL.\n"
+            "--demo creates a demo shop with products and subscribers on an empty database.\n\n",
+            RESTOCK_VERSION);
+    config_print_help(out);
+    fprintf(out, "\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.\n");
+}
+
+static int exit_code(int err)
+{
+    return err == RS_EUSAGE || err == RS_EINVAL ? 2 : 1;
+}
+
+static int die(const struct rs_status *st)
+{
+    fprintf(stderr, "restock: %s\n", st->msg[0] ? st->msg : rs_strerror(st->err));
+    return exit_code(st->err);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct config cfg;
+    struct app app;
+    struct rs_status st = {0};
+    if (config_load(&cfg, argc, argv, &st)) return die(&st);
+    log_init(cfg.log_format);
+    if (app_open(&app, &cfg, &st)) {
+        config_free(&cfg);
+        return die(&st);
+    }
+    int rc = 0;
+    if (cfg.demo) {
+        char key[API_KEY_MAX], id[40];
+        int created;
+        if (demo_seed(&app, &created, key, id, &st)) {
+            rc = die(&st);
+            goto out;
+        }
+        if (created)
+            log_msg(LOG_INFO, "demo shop %s created; its API key is %s (shown once)", id, key);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here ignores them */
+    struct http_server *srv = http_start(&app, &st);
+    if (!srv) {
+        rc = die(&st);
+        goto out;
+    }
+    log_msg(LOG_INFO, "restock %s listening on http://%s (store: %s %s)", RESTOCK_VERSION,
+            cfg.listen, app.ops->name, cfg.db);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_msg(LOG_INFO, "signal %d: stopping", sig);
+    http_stop(srv);
+out:
+    app_close(&app);
+    config_free(&cfg);
+    return rc;
+}
+
+static int cmd_shop_add(int argc, char **argv)
+{
+    struct shop_new in = {0};
+    const char *db = NULL;
+    struct rs_status st = {0};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--name") == 0       ? &in.name
+                            : strcmp(argv[i], "--url") == 0      ? &in.url
+                            : strcmp(argv[i], "--currency") == 0 ? &in.currency
+                            : strcmp(argv[i], "--timezone") == 0 ? &in.timezone
+                            : strcmp(argv[i], "--db") == 0       ? &db
+                                                                 : NULL;
+        if (!slot) return rs_fail(&st, RS_EUSAGE, "shop add: unexpected argument %s", argv[i]),
+                          die(&st);
+        if (i + 1 >= argc)
+            return rs_fail(&st, RS_EUSAGE, "shop add: %s needs a value", argv[i]), die(&st);
+        *slot = argv[++i];
+    }
+    if (!in.name || !in.url)
+        return rs_fail(&st, RS_EUSAGE, "shop add: --name and --url are required"), die(&st);
+    char *cargv[] = {"--db", (char *)db};
+    struct config cfg;
+    struct app app;
+    if (config_load(&cfg, db ? 2 : 0, cargv, &st)) return die(&st);
+    log_init(cfg.log_format);
+    if (app_open(&app, &cfg, &st)) {
+        config_free(&cfg);
+        return die(&st);
+    }
+    struct arena *a = arena_new();
+    struct shop sh;
+    char key[API_KEY_MAX];
+    int rc = shop_create(&app, &in, a, &sh, key, &st);
+    if (rc == RS_OK) {
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "id", sh.uuid, "api_key", key,
+                              "webhook_secret", sh.webhook_secret, "vapid_public_key",
+                              sh.vapid_public);
+        char *s = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    }
+    arena_free(a);
+    app_close(&app);
+    config_free(&cfg);
+    return rc ? die(&st) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct rs_status st = {0};
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("restock %s\n", RESTOCK_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "shop") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
+        return cmd_shop_add(argc - 3, argv + 3);
+    rs_fail(&st, RS_EUSAGE, "unknown command %s (see restock --help)", cmd);
+    return die(&st);
+}

@@ -1,0 +1,186 @@
+/*
+ * commit — the group committer's queue and thread; contract in commit.h.
+ *
+ * The queue is a singly linked FIFO under one mutex. The thread sleeps on `more` until jobs
+ * arrive, detaches the whole list (at most one transaction's worth of work, MAX_BATCH jobs), runs
+ * it, and signals `idle` for committer_run waiters. Batches are bounded so one huge burst does not
+ * hold a single transaction (and every requester) for long.
+ */
+#include "store/commit.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define MAX_BATCH 4096
+
+struct committer {
+    const struct store_ops *ops;
+    struct store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t more;
+    struct store_job *head, *tail;
+    atomic_size_t depth;
+    int stopping, stopped;
+    atomic_ulong commits;
+};
+
+static struct store_job *take_batch(struct committer *cm)
+{
+    struct store_job *first = cm->head, *last = first;
+    size_t n = 1;
+    while (last->next && n < MAX_BATCH) {
+        last = last->next;
+        n++;
+    }
+    cm->head = last->next;
+    if (!cm->head) cm->tail = NULL;
+    last->next = NULL;
+    cm->depth -= n;
+    return first;
+}
+
+static void run_batch(struct committer *cm, struct store_job *batch)
+{
+    const struct store_ops *ops = cm->ops;
+    struct store_conn *c = ops->writer(cm->store);
+    struct tx tx = {ops, c};
+    int ok = ops->begin(c) == RS_OK;
+    for (struct store_job *j = batch; j; j = j->next) {
+        j->status.err = RS_OK;
+        j->status.msg[0] = '\0';
+        if (!ok || ops->savepoint(c)) {
+            rs_fail(&j->status, RS_ESTORE, "the store failed");
+            continue;
+        }
+        if (j->run(&tx, j->arg, &j->status) != RS_OK) {
+            if (!j->status.err) rs_fail(&j->status, RS_EINTERNAL, "job failed");
+            if (ops->rollback_to(c)) ok = 0;
+        }
+        if (ops->release(c)) ok = 0;
+    }
+    if (ok && ops->commit(c) == RS_OK) {
+        atomic_fetch_add(&cm->commits, 1);
+    } else {
+        log_msg(LOG_ERROR, "group commit failed; answering every request of the batch with 500");
+        ops->rollback(c);
+        for (struct store_job *j = batch; j; j = j->next)
+            if (j->status.err == RS_OK) rs_fail(&j->status, RS_ESTORE, "the store failed");
+    }
+    for (struct store_job *j = batch, *next; j; j = next) {
+        next = j->next; /* done() may free j */
+        j->done(j);
+    }
+}
+
+static void *loop(void *arg)
+{
+    struct committer *cm = arg;
+    pthread_mutex_lock(&cm->mu);
+    for (;;) {
+        while (!cm->head && !cm->stopping)
+            pthread_cond_wait(&cm->more, &cm->mu);
+        if (!cm->head) break;
+        struct store_job *batch = take_batch(cm);
+        pthread_mutex_unlock(&cm->mu);
+        run_batch(cm, batch);
+        pthread_mutex_lock(&cm->mu);
+    }
+    cm->stopped = 1;
+    pthread_mutex_unlock(&cm->mu);
+    return NULL;
+}
+
+struct committer *committer_start(const struct store_ops *ops, struct store *s)
+{
+    struct committer *cm = xcalloc(1, sizeof(*cm));
+    cm->ops = ops;
+    cm->store = s;
+    pthread_mutex_init(&cm->mu, NULL);
+    pthread_cond_init(&cm->more, NULL);
+    if (pthread_create(&cm->thread, NULL, loop, cm)) {
+        log_msg(LOG_ERROR, "cannot start the committer thread");
+        abort();
+    }
+    return cm;
+}
+
+void committer_stop(struct committer *cm)
+{
+    if (!cm) return;
+    pthread_mutex_lock(&cm->mu);
+    cm->stopping = 1;
+    pthread_cond_signal(&cm->more);
+    pthread_mutex_unlock(&cm->mu);
+    pthread_join(cm->thread, NULL);
+    pthread_cond_destroy(&cm->more);
+    pthread_mutex_destroy(&cm->mu);
+    free(cm);
+}
+
+void committer_submit(struct committer *cm, struct store_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&cm->mu);
+    if (cm->stopping) {
+        pthread_mutex_unlock(&cm->mu);
+        rs_fail(&job->status, RS_EUNAVAILABLE, "shutting down");
+        job->done(job);
+        return;
+    }
+    if (cm->tail)
+        cm->tail->next = job;
+    else
+        cm->head = job;
+    cm->tail = job;
+    cm->depth++;
+    pthread_cond_signal(&cm->more);
+    pthread_mutex_unlock(&cm->mu);
+}
+
+struct sync_job {
+    struct store_job job;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int finished;
+};
+
+static void sync_done(struct store_job *job)
+{
+    struct sync_job *sj = (struct sync_job *)job;
+    pthread_mutex_lock(&sj->mu);
+    sj->finished = 1;
+    pthread_cond_signal(&sj->cv);
+    pthread_mutex_unlock(&sj->mu);
+}
+
+int committer_run(struct committer *cm, int (*run)(struct tx *, void *, struct rs_status *),
+                  void *arg, struct rs_status *st)
+{
+    struct sync_job sj = {.job = {.run = run, .done = sync_done, .arg = arg}};
+    pthread_mutex_init(&sj.mu, NULL);
+    pthread_cond_init(&sj.cv, NULL);
+    committer_submit(cm, &sj.job);
+    pthread_mutex_lock(&sj.mu);
+    while (!sj.finished)
+        pthread_cond_wait(&sj.cv, &sj.mu);
+    pthread_mutex_unlock(&sj.mu);
+    pthread_cond_destroy(&sj.cv);
+    pthread_mutex_destroy(&sj.mu);
+    if (st) *st = sj.job.status;
+    return sj.job.status.err;
+}
+
+size_t committer_depth(const struct committer *cm)
+{
+    return atomic_load(&((struct committer *)cm)->depth);
+}
+
+unsigned long committer_commits(const struct committer *cm)
+{
+    return atomic_load(&cm->commits);
+}

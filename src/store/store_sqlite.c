@@ -1,0 +1,774 @@
+/*
+ * store_sqlite — the SQLite backend of store.h, the embedded default.
+ *
+ * Durability: WAL journal, synchronous=FULL, so a COMMIT that returned is on disk; the group
+ * committer (commit.c) makes that affordable by carrying many requests per COMMIT. One writer
+ * connection (used only by the committer thread) and one read connection per reading thread; WAL
+ * lets readers run beside the writer. Every statement is prepared once per connection and kept.
+ *
+ * Schema (version in PRAGMA user_version; migrations[] applied in order at open, each in its own
+ * transaction). `shop_id` is the shop's internal key and leads every index, so the PostgreSQL
+ * backend can shard by it. Times are Unix seconds, money integer minor units.
+ *
+ *   meta(key PK, value)                       server_secret (hex, 32 bytes)
+ *   shops(sid PK, uuid UNIQUE, name, url, currency, timezone, locale, sender_name, sender_email,
+ *         api_key_hash BLOB UNIQUE, webhook_secret, vapid_public, vapid_private,
+ *         low_stock_threshold, min_available, min_soldout_minutes, subscription_ttl_days,
+ *         max_notifications, conversions_enabled, double_opt_in, created_at)
+ *   variants(shop_id, variant_id, product_id, product_number, inventory_item_id, title,
+ *         variant_title, url, image_url, price, original_price, currency, category, available,
+ *         soldout_since, updated_at)                PK (shop_id, variant_id), WITHOUT ROWID
+ *         index (shop_id, inventory_item_id)
+ *   restocks(id PK, shop_id, variant_id, available, soldout_since, at, processed_at)
+ *         index (shop_id, processed_at, id) — the fan-out's queue of restock events
+ *   subscriptions(id PK, shop_id, variant_id, channel, status, contact_key, email, phone,
+ *         push_endpoint, push_p256dh, push_auth, first_name, customer_id, tracking_user_id,
+ *         locale, source, quantity, notify_count, created_at, updated_at, confirmed_at,
+ *         notified_at, unsubscribed_at)
+ *         unique (shop_id, variant_id, channel, contact_key) — one subscription per contact,
+ *         variant and channel; index (shop_id, variant_id, status, id) — waiting list in sign-up
+ *         order; index (shop_id, contact_key) — everything of one contact
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+static const char *const migrations[] = {
+    /* 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE shops(sid INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " url TEXT NOT NULL, currency TEXT NOT NULL, timezone TEXT NOT NULL, locale TEXT NOT NULL,"
+    " sender_name TEXT NOT NULL, sender_email TEXT NOT NULL, api_key_hash BLOB NOT NULL UNIQUE,"
+    " webhook_secret TEXT NOT NULL, vapid_public TEXT NOT NULL, vapid_private TEXT NOT NULL,"
+    " low_stock_threshold INTEGER NOT NULL, min_available INTEGER NOT NULL,"
+    " min_soldout_minutes INTEGER NOT NULL, subscription_ttl_days INTEGER NOT NULL,"
+    " max_notifications INTEGER NOT NULL, conversions_enabled INTEGER NOT NULL,"
+    " double_opt_in INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE variants(shop_id INTEGER NOT NULL, variant_id TEXT NOT NULL, product_id TEXT,"
+    " product_number TEXT, inventory_item_id TEXT, title TEXT, variant_title TEXT, url TEXT,"
+    " image_url TEXT, price INTEGER NOT NULL, original_price INTEGER NOT NULL, currency TEXT,"
+    " category TEXT, available INTEGER NOT NULL, soldout_since INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL, PRIMARY KEY(shop_id, variant_id)) WITHOUT ROWID;"
+    "CREATE INDEX variants_inventory_item ON variants(shop_id, inventory_item_id);"
+    "CREATE TABLE restocks(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " variant_id TEXT NOT NULL, available INTEGER NOT NULL, soldout_since INTEGER NOT NULL,"
+    " at INTEGER NOT NULL, processed_at INTEGER);"
+    "CREATE INDEX restocks_queue ON restocks(shop_id, processed_at, id);"
+    "CREATE TABLE subscriptions(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " variant_id TEXT NOT NULL, channel INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " contact_key TEXT NOT NULL, email TEXT, phone TEXT, push_endpoint TEXT, push_p256dh TEXT,"
+    " push_auth TEXT, first_name TEXT, customer_id TEXT, tracking_user_id TEXT, locale TEXT,"
+    " source TEXT, quantity INTEGER NOT NULL, notify_count INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, confirmed_at INTEGER NOT NULL,"
+    " notified_at INTEGER NOT NULL, unsubscribed_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX subscriptions_key"
+    " ON subscriptions(shop_id, variant_id, channel, contact_key);"
+    "CREATE INDEX subscriptions_waiting ON subscriptions(shop_id, variant_id, status, id);"
+    "CREATE INDEX subscriptions_contact ON subscriptions(shop_id, contact_key);",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define SHOP_COLS                                                                                  \
+    "sid, uuid, name, url, currency, timezone, locale, sender_name, sender_email, api_key_hash,"  \
+    " webhook_secret, vapid_public, vapid_private, low_stock_threshold, min_available,"           \
+    " min_soldout_minutes, subscription_ttl_days, max_notifications, conversions_enabled,"        \
+    " double_opt_in, created_at"
+#define VARIANT_COLS                                                                               \
+    "shop_id, variant_id, product_id, product_number, inventory_item_id, title, variant_title,"   \
+    " url, image_url, price, original_price, currency, category, available, soldout_since,"       \
+    " updated_at"
+#define SUB_COLS                                                                                   \
+    "id, shop_id, variant_id, channel, status, contact_key, email, phone, push_endpoint,"         \
+    " push_p256dh, push_auth, first_name, customer_id, tracking_user_id, locale, source,"         \
+    " quantity, notify_count, created_at, updated_at, confirmed_at, notified_at, unsubscribed_at"
+
+enum stmt_id {
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
+    Q_SECRET,
+    Q_SHOP_INSERT,
+    Q_SHOP_UPDATE,
+    Q_SHOP_BY_UUID,
+    Q_SHOP_BY_KEY,
+    Q_SHOP_BY_SID,
+    Q_SHOP_COUNT,
+    Q_VARIANT_GET,
+    Q_VARIANT_PUT,
+    Q_RESTOCK_INSERT,
+    Q_SUB_INSERT,
+    Q_SUB_FIND,
+    Q_SUB_GET,
+    Q_SUB_SET_STATUS,
+    Q_SUB_UNSUB_CONTACT,
+    Q_COUNT
+};
+
+static const char *const sql[Q_COUNT] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SAVEPOINT] = "SAVEPOINT job",
+    [Q_RELEASE] = "RELEASE job",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO job",
+    [Q_SECRET] = "SELECT value FROM meta WHERE key = 'server_secret'",
+    [Q_SHOP_INSERT] = "INSERT INTO shops(" SHOP_COLS ") VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                      "?,?,?,?,?,?)",
+    [Q_SHOP_UPDATE] = "UPDATE shops SET name=?2, url=?3, currency=?4, timezone=?5, locale=?6,"
+                      " sender_name=?7, sender_email=?8, low_stock_threshold=?9,"
+                      " min_available=?10, min_soldout_minutes=?11, subscription_ttl_days=?12,"
+                      " max_notifications=?13, conversions_enabled=?14, double_opt_in=?15"
+                      " WHERE sid=?1",
+    [Q_SHOP_BY_UUID] = "SELECT " SHOP_COLS " FROM shops WHERE uuid = ?",
+    [Q_SHOP_BY_KEY] = "SELECT " SHOP_COLS " FROM shops WHERE api_key_hash = ?",
+    [Q_SHOP_BY_SID] = "SELECT " SHOP_COLS " FROM shops WHERE sid = ?",
+    [Q_SHOP_COUNT] = "SELECT count(*) FROM shops",
+    [Q_VARIANT_GET] = "SELECT " VARIANT_COLS " FROM variants WHERE shop_id = ? AND variant_id = ?",
+    [Q_VARIANT_PUT] = "INSERT OR REPLACE INTO variants(" VARIANT_COLS ") VALUES (?,?,?,?,?,?,?,?,"
+                      "?,?,?,?,?,?,?,?)",
+    [Q_RESTOCK_INSERT] = "INSERT INTO restocks(shop_id, variant_id, available, soldout_since, at)"
+                         " VALUES (?,?,?,?,?)",
+    [Q_SUB_INSERT] = "INSERT INTO subscriptions(" SUB_COLS ") VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,"
+                     "?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_SUB_FIND] = "SELECT " SUB_COLS " FROM subscriptions WHERE shop_id = ? AND variant_id = ?"
+                   " AND channel = ? AND contact_key = ?",
+    [Q_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?",
+    [Q_SUB_SET_STATUS] = "UPDATE subscriptions SET status = ?2, updated_at = ?3,"
+                         " unsubscribed_at = CASE WHEN ?2 = 3 THEN ?3 ELSE unsubscribed_at END,"
+                         " confirmed_at = CASE WHEN ?2 = 1 AND confirmed_at = 0 AND status = 0"
+                         " THEN ?3 ELSE confirmed_at END WHERE id = ?1",
+    [Q_SUB_UNSUB_CONTACT] = "UPDATE subscriptions SET status = 3, updated_at = ?3,"
+                            " unsubscribed_at = ?3 WHERE shop_id = ?1 AND contact_key = ?2"
+                            " AND status <> 3",
+};
+
+struct store_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[Q_COUNT];
+    struct store_conn *next; /* the store's list of connections */
+};
+
+struct store {
+    char *path;
+    unsigned long gen; /* tells this store's thread-local readers from an earlier store's */
+    pthread_mutex_t mu;
+    struct store_conn *writer, *conns;
+};
+
+static _Thread_local struct {
+    unsigned long gen;
+    struct store_conn *conn;
+} tl_reader;
+static unsigned long next_gen = 1;
+static pthread_mutex_t gen_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static int fail_db(sqlite3 *db, const char *what)
+{
+    log_msg(LOG_ERROR, "sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "cannot open");
+    return RS_ESTORE;
+}
+
+static sqlite3_stmt *stmt(struct store_conn *c, enum stmt_id id)
+{
+    if (!c->stmt[id] &&
+        sqlite3_prepare_v3(c->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL)) {
+        fail_db(c->db, sql[id]);
+        return NULL;
+    }
+    return c->stmt[id];
+}
+
+static void conn_close(struct store_conn *c)
+{
+    if (!c) return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static struct store_conn *conn_open(const char *path, struct rs_status *st)
+{
+    struct store_conn *c = xcalloc(1, sizeof(*c));
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        rs_fail(st, RS_ESTORE, "cannot open %s: %s", path, sqlite3_errmsg(c->db));
+        conn_close(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_extended_result_codes(c->db, 1);
+    char *err = NULL;
+    if (sqlite3_exec(c->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                     "PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;",
+                     NULL, NULL, &err) != SQLITE_OK) {
+        rs_fail(st, RS_ESTORE, "cannot set up %s: %s", path, err ? err : "?");
+        sqlite3_free(err);
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int migrate(struct store_conn *c, struct rs_status *st)
+{
+    sqlite3_stmt *s = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (version > NMIGRATIONS)
+        return rs_fail(st, RS_ESTORE, "database schema version %d is newer than this restock (%d)",
+                       version, NMIGRATIONS);
+    for (int v = version; v < NMIGRATIONS; v++) {
+        char *err = NULL, pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d;", v + 1);
+        int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &err);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(c->db, migrations[v], NULL, NULL, &err);
+        if (rc == SQLITE_OK && v == 0) { /* the server secret is born with the store */
+            uint8_t secret[32];
+            char hex[65], ins[128];
+            crypto_random(secret, sizeof(secret));
+            hex_encode(secret, sizeof(secret), hex);
+            snprintf(ins, sizeof(ins), "INSERT INTO meta VALUES('server_secret','%s');", hex);
+            rc = sqlite3_exec(c->db, ins, NULL, NULL, &err);
+        }
+        if (rc == SQLITE_OK) rc = sqlite3_exec(c->db, pragma, NULL, NULL, &err);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, &err);
+        if (rc != SQLITE_OK) {
+            rs_fail(st, RS_ESTORE, "migration %d failed: %s", v + 1, err ? err : "?");
+            sqlite3_free(err);
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return RS_ESTORE;
+        }
+    }
+    return RS_OK;
+}
+
+static int sq_open(const char *target, struct store **out, struct rs_status *st)
+{
+    struct store_conn *w = conn_open(target, st);
+    if (!w) return RS_ESTORE;
+    if (migrate(w, st)) {
+        conn_close(w);
+        return RS_ESTORE;
+    }
+    struct store *s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(target);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_lock(&gen_mu);
+    s->gen = next_gen++;
+    pthread_mutex_unlock(&gen_mu);
+    s->writer = w;
+    *out = s;
+    return RS_OK;
+}
+
+static void sq_close(struct store *s)
+{
+    if (!s) return;
+    for (struct store_conn *c = s->conns, *n; c; c = n) {
+        n = c->next;
+        conn_close(c);
+    }
+    conn_close(s->writer);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}
+
+static struct store_conn *sq_reader(struct store *s)
+{
+    if (tl_reader.gen == s->gen && tl_reader.conn) return tl_reader.conn;
+    struct rs_status st = {0};
+    struct store_conn *c = conn_open(s->path, &st);
+    if (!c) {
+        log_msg(LOG_ERROR, "%s", st.msg);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    c->next = s->conns;
+    s->conns = c;
+    pthread_mutex_unlock(&s->mu);
+    tl_reader.gen = s->gen;
+    tl_reader.conn = c;
+    return c;
+}
+
+static struct store_conn *sq_writer(struct store *s)
+{
+    return s->writer;
+}
+
+/* ---- statement helpers -------------------------------------------------------------------- */
+
+/* Runs a statement that returns no rows; resets it. */
+static int exec_done(struct store_conn *c, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc == SQLITE_DONE) return RS_OK;
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return RS_ECONFLICT;
+    return fail_db(c->db, sqlite3_sql(s));
+}
+
+static int simple(struct store_conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    return s ? exec_done(c, s) : RS_ESTORE;
+}
+
+static int sq_begin(struct store_conn *c)
+{
+    return simple(c, Q_BEGIN);
+}
+static int sq_commit(struct store_conn *c)
+{
+    return simple(c, Q_COMMIT);
+}
+static int sq_rollback(struct store_conn *c)
+{
+    return simple(c, Q_ROLLBACK);
+}
+static int sq_savepoint(struct store_conn *c)
+{
+    return simple(c, Q_SAVEPOINT);
+}
+static int sq_release(struct store_conn *c)
+{
+    return simple(c, Q_RELEASE);
+}
+static int sq_rollback_to(struct store_conn *c)
+{
+    return simple(c, Q_ROLLBACK_TO);
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static const char *col_text(sqlite3_stmt *s, int i, struct arena *a)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
+}
+
+/* Steps a one-row query: RS_OK with the row ready, RS_ENOTFOUND, or RS_ESTORE. On anything but
+ * RS_OK the statement is reset; on RS_OK the caller reads columns and then calls finish(). */
+static int step_row(struct store_conn *c, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return RS_OK;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? RS_ENOTFOUND : fail_db(c->db, sqlite3_sql(s));
+}
+
+static void finish(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+static int sq_secret(struct store_conn *c, uint8_t out[32])
+{
+    sqlite3_stmt *s = stmt(c, Q_SECRET);
+    if (!s) return RS_ESTORE;
+    int rc = step_row(c, s);
+    if (rc) return rc == RS_ENOTFOUND ? RS_ESTORE : rc;
+    const char *hex = (const char *)sqlite3_column_text(s, 0);
+    for (int i = 0; i < 32; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char ch = hex && hex[2 * i + k] ? hex[2 * i + k] : '0';
+            v = v * 16 + (unsigned)(ch <= '9' ? ch - '0' : ch - 'a' + 10);
+        }
+        out[i] = (uint8_t)v;
+    }
+    finish(s);
+    return RS_OK;
+}
+
+/* ---- shops -------------------------------------------------------------------------------- */
+
+static void bind_shop_settings(sqlite3_stmt *s, const struct shop *sh)
+{
+    bind_text(s, 2, sh->name);
+    bind_text(s, 3, sh->url);
+    bind_text(s, 4, sh->currency);
+    bind_text(s, 5, sh->timezone);
+    bind_text(s, 6, sh->locale);
+    bind_text(s, 7, sh->sender_name);
+    bind_text(s, 8, sh->sender_email);
+}
+
+static int sq_shop_insert(struct store_conn *c, struct shop *sh)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_INSERT);
+    if (!s) return RS_ESTORE;
+    bind_text(s, 1, sh->uuid);
+    bind_shop_settings(s, sh);
+    sqlite3_bind_blob(s, 9, sh->api_key_hash, 32, SQLITE_STATIC);
+    bind_text(s, 10, sh->webhook_secret);
+    bind_text(s, 11, sh->vapid_public);
+    bind_text(s, 12, sh->vapid_private);
+    sqlite3_bind_int64(s, 13, sh->low_stock_threshold);
+    sqlite3_bind_int64(s, 14, sh->min_available);
+    sqlite3_bind_int64(s, 15, sh->min_soldout_minutes);
+    sqlite3_bind_int64(s, 16, sh->subscription_ttl_days);
+    sqlite3_bind_int64(s, 17, sh->max_notifications);
+    sqlite3_bind_int(s, 18, sh->conversions_enabled);
+    sqlite3_bind_int(s, 19, sh->double_opt_in);
+    sqlite3_bind_int64(s, 20, sh->created_at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) sh->sid = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static int sq_shop_update(struct store_conn *c, const struct shop *sh)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_UPDATE);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sh->sid);
+    bind_shop_settings(s, sh);
+    sqlite3_bind_int64(s, 9, sh->low_stock_threshold);
+    sqlite3_bind_int64(s, 10, sh->min_available);
+    sqlite3_bind_int64(s, 11, sh->min_soldout_minutes);
+    sqlite3_bind_int64(s, 12, sh->subscription_ttl_days);
+    sqlite3_bind_int64(s, 13, sh->max_notifications);
+    sqlite3_bind_int(s, 14, sh->conversions_enabled);
+    sqlite3_bind_int(s, 15, sh->double_opt_in);
+    return exec_done(c, s);
+}
+
+static void read_shop(sqlite3_stmt *s, struct arena *a, struct shop *sh)
+{
+    memset(sh, 0, sizeof(*sh));
+    sh->sid = sqlite3_column_int64(s, 0);
+    sh->uuid = col_text(s, 1, a);
+    sh->name = col_text(s, 2, a);
+    sh->url = col_text(s, 3, a);
+    sh->currency = col_text(s, 4, a);
+    sh->timezone = col_text(s, 5, a);
+    sh->locale = col_text(s, 6, a);
+    sh->sender_name = col_text(s, 7, a);
+    sh->sender_email = col_text(s, 8, a);
+    if (sqlite3_column_bytes(s, 9) == 32) memcpy(sh->api_key_hash, sqlite3_column_blob(s, 9), 32);
+    sh->webhook_secret = col_text(s, 10, a);
+    sh->vapid_public = col_text(s, 11, a);
+    sh->vapid_private = col_text(s, 12, a);
+    sh->low_stock_threshold = sqlite3_column_int64(s, 13);
+    sh->min_available = sqlite3_column_int64(s, 14);
+    sh->min_soldout_minutes = sqlite3_column_int64(s, 15);
+    sh->subscription_ttl_days = sqlite3_column_int64(s, 16);
+    sh->max_notifications = sqlite3_column_int64(s, 17);
+    sh->conversions_enabled = sqlite3_column_int(s, 18);
+    sh->double_opt_in = sqlite3_column_int(s, 19);
+    sh->created_at = sqlite3_column_int64(s, 20);
+}
+
+static int shop_query(struct store_conn *c, sqlite3_stmt *s, struct arena *a, struct shop *out)
+{
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    read_shop(s, a, out);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_shop_by_uuid(struct store_conn *c, const char *uuid, struct arena *a,
+                           struct shop *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_BY_UUID);
+    if (!s) return RS_ESTORE;
+    bind_text(s, 1, uuid);
+    return shop_query(c, s, a, out);
+}
+
+static int sq_shop_by_key(struct store_conn *c, const uint8_t hash[32], struct arena *a,
+                          struct shop *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_BY_KEY);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+    return shop_query(c, s, a, out);
+}
+
+static int sq_shop_by_sid(struct store_conn *c, int64_t sid, struct arena *a, struct shop *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_BY_SID);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    return shop_query(c, s, a, out);
+}
+
+static int sq_shop_count(struct store_conn *c, int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_COUNT);
+    if (!s) return RS_ESTORE;
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    *n = sqlite3_column_int64(s, 0);
+    finish(s);
+    return RS_OK;
+}
+
+/* ---- variants ----------------------------------------------------------------------------- */
+
+static int sq_variant_get(struct store_conn *c, int64_t sid, const char *variant_id,
+                          struct arena *a, struct variant *v)
+{
+    sqlite3_stmt *s = stmt(c, Q_VARIANT_GET);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, variant_id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    v->sid = sqlite3_column_int64(s, 0);
+    v->variant_id = col_text(s, 1, a);
+    v->product_id = col_text(s, 2, a);
+    v->product_number = col_text(s, 3, a);
+    v->inventory_item_id = col_text(s, 4, a);
+    v->title = col_text(s, 5, a);
+    v->variant_title = col_text(s, 6, a);
+    v->url = col_text(s, 7, a);
+    v->image_url = col_text(s, 8, a);
+    v->price = sqlite3_column_int64(s, 9);
+    v->original_price = sqlite3_column_int64(s, 10);
+    v->currency = col_text(s, 11, a);
+    v->category = col_text(s, 12, a);
+    v->available = sqlite3_column_int64(s, 13);
+    v->soldout_since = sqlite3_column_int64(s, 14);
+    v->updated_at = sqlite3_column_int64(s, 15);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_variant_put(struct store_conn *c, const struct variant *v)
+{
+    sqlite3_stmt *s = stmt(c, Q_VARIANT_PUT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, v->sid);
+    bind_text(s, 2, v->variant_id);
+    bind_text(s, 3, v->product_id);
+    bind_text(s, 4, v->product_number);
+    bind_text(s, 5, v->inventory_item_id);
+    bind_text(s, 6, v->title);
+    bind_text(s, 7, v->variant_title);
+    bind_text(s, 8, v->url);
+    bind_text(s, 9, v->image_url);
+    sqlite3_bind_int64(s, 10, v->price);
+    sqlite3_bind_int64(s, 11, v->original_price);
+    bind_text(s, 12, v->currency);
+    bind_text(s, 13, v->category);
+    sqlite3_bind_int64(s, 14, v->available);
+    sqlite3_bind_int64(s, 15, v->soldout_since);
+    sqlite3_bind_int64(s, 16, v->updated_at);
+    return exec_done(c, s);
+}
+
+static int sq_restock_insert(struct store_conn *c, int64_t sid, const char *variant_id,
+                             int64_t available, int64_t soldout_since, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_RESTOCK_INSERT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, variant_id);
+    sqlite3_bind_int64(s, 3, available);
+    sqlite3_bind_int64(s, 4, soldout_since);
+    sqlite3_bind_int64(s, 5, at);
+    return exec_done(c, s);
+}
+
+/* ---- subscriptions ------------------------------------------------------------------------ */
+
+static int sq_sub_insert(struct store_conn *c, struct subscription *x)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_INSERT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, x->sid);
+    bind_text(s, 2, x->variant_id);
+    sqlite3_bind_int(s, 3, (int)x->channel);
+    sqlite3_bind_int(s, 4, (int)x->status);
+    bind_text(s, 5, x->contact_key);
+    bind_text(s, 6, x->email);
+    bind_text(s, 7, x->phone);
+    bind_text(s, 8, x->push_endpoint);
+    bind_text(s, 9, x->push_p256dh);
+    bind_text(s, 10, x->push_auth);
+    bind_text(s, 11, x->first_name);
+    bind_text(s, 12, x->customer_id);
+    bind_text(s, 13, x->tracking_user_id);
+    bind_text(s, 14, x->locale);
+    bind_text(s, 15, x->source);
+    sqlite3_bind_int64(s, 16, x->quantity);
+    sqlite3_bind_int64(s, 17, x->notify_count);
+    sqlite3_bind_int64(s, 18, x->created_at);
+    sqlite3_bind_int64(s, 19, x->updated_at);
+    sqlite3_bind_int64(s, 20, x->confirmed_at);
+    sqlite3_bind_int64(s, 21, x->notified_at);
+    sqlite3_bind_int64(s, 22, x->unsubscribed_at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) x->id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static void read_sub(sqlite3_stmt *s, struct arena *a, struct subscription *x)
+{
+    x->id = sqlite3_column_int64(s, 0);
+    x->sid = sqlite3_column_int64(s, 1);
+    x->variant_id = col_text(s, 2, a);
+    x->channel = (enum channel)sqlite3_column_int(s, 3);
+    x->status = (enum sub_status)sqlite3_column_int(s, 4);
+    x->contact_key = col_text(s, 5, a);
+    x->email = col_text(s, 6, a);
+    x->phone = col_text(s, 7, a);
+    x->push_endpoint = col_text(s, 8, a);
+    x->push_p256dh = col_text(s, 9, a);
+    x->push_auth = col_text(s, 10, a);
+    x->first_name = col_text(s, 11, a);
+    x->customer_id = col_text(s, 12, a);
+    x->tracking_user_id = col_text(s, 13, a);
+    x->locale = col_text(s, 14, a);
+    x->source = col_text(s, 15, a);
+    x->quantity = sqlite3_column_int64(s, 16);
+    x->notify_count = sqlite3_column_int64(s, 17);
+    x->created_at = sqlite3_column_int64(s, 18);
+    x->updated_at = sqlite3_column_int64(s, 19);
+    x->confirmed_at = sqlite3_column_int64(s, 20);
+    x->notified_at = sqlite3_column_int64(s, 21);
+    x->unsubscribed_at = sqlite3_column_int64(s, 22);
+}
+
+static int sq_sub_find(struct store_conn *c, int64_t sid, const char *variant_id, enum channel ch,
+                       const char *contact_key, struct arena *a, struct subscription *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_FIND);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, variant_id);
+    sqlite3_bind_int(s, 3, (int)ch);
+    bind_text(s, 4, contact_key);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    read_sub(s, a, out);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_sub_get(struct store_conn *c, int64_t id, struct arena *a, struct subscription *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_GET);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    read_sub(s, a, out);
+    finish(s);
+    return RS_OK;
+}
+
+/* The list query depends on which filters are set, so it is built per call (not cached). */
+static int sq_sub_list(struct store_conn *c, const struct sub_filter *f, struct arena *a,
+                       sub_cb cb, void *arg)
+{
+    char q[512];
+    snprintf(q, sizeof(q),
+             "SELECT " SUB_COLS " FROM subscriptions WHERE shop_id = ?1 AND id > ?2%s%s%s%s"
+             " ORDER BY id LIMIT ?7",
+             f->variant_id ? " AND variant_id = ?3" : "", f->status >= 0 ? " AND status = ?4" : "",
+             f->channel >= 0 ? " AND channel = ?5" : "",
+             f->contact_key ? " AND contact_key = ?6" : "");
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db, q, -1, &s, NULL) != SQLITE_OK) return fail_db(c->db, q);
+    sqlite3_bind_int64(s, 1, f->sid);
+    sqlite3_bind_int64(s, 2, f->after_id);
+    if (f->variant_id) bind_text(s, 3, f->variant_id);
+    if (f->status >= 0) sqlite3_bind_int(s, 4, f->status);
+    if (f->channel >= 0) sqlite3_bind_int(s, 5, f->channel);
+    if (f->contact_key) bind_text(s, 6, f->contact_key);
+    sqlite3_bind_int(s, 7, f->limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct subscription x;
+        read_sub(s, a, &x);
+        if (cb(arg, &x)) break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, q);
+    sqlite3_finalize(s);
+    return out;
+}
+
+static int sq_sub_set_status(struct store_conn *c, int64_t id, enum sub_status st, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_SET_STATUS);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, (int)st);
+    sqlite3_bind_int64(s, 3, at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK && sqlite3_changes(c->db) == 0) return RS_ENOTFOUND;
+    return rc;
+}
+
+static int sq_sub_unsubscribe_contact(struct store_conn *c, int64_t sid, const char *contact_key,
+                                      int64_t at, int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_UNSUB_CONTACT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, contact_key);
+    sqlite3_bind_int64(s, 3, at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *n = sqlite3_changes(c->db);
+    return rc;
+}
+
+const struct store_ops store_sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .reader = sq_reader,
+    .writer = sq_writer,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .release = sq_release,
+    .rollback_to = sq_rollback_to,
+    .secret = sq_secret,
+    .shop_insert = sq_shop_insert,
+    .shop_update = sq_shop_update,
+    .shop_by_uuid = sq_shop_by_uuid,
+    .shop_by_key = sq_shop_by_key,
+    .shop_by_sid = sq_shop_by_sid,
+    .shop_count = sq_shop_count,
+    .variant_get = sq_variant_get,
+    .variant_put = sq_variant_put,
+    .restock_insert = sq_restock_insert,
+    .sub_insert = sq_sub_insert,
+    .sub_find = sq_sub_find,
+    .sub_get = sq_sub_get,
+    .sub_list = sq_sub_list,
+    .sub_set_status = sq_sub_set_status,
+    .sub_unsubscribe_contact = sq_sub_unsubscribe_contact,
+};
