@@ -68,14 +68,15 @@ int demo_seed(struct app *app, int *created, char api_key[API_KEY_MAX], char sho
 {
     int64_t n = 0;
     *created = 0;
-    if (app->ops->shop_count(app->ops->reader(app->store), &n))
-        return rs_fail(st, RS_ESTORE, "cannot count shops");
+    int rc = app->ops->shop_count(app->ops->reader(app->store), &n);
+    app->ops->reader_release(app->store);
+    if (rc) return rs_fail(st, RS_ESTORE, "cannot count shops");
     if (n > 0) return RS_OK;
     struct arena *a = arena_new();
     struct shop sh;
     struct shop_new in = {.name = "Demo Shop", .url = "https://demo.restock.local",
                           .currency = "EUR", .timezone = "Europe/Copenhagen"};
-    int rc = shop_create(app, &in, a, &sh, api_key, st);
+    rc = shop_create(app, &in, a, &sh, api_key, st);
     if (!rc) {
         struct catalog_batch b = {.shop = &sh, .arena = a, .now = now_s()};
         json_t *j = json_loads(demo_catalog, 0, NULL);

@@ -154,10 +154,17 @@ int signup_parse(struct app *app, const json_t *body, struct arena *a, struct si
 int signup_apply(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct signup *su = arg;
-    const struct shop *sh = su->shop;
     struct subscription *s = &su->sub;
     struct variant v;
-    int rc = tx->ops->variant_get(tx->c, sh->sid, s->variant_id, su->arena, &v);
+    int rc;
+    if (!su->shop) {
+        rc = tx->ops->shop_by_uuid(tx->c, su->shop_uuid, su->arena, &su->shop_buf);
+        if (rc == RS_ENOTFOUND) return rs_fail(st, rc, "shop: no such shop");
+        if (rc) return rs_fail(st, rc, "the store failed");
+        su->shop = &su->shop_buf;
+    }
+    const struct shop *sh = su->shop;
+    rc = tx->ops->variant_get(tx->c, sh->sid, s->variant_id, su->arena, &v);
     if (rc == RS_ENOTFOUND)
         return rs_fail(st, RS_ENOTFOUND, "variant_id: no variant %s in this shop", s->variant_id);
     if (rc) return rs_fail(st, rc, "the store failed");

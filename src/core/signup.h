@@ -3,7 +3,8 @@
  *
  * signup_parse validates a request body into a subscription (contact normalised, push keys
  * checked, the push endpoint checked against push_hosts so restock never posts to an arbitrary
- * address). signup_apply, a writer job, takes it: the variant must be sold out (else RS_EINSTOCK),
+ * address). signup_apply, a writer job, takes it: the shop must exist (else RS_ENOTFOUND naming
+ * `shop`), the variant must be sold out (else RS_EINSTOCK),
  * one subscription per shop, variant, channel and contact (the second sign-up gets the existing
  * one back, `created` = 0; an unsubscribed or expired one is re-opened).
  */
@@ -20,7 +21,8 @@ struct signup {
     struct subscription sub;
     int honeypot; /* the `website` field was filled in: answer as if stored, store nothing */
     /* for signup_apply */
-    const struct shop *shop;
+    const struct shop *shop; /* NULL: looked up by shop_uuid on the writer (into shop_buf) */
+    struct shop shop_buf;
     struct arena *arena;
     int64_t now;
     int created;              /* result: 1 new, 0 existing */

@@ -83,14 +83,11 @@ int h_subscribe(struct req *r)
         req_fail(r, &st);
         return RS_OK;
     }
-    struct shop *sh = arena_alloc(r->arena, sizeof(*sh));
-    if (public_shop(r, su->shop_uuid, sh)) return RS_OK;
     if (su->honeypot) {
         honeypot_answer(r, su);
         return RS_OK;
     }
     if (contact_limited(r, su)) return RS_OK;
-    su->shop = sh;
     su->arena = r->arena;
     su->now = now_s();
     return req_submit(r, signup_apply, su, signed_up);

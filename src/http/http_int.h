@@ -48,6 +48,7 @@ struct req {
     struct arena *arena;
     const struct route *route;
     int route_index;
+    int preflight; /* an OPTIONS request of a public route */
     const char *method, *path;
     const char *params[MAX_PARAMS];
     char client[64];

@@ -239,7 +239,6 @@ static int rate_limited(struct req *r)
 static int dispatch(struct req *r)
 {
     const struct route *rt = r->route;
-    if (!rt) return RS_OK; /* 404/405/OPTIONS answered at NEW */
     if ((rt->flags & R_PUBLIC) && rate_limited(r)) return RS_OK;
     if ((rt->flags & R_ADMIN) && authenticate(r)) return RS_OK;
     if (r->body.toobig) {
@@ -315,31 +314,33 @@ static struct req *req_new(struct app *app, struct MHD_Connection *conn, const c
     return r;
 }
 
-/* State NEW: match the route; answer 404, 405, preflight and declared oversize bodies now. */
+/* State NEW: match the route. 404, 405 and preflights are decided now and sent once the request
+ * has been read; a declared oversize body is refused at once (*answered). */
 static enum MHD_Result on_headers(struct req *r, int *answered)
 {
     int known;
     const char *m = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
     int i = find_route(r, m, &known);
-    *answered = 1;
+    *answered = 0;
+    r->state = ST_BODY;
     if (i <= -2) { /* CORS preflight of a public route */
         r->route_index = -2 - i;
+        r->preflight = 1;
         req_response(r, 204, NULL, "", 0);
-        return send_answer(r, 1);
+        return MHD_YES;
     }
     if (i < 0) {
         req_error(r, known ? RS_EMETHOD : RS_ENOTFOUND, known ? "method not allowed" : "no such path");
-        return send_answer(r, 0);
+        return MHD_YES;
     }
     r->route = &routes[i];
     r->route_index = i;
     const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > r->body.limit) {
         req_error(r, RS_ETOOBIG, NULL);
+        *answered = 1;
         return send_answer(r, (r->route->flags & R_PUBLIC) != 0);
     }
-    *answered = 0;
-    r->state = ST_BODY;
     return MHD_YES;
 }
 
@@ -350,28 +351,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct req *r = *ctx;
     if (!r) {
+        /* answering now would cost the connection (MHD closes it when a response is queued
+         * before the request was read), so only a declared oversize body is refused here */
         r = *ctx = req_new(cls, conn, url, method);
         int answered;
         enum MHD_Result ret = on_headers(r, &answered);
-        if (answered) return ret;
-        const char *te = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-        if (req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH) || te) return MHD_YES;
-        /* no body: dispatch now rather than on another call */
-    } else if (r->state == ST_BODY && *upload_data_size) {
+        return ret;
+    }
+    if (r->state == ST_BODY && *upload_data_size) {
         buf_append(&r->body, upload_data, *upload_data_size); /* over the limit: toobig */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    int cors = r->route && (r->route->flags & R_PUBLIC);
+    int cors = r->preflight || (r->route && (r->route->flags & R_PUBLIC));
     if (r->state == ST_READY) {
         if (r->job.status.err)
             req_fail(r, &r->job.status);
         else
             r->finish(r);
-        return send_answer(r, cors);
+    } else if (r->state != ST_BODY) {
+        return MHD_YES; /* resumed spuriously, or already answered */
+    } else if (!r->status && dispatch(r) == RS_PENDING) {
+        r->app->ops->reader_release(r->app->store);
+        return MHD_YES;
     }
-    if (r->state != ST_BODY) return MHD_YES; /* resumed spuriously, or already answered */
-    if (dispatch(r) == RS_PENDING) return MHD_YES;
+    r->app->ops->reader_release(r->app->store);
     return send_answer(r, cors);
 }
 
@@ -392,9 +396,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     if (!r) return;
     double ms = now_ms() - r->t0;
     metrics_observe(r->route_index, r->status, ms);
-    char *path = arena_strdup(r->arena, r->path);
+    char *path = arena_strdup(r->arena, r->path), *method = arena_strdup(r->arena, r->method);
     sanitize(path);
-    log_access(r->method, path, r->route ? r->route->name : NULL, r->status, ms, r->client);
+    sanitize(method);
+    log_access(method, path, r->route ? r->route->name : NULL, r->status, ms, r->client);
     free(r->resp);
     buf_free(&r->body);
     arena_free(r->arena);

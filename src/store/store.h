@@ -2,10 +2,13 @@
  * store — restock's one storage interface: a struct of operations, one file per backend
  * (store_sqlite.c now, store_pg.c later), as SQLite's VFS or Redis's ae backends.
  *
- * Connections. A `store_conn` is used by one thread at a time. store_reader() gives the calling
- * thread its own read connection (created on first use, kept until store_close). Writes happen
- * only on the writer connection, inside jobs run by the group committer (commit.h), which wraps
- * each job in a savepoint and many jobs in one durable transaction.
+ * Connections. A `store_conn` is used by one thread at a time. reader() gives the calling thread
+ * its own read connection (created on first use, kept until close) and holds it for the thread
+ * until reader_release(); the HTTP layer releases after every request. A reader sees every write
+ * whose job has completed (read-your-writes): the backend may keep a read snapshot across calls
+ * only while nothing has been committed since it began. Writes happen only on the writer
+ * connection, inside jobs run by the group committer (commit.h), which wraps each job in a
+ * savepoint and many jobs in one durable transaction.
  *
  * Results. Every operation returns RS_OK, RS_ENOTFOUND (a lookup found nothing), RS_ECONFLICT (a
  * unique key exists) or RS_ESTORE (the backend failed; logged). Strings of rows read are allocated
@@ -40,6 +43,7 @@ struct store_ops {
     int (*open)(const char *target, struct store **out, struct rs_status *st);
     void (*close)(struct store *s);
     struct store_conn *(*reader)(struct store *s);
+    void (*reader_release)(struct store *s); /* no-op when the thread holds none */
     struct store_conn *(*writer)(struct store *s);
 
     int (*begin)(struct store_conn *c);

@@ -6,6 +6,14 @@
  * connection (used only by the committer thread) and one read connection per reading thread; WAL
  * lets readers run beside the writer. Every statement is prepared once per connection and kept.
  *
+ * Read snapshots. Starting a read transaction costs SQLite file-lock system calls on the WAL
+ * index, more than the lookup itself, so a reader keeps its transaction open across requests
+ * while `commits` (bumped by every writer COMMIT, before any job's done() runs) is unchanged since
+ * the snapshot began: a snapshot is reused only while it is exactly current. The housekeeper
+ * thread ends snapshots that are stale or idle for IDLE_MS, so an idle thread never pins the WAL
+ * against checkpoints. A reader's mutex is held by its thread from reader() to reader_release();
+ * the housekeeper only try-locks it.
+ *
  * Schema (version in PRAGMA user_version; migrations[] applied in order at open, each in its own
  * transaction). `shop_id` is the shop's internal key and leads every index, so the PostgreSQL
  * backend can shard by it. Times are Unix seconds, money integer minor units.
@@ -30,6 +38,8 @@
  *         order; index (shop_id, contact_key) — everything of one contact
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -152,10 +162,18 @@ static const char *const sql[Q_COUNT] = {
                             " AND status <> 3",
 };
 
+#define IDLE_MS 50
+
 struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
+    struct store *store;
     struct store_conn *next; /* the store's list of connections */
+    /* readers only */
+    pthread_mutex_t mu;
+    int held, in_txn;
+    unsigned long snap_commits;
+    int64_t last_used_ms;
 };
 
 struct store {
@@ -163,6 +181,11 @@ struct store {
     unsigned long gen; /* tells this store's thread-local readers from an earlier store's */
     pthread_mutex_t mu;
     struct store_conn *writer, *conns;
+    atomic_ulong commits;
+    pthread_t housekeeper;
+    pthread_mutex_t hk_mu;
+    pthread_cond_t hk_cv;
+    int stopping;
 };
 
 static _Thread_local struct {
@@ -196,12 +219,14 @@ static void conn_close(struct store_conn *c)
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
+    pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
 static struct store_conn *conn_open(const char *path, struct rs_status *st)
 {
     struct store_conn *c = xcalloc(1, sizeof(*c));
+    pthread_mutex_init(&c->mu, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
         rs_fail(st, RS_ESTORE, "cannot open %s: %s", path, sqlite3_errmsg(c->db));
@@ -259,6 +284,8 @@ static int migrate(struct store_conn *c, struct rs_status *st)
     return RS_OK;
 }
 
+static void *housekeeper(void *arg);
+
 static int sq_open(const char *target, struct store **out, struct rs_status *st)
 {
     struct store_conn *w = conn_open(target, st);
@@ -274,6 +301,13 @@ static int sq_open(const char *target, struct store **out, struct rs_status *st)
     s->gen = next_gen++;
     pthread_mutex_unlock(&gen_mu);
     s->writer = w;
+    w->store = s;
+    pthread_mutex_init(&s->hk_mu, NULL);
+    pthread_cond_init(&s->hk_cv, NULL);
+    if (pthread_create(&s->housekeeper, NULL, housekeeper, s)) {
+        log_msg(LOG_ERROR, "cannot start the store housekeeper");
+        abort();
+    }
     *out = s;
     return RS_OK;
 }
@@ -281,6 +315,13 @@ static int sq_open(const char *target, struct store **out, struct rs_status *st)
 static void sq_close(struct store *s)
 {
     if (!s) return;
+    pthread_mutex_lock(&s->hk_mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->hk_cv);
+    pthread_mutex_unlock(&s->hk_mu);
+    pthread_join(s->housekeeper, NULL);
+    pthread_cond_destroy(&s->hk_cv);
+    pthread_mutex_destroy(&s->hk_mu);
     for (struct store_conn *c = s->conns, *n; c; c = n) {
         n = c->next;
         conn_close(c);
@@ -291,7 +332,47 @@ static void sq_close(struct store *s)
     free(s);
 }
 
-static struct store_conn *sq_reader(struct store *s)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void end_snapshot(struct store_conn *c)
+{
+    if (!c->in_txn) return;
+    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    c->in_txn = 0;
+}
+
+/* Ends reader snapshots that are stale or idle, so they never pin the WAL. */
+static void *housekeeper(void *arg)
+{
+    struct store *s = arg;
+    pthread_mutex_lock(&s->hk_mu);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += IDLE_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&s->hk_cv, &s->hk_mu, &until);
+        pthread_mutex_lock(&s->mu);
+        unsigned long commits = atomic_load(&s->commits);
+        int64_t now = mono_ms();
+        for (struct store_conn *c = s->conns; c; c = c->next) {
+            if (pthread_mutex_trylock(&c->mu)) continue; /* in use: its thread will see */
+            if (c->in_txn && (c->snap_commits != commits || now - c->last_used_ms >= IDLE_MS))
+                end_snapshot(c);
+            pthread_mutex_unlock(&c->mu);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->hk_mu);
+    return NULL;
+}
+
+static struct store_conn *thread_reader(struct store *s)
 {
     if (tl_reader.gen == s->gen && tl_reader.conn) return tl_reader.conn;
     struct rs_status st = {0};
@@ -300,6 +381,7 @@ static struct store_conn *sq_reader(struct store *s)
         log_msg(LOG_ERROR, "%s", st.msg);
         return NULL;
     }
+    c->store = s;
     pthread_mutex_lock(&s->mu);
     c->next = s->conns;
     s->conns = c;
@@ -307,6 +389,32 @@ static struct store_conn *sq_reader(struct store *s)
     tl_reader.gen = s->gen;
     tl_reader.conn = c;
     return c;
+}
+
+static struct store_conn *sq_reader(struct store *s)
+{
+    struct store_conn *c = thread_reader(s);
+    if (!c || c->held) return c;
+    pthread_mutex_lock(&c->mu);
+    c->held = 1;
+    unsigned long commits = atomic_load(&s->commits);
+    if (c->in_txn && c->snap_commits != commits) end_snapshot(c);
+    if (!c->in_txn) {
+        /* the snapshot itself begins at the first read, after `commits` was read: if a commit
+         * lands in between, the snapshot is newer than recorded, and only ends sooner */
+        if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) c->in_txn = 1;
+        c->snap_commits = commits;
+    }
+    return c;
+}
+
+static void sq_reader_release(struct store *s)
+{
+    if (tl_reader.gen != s->gen || !tl_reader.conn || !tl_reader.conn->held) return;
+    struct store_conn *c = tl_reader.conn;
+    c->last_used_ms = mono_ms();
+    c->held = 0;
+    pthread_mutex_unlock(&c->mu);
 }
 
 static struct store_conn *sq_writer(struct store *s)
@@ -339,7 +447,9 @@ static int sq_begin(struct store_conn *c)
 }
 static int sq_commit(struct store_conn *c)
 {
-    return simple(c, Q_COMMIT);
+    int rc = simple(c, Q_COMMIT);
+    if (rc == RS_OK && c->store) atomic_fetch_add(&c->store->commits, 1);
+    return rc;
 }
 static int sq_rollback(struct store_conn *c)
 {
@@ -748,6 +858,7 @@ const struct store_ops store_sqlite = {
     .open = sq_open,
     .close = sq_close,
     .reader = sq_reader,
+    .reader_release = sq_reader_release,
     .writer = sq_writer,
     .begin = sq_begin,
     .commit = sq_commit,

@@ -52,8 +52,7 @@ void crypto_sha256(const void *data, size_t n, uint8_t out[32])
         crypto_fatal("EVP_Digest");
 }
 
-void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
-                        uint8_t out[32])
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[32])
 {
     /* HMAC() takes an int key length; a key longer than the 64-byte block is replaced by its
      * hash per RFC 2104, so hashing it here first gives the same MAC for any size. */

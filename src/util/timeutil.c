@@ -84,9 +84,9 @@ int64_t days_from_civil(int y, int m, int d)
 {
     int64_t yy = (int64_t)y - (m <= 2);
     int64_t era = floor_div(yy, 400);
-    int64_t yoe = yy - era * 400;                                     /* [0, 399] */
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;    /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;              /* [0, 146096] */
+    int64_t yoe = yy - era * 400;                                  /* [0, 399] */
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -119,8 +119,7 @@ static int digits(const char *s, int n, int *v)
 /* Parses "YYYY-MM-DD" at the start of s (no terminator check). */
 static int date_prefix(const char *s, int *y, int *m, int *d)
 {
-    if (digits(s, 4, y) || s[4] != '-' || digits(s + 5, 2, m) || s[7] != '-' ||
-        digits(s + 8, 2, d))
+    if (digits(s, 4, y) || s[4] != '-' || digits(s + 5, 2, m) || s[7] != '-' || digits(s + 8, 2, d))
         return -1;
     return *m >= 1 && *m <= 12 && *d >= 1 && *d <= days_in_month(*y, *m) ? 0 : -1;
 }
@@ -183,7 +182,7 @@ int rfc3339_parse(const char *s, int64_t *out)
 /* ---- POSIX TZ strings (the TZif footer) ---- */
 
 struct tz_rule {
-    char kind;    /* 'J': Julian day 1-365, Feb 29 never counted; 'D': day 0-365; 'M': m.w.d */
+    char kind; /* 'J': Julian day 1-365, Feb 29 never counted; 'D': day 0-365; 'M': m.w.d */
     int n, m, w, d;
     int32_t secs; /* local time of day of the change, -167h to 167h */
 };
@@ -210,7 +209,7 @@ static int read_abbr(const char **p)
     const char *s = *p;
     if (*s == '<') {
         for (s++; (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-                   (*s >= '0' && *s <= '9') || *s == '+' || *s == '-';)
+                  (*s >= '0' && *s <= '9') || *s == '+' || *s == '-';)
             s++;
         if (*s != '>' || s - *p < 4) return -1;
         *p = s + 1;
@@ -286,7 +285,7 @@ static int64_t rule_local(const struct tz_rule *r, int64_t y)
         days += r->n;
     } else {
         int64_t first = days_from_civil((int)y, r->m, 1);
-        int wd1 = (int)(floor_div(first + 4, 7) * -7 + first + 4); /* 1970-01-01 was a Thursday */
+        int wd1 = (int)(first + 4 - floor_div(first + 4, 7) * 7); /* 1970-01-01: a Thursday */
         int day = (r->d - wd1 + 7) % 7 + (r->w - 1) * 7;
         if (day >= days_in_month(y, r->m)) day -= 7;
         days = first + day;
@@ -406,9 +405,10 @@ static int tzif_parse(struct zone *z, const uint8_t *p, size_t len)
 static int read_file(const char *path, uint8_t **data, size_t *len)
 {
     int rc = -1;
+    uint8_t *buf = NULL;
     FILE *f = fopen(path, "rb");
-    uint8_t *buf = xmalloc(TZIF_MAX_SIZE + 1);
     if (!f) goto out;
+    buf = xmalloc(TZIF_MAX_SIZE + 1);
     size_t n = fread(buf, 1, TZIF_MAX_SIZE + 1, f);
     if (ferror(f) || n > TZIF_MAX_SIZE) goto out;
     *data = buf, *len = n;
