@@ -8,6 +8,7 @@
 #include "core/catalog.h"
 #include "core/shop.h"
 #include "core/signup.h"
+#include "core/token.h"
 #include "http/http_int.h"
 #include "util/json.h"
 #include "util/timeutil.h"
@@ -99,7 +100,7 @@ int h_variant_get(struct req *r)
 
 struct list_ctx {
     json_t *data;
-    const char *shop_uuid;
+    struct req *r;
     int64_t last_id;
     int n;
 };
@@ -107,7 +108,13 @@ struct list_ctx {
 static int list_one(void *arg, const struct subscription *s)
 {
     struct list_ctx *lc = arg;
-    json_array_append_new(lc->data, subscription_to_json(s, lc->shop_uuid));
+    char tok[TOKEN_MAX];
+    json_t *o = subscription_to_json(s, lc->r->shop.uuid);
+    token_make(lc->r->app->secret, TOKEN_UNSUBSCRIBE, s->id, tok);
+    json_object_set_new(o, "unsubscribe_url",
+                        json_string(arena_printf(lc->r->arena, "%s/u/%s",
+                                                 lc->r->app->cfg->public_url, tok)));
+    json_array_append_new(lc->data, o);
     lc->last_id = s->id;
     lc->n++;
     return 0;
@@ -149,7 +156,7 @@ int h_subscriptions_list(struct req *r)
         return RS_OK;
     }
     f.limit = (int)limit;
-    struct list_ctx lc = {.data = json_array(), .shop_uuid = r->shop.uuid};
+    struct list_ctx lc = {.data = json_array(), .r = r};
     struct store_conn *c = r->app->ops->reader(r->app->store);
     int rc = c ? r->app->ops->sub_list(c, &f, r->arena, list_one, &lc) : RS_ESTORE;
     if (rc) {

@@ -33,9 +33,9 @@
  *         push_endpoint, push_p256dh, push_auth, first_name, customer_id, tracking_user_id,
  *         locale, source, quantity, notify_count, created_at, updated_at, confirmed_at,
  *         notified_at, unsubscribed_at)
- *         unique (shop_id, variant_id, channel, contact_key) — one subscription per contact,
- *         variant and channel; index (shop_id, variant_id, status, id) — waiting list in sign-up
- *         order; index (shop_id, contact_key) — everything of one contact
+ *         unique (shop_id, contact_key, variant_id, channel) — one subscription per contact,
+ *         variant and channel, and by its prefix everything of one contact;
+ *         index (shop_id, variant_id, status, id) — the waiting list in sign-up order
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -79,9 +79,8 @@ static const char *const migrations[] = {
     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, confirmed_at INTEGER NOT NULL,"
     " notified_at INTEGER NOT NULL, unsubscribed_at INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX subscriptions_key"
-    " ON subscriptions(shop_id, variant_id, channel, contact_key);"
-    "CREATE INDEX subscriptions_waiting ON subscriptions(shop_id, variant_id, status, id);"
-    "CREATE INDEX subscriptions_contact ON subscriptions(shop_id, contact_key);",
+    " ON subscriptions(shop_id, contact_key, variant_id, channel);"
+    "CREATE INDEX subscriptions_waiting ON subscriptions(shop_id, variant_id, status, id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
