@@ -106,8 +106,8 @@ static int cmd_shop_add(int argc, char **argv)
                             : strcmp(argv[i], "--timezone") == 0 ? &in.timezone
                             : strcmp(argv[i], "--db") == 0       ? &db
                                                                  : NULL;
-        if (!slot) return rs_fail(&st, RS_EUSAGE, "shop add: unexpected argument %s", argv[i]),
-                          die(&st);
+        if (!slot)
+            return rs_fail(&st, RS_EUSAGE, "shop add: unexpected argument %s", argv[i]), die(&st);
         if (i + 1 >= argc)
             return rs_fail(&st, RS_EUSAGE, "shop add: %s needs a value", argv[i]), die(&st);
         *slot = argv[++i];
@@ -128,9 +128,8 @@ static int cmd_shop_add(int argc, char **argv)
     char key[API_KEY_MAX];
     int rc = shop_create(&app, &in, a, &sh, key, &st);
     if (rc == RS_OK) {
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "id", sh.uuid, "api_key", key,
-                              "webhook_secret", sh.webhook_secret, "vapid_public_key",
-                              sh.vapid_public);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "id", sh.uuid, "api_key", key, "webhook_secret",
+                              sh.webhook_secret, "vapid_public_key", sh.vapid_public);
         char *s = json_dumps(o, JSON_COMPACT);
         printf("%s\n", s);
         free(s);

@@ -64,7 +64,7 @@ static const struct jfield inventory_fields[] = {
     {"available", JF_INT, JF_REQUIRED},
 };
 
-#define MAX_ID 255
+#define MAX_ID   255
 #define MAX_TEXT 2048
 
 /* A text field into *dst, with its `has` bit; null clears it. */
@@ -218,8 +218,8 @@ int catalog_apply(struct tx *tx, void *arg, struct rs_status *st)
             if (b->inventory_only)
                 return rs_fail(st, RS_EINVAL, "[%zu].variant_id: unknown variant %s", i,
                                in->v.variant_id);
-            cur = (struct variant){.sid = sh->sid, .variant_id = in->v.variant_id,
-                                   .price = -1, .original_price = -1};
+            cur = (struct variant){
+                .sid = sh->sid, .variant_id = in->v.variant_id, .price = -1, .original_price = -1};
         }
         merge(&cur, in);
         int64_t avail = (in->has & VF_AVAILABLE) ? in->v.available : cur.available;
@@ -228,8 +228,8 @@ int catalog_apply(struct tx *tx, void *arg, struct rs_status *st)
         cur.updated_at = b->now;
         if ((rc = tx->ops->variant_put(tx->c, &cur))) return rs_fail(st, rc, "the store failed");
         if (restock) {
-            rc = tx->ops->restock_insert(tx->c, sh->sid, cur.variant_id, cur.available,
-                                         since, b->now);
+            rc = tx->ops->restock_insert(tx->c, sh->sid, cur.variant_id, cur.available, since,
+                                         b->now);
             if (rc) return rs_fail(st, rc, "the store failed");
             b->restocked[b->nrestocked++] = cur.variant_id;
         }
@@ -253,14 +253,13 @@ json_t *variant_to_json(const struct shop *sh, const struct variant *v)
     const char *cur = v->currency ? v->currency : sh->currency;
     char ts[32];
     rfc3339_format(v->updated_at, ts, sizeof(ts));
-    json_t *o = json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:s,s:s?,s:I,s:s,s:s}",
-                          "variant_id", v->variant_id, "product_id", v->product_id,
-                          "product_number", v->product_number, "inventory_item_id",
-                          v->inventory_item_id, "title", v->title, "variant_title",
-                          v->variant_title, "url", v->url, "image_url", v->image_url, "price",
-                          money_json(v->price, cur), "original_price",
-                          money_json(v->original_price, cur), "currency", cur, "category",
-                          v->category, "available", (json_int_t)v->available, "status",
-                          stock_status_name(stock_status_of(sh, v->available)), "updated_at", ts);
+    json_t *o = json_pack(
+        "{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:s,s:s?,s:I,s:s,s:s}", "variant_id",
+        v->variant_id, "product_id", v->product_id, "product_number", v->product_number,
+        "inventory_item_id", v->inventory_item_id, "title", v->title, "variant_title",
+        v->variant_title, "url", v->url, "image_url", v->image_url, "price",
+        money_json(v->price, cur), "original_price", money_json(v->original_price, cur), "currency",
+        cur, "category", v->category, "available", (json_int_t)v->available, "status",
+        stock_status_name(stock_status_of(sh, v->available)), "updated_at", ts);
     return o;
 }

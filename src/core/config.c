@@ -23,8 +23,14 @@ static const struct opt {
     long min, max;
     const char *help;
 } opts[] = {
-#define S(f, d, h) {#f, OPT_STR, offsetof(struct config, f), d, 0, 0, h}
-#define I(f, d, lo, hi, h) {#f, OPT_INT, offsetof(struct config, f), d, lo, hi, h}
+#define S(f, d, h)                                                                                 \
+    {                                                                                              \
+#f, OPT_STR, offsetof(struct config, f), d, 0, 0, h                                        \
+    }
+#define I(f, d, lo, hi, h)                                                                         \
+    {                                                                                              \
+#f, OPT_INT, offsetof(struct config, f), d, lo, hi, h                                      \
+    }
     S(listen, "127.0.0.1:8080", "address and port to serve on"),
     S(db, "restock.db", "SQLite file path, or a postgresql:// URL"),
     S(public_url, "", "base URL of this server for links (default http://LISTEN)"),

@@ -74,8 +74,10 @@ int demo_seed(struct app *app, int *created, char api_key[API_KEY_MAX], char sho
     if (n > 0) return RS_OK;
     struct arena *a = arena_new();
     struct shop sh;
-    struct shop_new in = {.name = "Demo Shop", .url = "https://demo.restock.local",
-                          .currency = "EUR", .timezone = "Europe/Copenhagen"};
+    struct shop_new in = {.name = "Demo Shop",
+                          .url = "https://demo.restock.local",
+                          .currency = "EUR",
+                          .timezone = "Europe/Copenhagen"};
     rc = shop_create(app, &in, a, &sh, api_key, st);
     if (!rc) {
         struct catalog_batch b = {.shop = &sh, .arena = a, .now = now_s()};

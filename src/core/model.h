@@ -16,7 +16,7 @@ struct shop {
     const char *uuid, *name, *url, *currency, *timezone, *locale;
     const char *sender_name, *sender_email;
     const char *webhook_secret, *vapid_public, *vapid_private; /* base64url */
-    uint8_t api_key_hash[32];                                   /* SHA-256 of the API key */
+    uint8_t api_key_hash[32];                                  /* SHA-256 of the API key */
     int64_t low_stock_threshold, min_available, min_soldout_minutes;
     int64_t subscription_ttl_days, max_notifications;
     int conversions_enabled, double_opt_in;

@@ -10,9 +10,9 @@
 
 #include "util/xalloc.h"
 
-#define SLOTS (1u << 16)
+#define SLOTS   (1u << 16)
 #define STRIPES 64
-#define PROBE 4
+#define PROBE   4
 
 struct slot {
     uint64_t key;

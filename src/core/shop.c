@@ -50,8 +50,14 @@ static const struct setting {
     size_t off;
     int64_t min, max;
 } settings[] = {
-#define T(f, k) {#f, k, offsetof(struct shop, f), 0, 0}
-#define N(f, lo, hi) {#f, K_INT, offsetof(struct shop, f), lo, hi}
+#define T(f, k)                                                                                    \
+    {                                                                                              \
+#f, k, offsetof(struct shop, f), 0, 0                                                      \
+    }
+#define N(f, lo, hi)                                                                               \
+    {                                                                                              \
+#f, K_INT, offsetof(struct shop, f), lo, hi                                                \
+    }
     T(name, K_TEXT),
     T(url, K_URL),
     T(currency, K_CURRENCY),
@@ -72,8 +78,8 @@ static const struct setting {
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
 /* Validates one setting's JSON value; on success stores it into sh (strings from a). */
-static int apply_setting(struct shop *sh, const struct setting *s, const json_t *v,
-                         struct arena *a, struct rs_status *st)
+static int apply_setting(struct shop *sh, const struct setting *s, const json_t *v, struct arena *a,
+                         struct rs_status *st)
 {
     char *base = (char *)sh;
     if (s->kind == K_INT) {
@@ -84,7 +90,8 @@ static int apply_setting(struct shop *sh, const struct setting *s, const json_t 
         return RS_OK;
     }
     if (s->kind == K_BOOL) {
-        if (!json_is_boolean(v)) return rs_fail(st, RS_EINVAL, "%s: must be true or false", s->name);
+        if (!json_is_boolean(v))
+            return rs_fail(st, RS_EINVAL, "%s: must be true or false", s->name);
         *(int *)(base + s->off) = json_is_true(v);
         return RS_OK;
     }
@@ -95,7 +102,9 @@ static int apply_setting(struct shop *sh, const struct setting *s, const json_t 
     case K_TEXT:
         if (strlen(in) <= 200 && (*in || strcmp(s->name, "name") != 0)) val = arena_strdup(a, in);
         break;
-    case K_URL: val = shop_url_canonical(in, a); break;
+    case K_URL:
+        val = shop_url_canonical(in, a);
+        break;
     case K_CURRENCY:
         if (currency_exponent(in) >= 0) val = arena_strdup(a, in);
         break;
@@ -111,13 +120,16 @@ static int apply_setting(struct shop *sh, const struct setting *s, const json_t 
         else if (email_normalize(in, tmp, sizeof(tmp)) == 0)
             val = arena_strdup(a, tmp);
         break;
-    default: break;
+    default:
+        break;
     }
     if (!val) {
-        static const char *const what[] = {
-            [K_TEXT] = "a text of at most 200 bytes", [K_URL] = "an http(s) origin like https://shop.example",
-            [K_CURRENCY] = "an ISO 4217 currency code", [K_TZ] = "an IANA time zone name",
-            [K_LOCALE] = "a BCP 47 language tag",     [K_EMAIL] = "an email address"};
+        static const char *const what[] = {[K_TEXT] = "a text of at most 200 bytes",
+                                           [K_URL] = "an http(s) origin like https://shop.example",
+                                           [K_CURRENCY] = "an ISO 4217 currency code",
+                                           [K_TZ] = "an IANA time zone name",
+                                           [K_LOCALE] = "a BCP 47 language tag",
+                                           [K_EMAIL] = "an email address"};
         return rs_fail(st, RS_EINVAL, "%s: must be %s", s->name, what[s->kind]);
     }
     *(const char **)(base + s->off) = val;
@@ -130,7 +142,8 @@ int shop_patch(struct shop *sh, const json_t *patch, struct arena *a, struct rs_
     struct shop tmp = *sh;
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)patch, key, v) {
+    json_object_foreach((json_t *)patch, key, v)
+    {
         size_t i;
         for (i = 0; i < NSETTINGS; i++)
             if (strcmp(settings[i].name, key) == 0) break;
@@ -191,16 +204,29 @@ int shop_create(struct app *app, const struct shop_new *in, struct arena *a, str
                 char api_key[API_KEY_MAX], struct rs_status *st)
 {
     struct shop sh = {
-        .name = "", .url = "", .currency = "EUR", .timezone = "UTC", .locale = "en",
-        .sender_name = "", .sender_email = "", .low_stock_threshold = 5, .min_available = 1,
-        .min_soldout_minutes = 0, .subscription_ttl_days = 180, .max_notifications = 3,
-        .conversions_enabled = 1, .double_opt_in = 0, .created_at = now_s(),
+        .name = "",
+        .url = "",
+        .currency = "EUR",
+        .timezone = "UTC",
+        .locale = "en",
+        .sender_name = "",
+        .sender_email = "",
+        .low_stock_threshold = 5,
+        .min_available = 1,
+        .min_soldout_minutes = 0,
+        .subscription_ttl_days = 180,
+        .max_notifications = 3,
+        .conversions_enabled = 1,
+        .double_opt_in = 0,
+        .created_at = now_s(),
     };
     if (!in->name) return rs_fail(st, RS_EINVAL, "name: required");
     if (!in->url) return rs_fail(st, RS_EINVAL, "url: required");
     json_t *patch = json_object();
-    const char *const given[][2] = {{"name", in->name}, {"url", in->url},
-                                    {"currency", in->currency}, {"timezone", in->timezone}};
+    const char *const given[][2] = {{"name", in->name},
+                                    {"url", in->url},
+                                    {"currency", in->currency},
+                                    {"timezone", in->timezone}};
     for (size_t i = 0; i < 4; i++) {
         json_t *v = given[i][1] ? json_string(given[i][1]) : NULL;
         if (given[i][1] && !v) {

@@ -40,12 +40,12 @@ static const struct jfield key_fields[] = {
 
 #define NF(t) (sizeof(t) / sizeof((t)[0]))
 
-static int parse_push(struct app *app, const json_t *push, struct arena *a,
-                      struct subscription *s, struct rs_status *st)
+static int parse_push(struct app *app, const json_t *push, struct arena *a, struct subscription *s,
+                      struct rs_status *st)
 {
     int rc = json_check(push, push_fields, NF(push_fields), "push", st);
-    if (!rc) rc = json_check(json_object_get(push, "keys"), key_fields, NF(key_fields),
-                             "push.keys", st);
+    if (!rc)
+        rc = json_check(json_object_get(push, "keys"), key_fields, NF(key_fields), "push.keys", st);
     if (rc) return rc;
     const char *ep = jstr(push, "endpoint");
     const json_t *keys = json_object_get(push, "keys");
@@ -102,11 +102,11 @@ static int parse_contact(struct app *app, const json_t *body, struct arena *a,
         s->contact_key = s->phone;
         break;
     default:
-        if (!jhas(body, "push")) return rs_fail(st, RS_EINVAL, "push: required for channel webpush");
+        if (!jhas(body, "push"))
+            return rs_fail(st, RS_EINVAL, "push: required for channel webpush");
         return parse_push(app, json_object_get(body, "push"), a, s, st);
     }
-    if (jhas(body, "push"))
-        return rs_fail(st, RS_EINVAL, "push: only for channel webpush");
+    if (jhas(body, "push")) return rs_fail(st, RS_EINVAL, "push: only for channel webpush");
     return RS_OK;
 }
 
@@ -120,7 +120,8 @@ int signup_parse(struct app *app, const json_t *body, struct arena *a, struct si
     const char *website = jstr(body, "website");
     out->honeypot = website && *website;
     out->shop_uuid = arena_strdup(a, jstr(body, "shop"));
-    if (!uuid_valid(out->shop_uuid)) return rs_fail(st, RS_EINVAL, "shop: must be a shop id (UUID)");
+    if (!uuid_valid(out->shop_uuid))
+        return rs_fail(st, RS_EINVAL, "shop: must be a shop id (UUID)");
     char tmp[24];
     const char *vid = jid(body, "variant_id", tmp);
     if (!*vid || strlen(vid) > 255)
@@ -169,8 +170,10 @@ int signup_apply(struct tx *tx, void *arg, struct rs_status *st)
         return rs_fail(st, RS_ENOTFOUND, "variant_id: no variant %s in this shop", s->variant_id);
     if (rc) return rs_fail(st, rc, "the store failed");
     if (stock_status_of(sh, v.available) != STOCK_SOLD_OUT)
-        return rs_fail(st, RS_EINSTOCK, "variant_id: %s is in stock; sign-ups are taken while "
-                       "it is sold out", s->variant_id);
+        return rs_fail(st, RS_EINSTOCK,
+                       "variant_id: %s is in stock; sign-ups are taken while "
+                       "it is sold out",
+                       s->variant_id);
     rc = tx->ops->sub_find(tx->c, sh->sid, s->variant_id, s->channel, s->contact_key, su->arena,
                            &su->out);
     if (rc == RS_OK) {
@@ -207,8 +210,8 @@ json_t *subscription_to_json(const struct subscription *s, const char *shop_uuid
     snprintf(id, sizeof(id), "%lld", (long long)s->id);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s?}", "id", id, "shop", shop_uuid,
                           "variant_id", s->variant_id, "channel", channel_name(s->channel),
-                          "status", sub_status_name(s->status), "quantity",
-                          (json_int_t)s->quantity, "source", s->source);
+                          "status", sub_status_name(s->status), "quantity", (json_int_t)s->quantity,
+                          "source", s->source);
     if (s->email) json_object_set_new(o, "email", json_string(s->email));
     if (s->phone) json_object_set_new(o, "phone", json_string(s->phone));
     if (s->push_endpoint)

@@ -25,8 +25,8 @@ struct signup {
     struct shop shop_buf;
     struct arena *arena;
     int64_t now;
-    int created;              /* result: 1 new, 0 existing */
-    struct subscription out;  /* result: the stored subscription */
+    int created;             /* result: 1 new, 0 existing */
+    struct subscription out; /* result: the stored subscription */
 };
 
 int signup_parse(struct app *app, const json_t *body, struct arena *a, struct signup *out,

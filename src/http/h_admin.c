@@ -87,8 +87,8 @@ int h_variant_get(struct req *r)
 {
     struct variant v;
     struct store_conn *c = r->app->ops->reader(r->app->store);
-    int rc = c ? r->app->ops->variant_get(c, r->shop.sid, req_param(r, 0), r->arena, &v)
-               : RS_ESTORE;
+    int rc =
+        c ? r->app->ops->variant_get(c, r->shop.sid, req_param(r, 0), r->arena, &v) : RS_ESTORE;
     if (rc)
         req_error(r, rc, rc == RS_ENOTFOUND ? "variant_id: no such variant" : NULL);
     else
@@ -111,9 +111,9 @@ static int list_one(void *arg, const struct subscription *s)
     char tok[TOKEN_MAX];
     json_t *o = subscription_to_json(s, lc->r->shop.uuid);
     token_make(lc->r->app->secret, TOKEN_UNSUBSCRIBE, s->id, tok);
-    json_object_set_new(o, "unsubscribe_url",
-                        json_string(arena_printf(lc->r->arena, "%s/u/%s",
-                                                 lc->r->app->cfg->public_url, tok)));
+    json_object_set_new(
+        o, "unsubscribe_url",
+        json_string(arena_printf(lc->r->arena, "%s/u/%s", lc->r->app->cfg->public_url, tok)));
     json_array_append_new(lc->data, o);
     lc->last_id = s->id;
     lc->n++;

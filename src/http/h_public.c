@@ -18,8 +18,9 @@
 static int public_shop(struct req *r, const char *uuid, struct shop *out)
 {
     struct store_conn *c = r->app->ops->reader(r->app->store);
-    int rc = !c ? RS_ESTORE : !uuid_valid(uuid) ? RS_ENOTFOUND
-                                                : r->app->ops->shop_by_uuid(c, uuid, r->arena, out);
+    int rc = !c                  ? RS_ESTORE
+             : !uuid_valid(uuid) ? RS_ENOTFOUND
+                                 : r->app->ops->shop_by_uuid(c, uuid, r->arena, out);
     if (rc) req_error(r, rc, rc == RS_ENOTFOUND ? "shop: no such shop" : NULL);
     return rc;
 }
@@ -109,7 +110,7 @@ static int unsub_lookup(struct req *r, struct unsub *u)
     int64_t id;
     struct store_conn *c = r->app->ops->reader(r->app->store);
     int rc = token_parse(r->app->secret, TOKEN_UNSUBSCRIBE, tok, strlen(tok), &id) ? RS_ENOTFOUND
-             : !c ? RS_ESTORE
+             : !c                                                                  ? RS_ESTORE
                   : r->app->ops->sub_get(c, id, r->arena, &u->sub);
     if (!rc) rc = r->app->ops->shop_by_sid(c, u->sub.sid, r->arena, &u->shop);
     if (rc) req_error(r, rc, rc == RS_ENOTFOUND ? "token: no such subscription" : NULL);
@@ -146,10 +147,9 @@ int h_unsubscribe_page(struct req *r)
 {
     struct unsub *u = arena_alloc(r->arena, sizeof(*u));
     if (unsub_lookup(r, u)) return RS_OK;
-    const char *what = arena_printf(r->arena, "Stop notifications from %s about item %s (%s)?",
-                                    u->shop.name, u->sub.variant_id,
-                                    u->sub.status == SUB_UNSUBSCRIBED ? "already unsubscribed"
-                                                                      : "subscribed");
+    const char *what = arena_printf(
+        r->arena, "Stop notifications from %s about item %s (%s)?", u->shop.name, u->sub.variant_id,
+        u->sub.status == SUB_UNSUBSCRIBED ? "already unsubscribed" : "subscribed");
     page(r, u, "Unsubscribe", what, 1);
     return RS_OK;
 }

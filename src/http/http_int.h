@@ -57,7 +57,7 @@ struct req {
     double t0;
     /* the answer */
     int status;
-    char *resp;        /* malloc'd, handed to MHD */
+    char *resp; /* malloc'd, handed to MHD */
     size_t resp_len;
     const char *resp_type;
     const char *hdr[4][2];

@@ -10,7 +10,7 @@
 #include "http/http_int.h"
 
 #define MAX_ROUTES 64
-#define NSTATUS 16
+#define NSTATUS    16
 
 static const int statuses[NSTATUS] = {200, 201, 204, 302, 400, 401, 404, 405,
                                       409, 413, 415, 429, 500, 503, 0 /* other */};

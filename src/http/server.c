@@ -330,7 +330,8 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
         return MHD_YES;
     }
     if (i < 0) {
-        req_error(r, known ? RS_EMETHOD : RS_ENOTFOUND, known ? "method not allowed" : "no such path");
+        req_error(r, known ? RS_EMETHOD : RS_ENOTFOUND,
+                  known ? "method not allowed" : "no such path");
         return MHD_YES;
     }
     r->route = &routes[i];
@@ -345,8 +346,8 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size, void **ctx)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **ctx)
 {
     (void)version;
     struct req *r = *ctx;
@@ -444,7 +445,7 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
     struct sockaddr_storage ss = {0};
     if (resolve(app->cfg->listen, &ss, st)) return NULL;
     unsigned threads = app->cfg->threads > 0 ? (unsigned)app->cfg->threads
-                                              : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+                                             : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     srv->app = app;
@@ -452,9 +453,9 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
                      MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER,
-                              mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss,
-                              MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                              mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
+                              threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
                               MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!srv->d) {

@@ -57,8 +57,9 @@ static void run_batch(struct committer *cm, struct store_job *batch)
             rs_fail(&j->status, RS_ESTORE, "the store failed");
             continue;
         }
-        if (j->run(&tx, j->arg, &j->status) != RS_OK) {
-            if (!j->status.err) rs_fail(&j->status, RS_EINTERNAL, "job failed");
+        int rc = j->run(&tx, j->arg, &j->status);
+        if (rc != RS_OK) {
+            if (!j->status.err) rs_fail(&j->status, rc, "%s", rs_strerror(rc));
             if (ops->rollback_to(c)) ok = 0;
         }
         if (ops->release(c)) ok = 0;

@@ -37,7 +37,7 @@ void committer_submit(struct committer *cm, struct store_job *job);
 /* Runs one job and waits for its durable completion. Returns its result (detail in st). */
 int committer_run(struct committer *cm, int (*run)(struct tx *, void *, struct rs_status *),
                   void *arg, struct rs_status *st);
-size_t committer_depth(const struct committer *cm);   /* jobs waiting now */
+size_t committer_depth(const struct committer *cm);          /* jobs waiting now */
 unsigned long committer_commits(const struct committer *cm); /* transactions committed */
 
 #endif

@@ -64,8 +64,8 @@ struct store_ops {
     int (*shop_by_sid)(struct store_conn *c, int64_t sid, struct arena *a, struct shop *out);
     int (*shop_count)(struct store_conn *c, int64_t *n);
 
-    int (*variant_get)(struct store_conn *c, int64_t sid, const char *variant_id,
-                       struct arena *a, struct variant *out);
+    int (*variant_get)(struct store_conn *c, int64_t sid, const char *variant_id, struct arena *a,
+                       struct variant *out);
     int (*variant_put)(struct store_conn *c, const struct variant *v); /* insert or replace */
     int (*restock_insert)(struct store_conn *c, int64_t sid, const char *variant_id,
                           int64_t available, int64_t soldout_since, int64_t at);

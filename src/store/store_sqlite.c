@@ -85,17 +85,17 @@ static const char *const migrations[] = {
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define SHOP_COLS                                                                                  \
-    "sid, uuid, name, url, currency, timezone, locale, sender_name, sender_email, api_key_hash,"  \
-    " webhook_secret, vapid_public, vapid_private, low_stock_threshold, min_available,"           \
-    " min_soldout_minutes, subscription_ttl_days, max_notifications, conversions_enabled,"        \
+    "sid, uuid, name, url, currency, timezone, locale, sender_name, sender_email, api_key_hash,"   \
+    " webhook_secret, vapid_public, vapid_private, low_stock_threshold, min_available,"            \
+    " min_soldout_minutes, subscription_ttl_days, max_notifications, conversions_enabled,"         \
     " double_opt_in, created_at"
 #define VARIANT_COLS                                                                               \
-    "shop_id, variant_id, product_id, product_number, inventory_item_id, title, variant_title,"   \
-    " url, image_url, price, original_price, currency, category, available, soldout_since,"       \
+    "shop_id, variant_id, product_id, product_number, inventory_item_id, title, variant_title,"    \
+    " url, image_url, price, original_price, currency, category, available, soldout_since,"        \
     " updated_at"
 #define SUB_COLS                                                                                   \
-    "id, shop_id, variant_id, channel, status, contact_key, email, phone, push_endpoint,"         \
-    " push_p256dh, push_auth, first_name, customer_id, tracking_user_id, locale, source,"         \
+    "id, shop_id, variant_id, channel, status, contact_key, email, phone, push_endpoint,"          \
+    " push_p256dh, push_auth, first_name, customer_id, tracking_user_id, locale, source,"          \
     " quantity, notify_count, created_at, updated_at, confirmed_at, notified_at, unsubscribed_at"
 
 enum stmt_id {
@@ -797,8 +797,8 @@ static int sq_sub_get(struct store_conn *c, int64_t id, struct arena *a, struct 
 }
 
 /* The list query depends on which filters are set, so it is built per call (not cached). */
-static int sq_sub_list(struct store_conn *c, const struct sub_filter *f, struct arena *a,
-                       sub_cb cb, void *arg)
+static int sq_sub_list(struct store_conn *c, const struct sub_filter *f, struct arena *a, sub_cb cb,
+                       void *arg)
 {
     char q[512];
     snprintf(q, sizeof(q),

@@ -19,22 +19,31 @@ json_t *json_parse_strict(const char *text, size_t len, struct rs_status *st)
 }
 
 static const char *const type_names[] = {
-    [JF_STRING] = "a string", [JF_ID] = "a string or an integer", [JF_INT] = "an integer",
-    [JF_BOOL] = "true or false", [JF_MONEY] = "a decimal amount", [JF_OBJECT] = "an object",
-    [JF_ARRAY] = "an array",  [JF_ANY] = "a value",
+    [JF_STRING] = "a string",        [JF_ID] = "a string or an integer",
+    [JF_INT] = "an integer",         [JF_BOOL] = "true or false",
+    [JF_MONEY] = "a decimal amount", [JF_OBJECT] = "an object",
+    [JF_ARRAY] = "an array",         [JF_ANY] = "a value",
 };
 
 static int type_ok(const json_t *v, enum jf_type t)
 {
     switch (t) {
-    case JF_STRING: return json_is_string(v);
-    case JF_ID: return json_is_string(v) || json_is_integer(v);
-    case JF_INT: return json_is_integer(v);
-    case JF_BOOL: return json_is_boolean(v);
-    case JF_MONEY: return json_is_string(v) || json_is_number(v);
-    case JF_OBJECT: return json_is_object(v);
-    case JF_ARRAY: return json_is_array(v);
-    case JF_ANY: return 1;
+    case JF_STRING:
+        return json_is_string(v);
+    case JF_ID:
+        return json_is_string(v) || json_is_integer(v);
+    case JF_INT:
+        return json_is_integer(v);
+    case JF_BOOL:
+        return json_is_boolean(v);
+    case JF_MONEY:
+        return json_is_string(v) || json_is_number(v);
+    case JF_OBJECT:
+        return json_is_object(v);
+    case JF_ARRAY:
+        return json_is_array(v);
+    case JF_ANY:
+        return 1;
     }
     return 0;
 }
@@ -51,11 +60,13 @@ int json_check(const json_t *obj, const struct jfield *fields, size_t n, const c
         return rs_fail(st, RS_EINVAL, "%s: must be an object", *where ? where : "body");
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         size_t i;
         for (i = 0; i < n; i++)
             if (strcmp(fields[i].name, key) == 0) break;
-        if (i == n) return rs_fail(st, RS_EINVAL, "%s%s%.64s: unknown field", where, sep(where), key);
+        if (i == n)
+            return rs_fail(st, RS_EINVAL, "%s%s%.64s: unknown field", where, sep(where), key);
         if (json_is_null(v)) {
             if (!(fields[i].flags & JF_NULLABLE) || (fields[i].flags & JF_REQUIRED))
                 return rs_fail(st, RS_EINVAL, "%s%s%s: must not be null", where, sep(where), key);

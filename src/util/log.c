@@ -54,8 +54,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     buf_vprintf(&msg, fmt, ap);
     va_end(ap);
     if (json_mode) {
-        json_t *o = json_pack("{s:s,s:s%}", "level", level_names[lvl], "msg", msg.p ? msg.p : "",
-                              msg.len);
+        json_t *o =
+            json_pack("{s:s,s:s%}", "level", level_names[lvl], "msg", msg.p ? msg.p : "", msg.len);
         if (!o) o = json_pack("{s:s,s:s}", "level", level_names[lvl], "msg", "(invalid UTF-8)");
         char *s = json_dumps(o, JSON_COMPACT);
         buf_puts(&b, "{\"ts\":\"");

@@ -24,7 +24,7 @@ extern int test_failures; /* failures in the running test */
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);            \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
             test_failures++;                                                                       \
         }                                                                                          \
     } while (0)
@@ -33,7 +33,7 @@ extern int test_failures; /* failures in the running test */
     do {                                                                                           \
         long long a_ = (long long)(a), b_ = (long long)(b);                                        \
         if (a_ != b_) {                                                                            \
-            fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, a_,   \
+            fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, a_,    \
                     b_);                                                                           \
             test_failures++;                                                                       \
         }                                                                                          \
@@ -43,7 +43,7 @@ extern int test_failures; /* failures in the running test */
     do {                                                                                           \
         const char *a_ = (a), *b_ = (b);                                                           \
         if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
-            fprintf(stderr, "  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a,   \
+            fprintf(stderr, "  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a,    \
                     a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                       \
             test_failures++;                                                                       \
         }                                                                                          \

@@ -1,0 +1,235 @@
+/*
+ * The store contract: every backend of store.h must pass these, run through the group committer
+ * as the server runs them. Each backend gets a TEST that calls contract() with its ops and a
+ * fresh target. Also: failure injection — a failing job rolls back alone, its batch commits.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store/commit.h"
+#include "store/store.h"
+#include "test.h"
+
+struct env {
+    const struct store_ops *ops;
+    struct store *s;
+    struct committer *cm;
+    struct arena *a;
+    struct shop shop;
+};
+
+static int put_shop(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->shop_insert(tx->c, arg);
+}
+
+static int put_variant(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->variant_put(tx->c, arg);
+}
+
+static int put_sub(struct tx *tx, void *arg, struct rs_status *st)
+{
+    int rc = tx->ops->sub_insert(tx->c, arg);
+    return rc ? rs_fail(st, rc, "insert") : RS_OK;
+}
+
+static int count_cb(void *arg, const struct subscription *s)
+{
+    (void)s;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void setup(struct env *e, const struct store_ops *ops, const char *target)
+{
+    struct rs_status st = {0};
+    e->ops = ops;
+    CHECK_INT(ops->open(target, &e->s, &st), RS_OK);
+    e->cm = committer_start(ops, e->s);
+    e->a = arena_new();
+    e->shop = (struct shop){.uuid = "11111111-2222-4333-8444-555555555555", .name = "S",
+                            .url = "https://s.example", .currency = "EUR", .timezone = "UTC",
+                            .locale = "en", .sender_name = "S", .sender_email = "",
+                            .webhook_secret = "w", .vapid_public = "p", .vapid_private = "q",
+                            .min_available = 1, .low_stock_threshold = 5,
+                            .subscription_ttl_days = 180, .max_notifications = 3};
+    memset(e->shop.api_key_hash, 7, 32);
+    CHECK_INT(committer_run(e->cm, put_shop, &e->shop, &st), RS_OK);
+    CHECK(e->shop.sid > 0);
+}
+
+static void teardown(struct env *e)
+{
+    committer_stop(e->cm);
+    e->ops->close(e->s);
+    arena_free(e->a);
+}
+
+static struct subscription sub_for(const struct env *e, const char *variant, const char *email)
+{
+    return (struct subscription){.sid = e->shop.sid, .variant_id = variant, .channel = CH_EMAIL,
+                                 .status = SUB_WAITING, .contact_key = email, .email = email,
+                                 .quantity = 1, .created_at = 10, .updated_at = 10};
+}
+
+static void contract(const struct store_ops *ops, const char *target)
+{
+    struct env e;
+    struct rs_status st = {0};
+    setup(&e, ops, target);
+    struct store_conn *r = ops->reader(e.s);
+
+    /* shops: by uuid, by key hash; a duplicate uuid conflicts */
+    struct shop got;
+    CHECK_INT(ops->shop_by_uuid(r, e.shop.uuid, e.a, &got), RS_OK);
+    CHECK_STR(got.name, "S");
+    CHECK_INT(ops->shop_by_key(r, e.shop.api_key_hash, e.a, &got), RS_OK);
+    CHECK_INT(got.sid, e.shop.sid);
+    CHECK_INT(ops->shop_by_uuid(r, "00000000-0000-4000-8000-000000000000", e.a, &got),
+              RS_ENOTFOUND);
+    ops->reader_release(e.s);
+    struct shop dup = e.shop;
+    CHECK_INT(committer_run(e.cm, put_shop, &dup, &st), RS_ECONFLICT);
+
+    /* variants: upsert and read back exactly, large ids as text */
+    struct variant v = {.sid = e.shop.sid, .variant_id = "4471", .inventory_item_id =
+                        "4567890123456789012", .title = "Tee", .price = 1990,
+                        .original_price = -1, .available = 0, .soldout_since = 5,
+                        .updated_at = 6};
+    CHECK_INT(committer_run(e.cm, put_variant, &v, &st), RS_OK);
+    r = ops->reader(e.s); /* a write completed since: the reader must see it */
+    struct variant gv;
+    CHECK_INT(ops->variant_get(r, e.shop.sid, "4471", e.a, &gv), RS_OK);
+    CHECK_STR(gv.inventory_item_id, "4567890123456789012");
+    CHECK_INT(gv.price, 1990);
+    CHECK_INT(gv.original_price, -1);
+    CHECK_INT(gv.soldout_since, 5);
+    CHECK_INT(ops->variant_get(r, e.shop.sid + 1, "4471", e.a, &gv), RS_ENOTFOUND);
+    ops->reader_release(e.s);
+    v.available = 9;
+    CHECK_INT(committer_run(e.cm, put_variant, &v, &st), RS_OK);
+    r = ops->reader(e.s);
+    CHECK_INT(ops->variant_get(r, e.shop.sid, "4471", e.a, &gv), RS_OK);
+    CHECK_INT(gv.available, 9); /* read-your-writes across snapshots */
+    ops->reader_release(e.s);
+
+    /* subscriptions: unique per contact, variant, channel */
+    struct subscription a = sub_for(&e, "4471", "ada@example.com");
+    struct subscription b = sub_for(&e, "4471", "ada@example.com");
+    struct subscription c = sub_for(&e, "5120", "ada@example.com");
+    struct subscription d = sub_for(&e, "4471", "bob@example.com");
+    CHECK_INT(committer_run(e.cm, put_sub, &a, &st), RS_OK);
+    CHECK_INT(committer_run(e.cm, put_sub, &b, &st), RS_ECONFLICT);
+    CHECK_INT(committer_run(e.cm, put_sub, &c, &st), RS_OK);
+    CHECK_INT(committer_run(e.cm, put_sub, &d, &st), RS_OK);
+    r = ops->reader(e.s);
+    struct subscription f;
+    CHECK_INT(ops->sub_find(r, e.shop.sid, "4471", CH_EMAIL, "ada@example.com", e.a, &f), RS_OK);
+    CHECK_INT(f.id, a.id);
+    CHECK_INT(ops->sub_find(r, e.shop.sid, "4471", CH_SMS, "ada@example.com", e.a, &f),
+              RS_ENOTFOUND);
+    int n = 0;
+    struct sub_filter all = {.sid = e.shop.sid, .status = -1, .channel = -1, .limit = 100};
+    CHECK_INT(ops->sub_list(r, &all, e.a, count_cb, &n), RS_OK);
+    CHECK_INT(n, 3);
+    n = 0;
+    struct sub_filter page = all;
+    page.limit = 2;
+    page.after_id = a.id;
+    CHECK_INT(ops->sub_list(r, &page, e.a, count_cb, &n), RS_OK);
+    CHECK_INT(n, 2);
+    n = 0;
+    struct sub_filter byv = all;
+    byv.variant_id = "4471";
+    CHECK_INT(ops->sub_list(r, &byv, e.a, count_cb, &n), RS_OK);
+    CHECK_INT(n, 2);
+    ops->reader_release(e.s);
+    teardown(&e);
+}
+
+static char *temp_db(void)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/restock_store_%d_%ld.db", (int)getpid(), random());
+    return path;
+}
+
+static void remove_db(const char *path)
+{
+    char p[96];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+}
+
+TEST(store_contract_sqlite)
+{
+    char *path = temp_db();
+    contract(&store_sqlite, path);
+    remove_db(path);
+}
+
+/* ---- failure injection: a failing job rolls back alone ------------------------------------ */
+
+struct two_writes {
+    struct subscription first, second;
+};
+
+/* Writes one row, then fails: the savepoint must take the first row back. */
+static int write_then_fail(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct two_writes *w = arg;
+    int rc = tx->ops->sub_insert(tx->c, &w->first);
+    if (rc) return rs_fail(st, rc, "insert");
+    return rs_fail(st, RS_EINVAL, "injected failure");
+}
+
+struct batch_job {
+    struct store_job job;
+    int done;
+};
+
+static void mark_done(struct store_job *j)
+{
+    ((struct batch_job *)j)->done = 1;
+}
+
+TEST(store_failed_job_rolls_back_alone)
+{
+    char *path = temp_db();
+    struct env e;
+    struct rs_status st = {0};
+    setup(&e, &store_sqlite, path);
+    struct two_writes w = {.first = sub_for(&e, "1", "x@example.com")};
+    struct subscription ok1 = sub_for(&e, "1", "y@example.com"),
+                        ok2 = sub_for(&e, "1", "z@example.com");
+    /* three jobs queued back to back, so they share one transaction */
+    struct batch_job j1 = {{.run = put_sub, .done = mark_done, .arg = &ok1}},
+                     j2 = {{.run = write_then_fail, .done = mark_done, .arg = &w}},
+                     j3 = {{.run = put_sub, .done = mark_done, .arg = &ok2}};
+    committer_submit(e.cm, &j1.job);
+    committer_submit(e.cm, &j2.job);
+    committer_submit(e.cm, &j3.job);
+    committer_stop(e.cm); /* drains */
+    e.cm = committer_start(e.ops, e.s);
+    CHECK(j1.done && j2.done && j3.done);
+    CHECK_INT(j1.job.status.err, RS_OK);
+    CHECK_INT(j2.job.status.err, RS_EINVAL);
+    CHECK_STR(j2.job.status.msg, "injected failure");
+    CHECK_INT(j3.job.status.err, RS_OK);
+    struct store_conn *r = e.ops->reader(e.s);
+    struct subscription f;
+    CHECK_INT(e.ops->sub_find(r, e.shop.sid, "1", CH_EMAIL, "x@example.com", e.a, &f),
+              RS_ENOTFOUND);
+    CHECK_INT(e.ops->sub_find(r, e.shop.sid, "1", CH_EMAIL, "y@example.com", e.a, &f), RS_OK);
+    CHECK_INT(e.ops->sub_find(r, e.shop.sid, "1", CH_EMAIL, "z@example.com", e.a, &f), RS_OK);
+    e.ops->reader_release(e.s);
+    (void)st;
+    teardown(&e);
+    remove_db(path);
+}
