@@ -19,8 +19,8 @@ TEST(stock_status_thresholds)
         int64_t min, low, available;
         enum stock_status want;
     } cases[] = {
-        {1, 5, 0, STOCK_SOLD_OUT}, {1, 5, 1, STOCK_LOW},      {1, 5, 5, STOCK_LOW},
-        {1, 5, 6, STOCK_IN},       {2, 5, 1, STOCK_SOLD_OUT}, {2, 0, 2, STOCK_IN},
+        {1, 5, 0, STOCK_SOLD_OUT},  {1, 5, 1, STOCK_LOW},      {1, 5, 5, STOCK_LOW},
+        {1, 5, 6, STOCK_IN},        {2, 5, 1, STOCK_SOLD_OUT}, {2, 0, 2, STOCK_IN},
         {1, 5, -3, STOCK_SOLD_OUT},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -75,7 +75,7 @@ TEST(token_roundtrip_and_tamper)
         int64_t id = -1;
         CHECK_INT(token_parse(secret, TOKEN_UNSUBSCRIBE, tok, n, &id), 0);
         CHECK_INT(id, ids[i]);
-        CHECK_INT(token_parse(secret, TOKEN_CONFIRM, tok, n, &id), -1);   /* another kind */
+        CHECK_INT(token_parse(secret, TOKEN_CONFIRM, tok, n, &id), -1);    /* another kind */
         CHECK_INT(token_parse(other, TOKEN_UNSUBSCRIBE, tok, n, &id), -1); /* another secret */
         CHECK_INT(token_parse(secret, TOKEN_UNSUBSCRIBE, tok, n - 1, &id), -1);
         for (size_t k = 0; k < n; k++) { /* every single-character change is refused */
@@ -98,7 +98,7 @@ TEST(ratelimit_burst_and_refill)
         CHECK_INT(ratelimit_take(rl, "a", 1, 1000, &retry), 1);
     CHECK_INT(ratelimit_take(rl, "a", 1, 1000, &retry), 0);
     CHECK(retry >= 1 && retry <= 20);
-    CHECK_INT(ratelimit_take(rl, "b", 1, 1000, &retry), 1); /* another key is independent */
+    CHECK_INT(ratelimit_take(rl, "b", 1, 1000, &retry), 1);         /* another key is independent */
     CHECK_INT(ratelimit_take(rl, "a", 1, 1000 + 20000, &retry), 1); /* one refilled */
     CHECK_INT(ratelimit_take(rl, "a", 1, 1000 + 20000, &retry), 0);
     ratelimit_free(rl);
@@ -146,8 +146,8 @@ TEST(json_check_names_the_field)
 
 TEST(json_parse_rejects)
 {
-    static const char *const bad[] = {"{\"a\":1,\"a\":2}", "{\"a\":", "", "{\"a\":\"\\u0000\"}",
-                                      "{\"a\":\"\xff\"}", "{} x"};
+    static const char *const bad[] = {"{\"a\":1,\"a\":2}",   "{\"a\":",          "",
+                                      "{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}", "{} x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct rs_status st = {0};
         json_t *v = json_parse_strict(bad[i], strlen(bad[i]), &st);
@@ -194,9 +194,9 @@ TEST(config_precedence)
     struct config c;
     struct rs_status st = {0};
     CHECK_INT(config_load(&c, 5, argv, &st), RS_OK);
-    CHECK_INT(c.workers, 3);                 /* file over default */
-    CHECK_STR(c.smtp_url, "smtp://env:25");  /* env over file */
-    CHECK_INT(c.threads, 7);                 /* flag over env */
+    CHECK_INT(c.workers, 3);                /* file over default */
+    CHECK_STR(c.smtp_url, "smtp://env:25"); /* env over file */
+    CHECK_INT(c.threads, 7);                /* flag over env */
     CHECK_STR(c.listen, "127.0.0.1:9000");
     CHECK_STR(c.public_url, "http://127.0.0.1:9000"); /* derived default */
     CHECK_STR(c.db, "restock.db");

@@ -50,12 +50,21 @@ static void setup(struct env *e, const struct store_ops *ops, const char *target
     CHECK_INT(ops->open(target, &e->s, &st), RS_OK);
     e->cm = committer_start(ops, e->s);
     e->a = arena_new();
-    e->shop = (struct shop){.uuid = "11111111-2222-4333-8444-555555555555", .name = "S",
-                            .url = "https://s.example", .currency = "EUR", .timezone = "UTC",
-                            .locale = "en", .sender_name = "S", .sender_email = "",
-                            .webhook_secret = "w", .vapid_public = "p", .vapid_private = "q",
-                            .min_available = 1, .low_stock_threshold = 5,
-                            .subscription_ttl_days = 180, .max_notifications = 3};
+    e->shop = (struct shop){.uuid = "11111111-2222-4333-8444-555555555555",
+                            .name = "S",
+                            .url = "https://s.example",
+                            .currency = "EUR",
+                            .timezone = "UTC",
+                            .locale = "en",
+                            .sender_name = "S",
+                            .sender_email = "",
+                            .webhook_secret = "w",
+                            .vapid_public = "p",
+                            .vapid_private = "q",
+                            .min_available = 1,
+                            .low_stock_threshold = 5,
+                            .subscription_ttl_days = 180,
+                            .max_notifications = 3};
     memset(e->shop.api_key_hash, 7, 32);
     CHECK_INT(committer_run(e->cm, put_shop, &e->shop, &st), RS_OK);
     CHECK(e->shop.sid > 0);
@@ -70,9 +79,15 @@ static void teardown(struct env *e)
 
 static struct subscription sub_for(const struct env *e, const char *variant, const char *email)
 {
-    return (struct subscription){.sid = e->shop.sid, .variant_id = variant, .channel = CH_EMAIL,
-                                 .status = SUB_WAITING, .contact_key = email, .email = email,
-                                 .quantity = 1, .created_at = 10, .updated_at = 10};
+    return (struct subscription){.sid = e->shop.sid,
+                                 .variant_id = variant,
+                                 .channel = CH_EMAIL,
+                                 .status = SUB_WAITING,
+                                 .contact_key = email,
+                                 .email = email,
+                                 .quantity = 1,
+                                 .created_at = 10,
+                                 .updated_at = 10};
 }
 
 static void contract(const struct store_ops *ops, const char *target)
@@ -95,9 +110,14 @@ static void contract(const struct store_ops *ops, const char *target)
     CHECK_INT(committer_run(e.cm, put_shop, &dup, &st), RS_ECONFLICT);
 
     /* variants: upsert and read back exactly, large ids as text */
-    struct variant v = {.sid = e.shop.sid, .variant_id = "4471", .inventory_item_id =
-                        "4567890123456789012", .title = "Tee", .price = 1990,
-                        .original_price = -1, .available = 0, .soldout_since = 5,
+    struct variant v = {.sid = e.shop.sid,
+                        .variant_id = "4471",
+                        .inventory_item_id = "4567890123456789012",
+                        .title = "Tee",
+                        .price = 1990,
+                        .original_price = -1,
+                        .available = 0,
+                        .soldout_since = 5,
                         .updated_at = 6};
     CHECK_INT(committer_run(e.cm, put_variant, &v, &st), RS_OK);
     r = ops->reader(e.s); /* a write completed since: the reader must see it */
