@@ -22,7 +22,7 @@ else
 BUILD   := build
 endif
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/core/*.c src/store/*.c src/http/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/core/*.c src/store/*.c src/http/*.c src/deliver/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 BIN     := $(BUILD)/restock
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))

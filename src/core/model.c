@@ -14,6 +14,19 @@ static int lookup(const char *const *names, int n, const char *s)
     return -1;
 }
 
+static const char *const notif_statuses[N_STATUS_COUNT] = {
+    "queued", "sent", "retrying", "failed", "expired", "dropped", "skipped_cap"};
+
+const char *notif_status_name(enum notif_status s)
+{
+    return (unsigned)s < N_STATUS_COUNT ? notif_statuses[s] : "?";
+}
+
+int notif_status_parse(const char *s)
+{
+    return lookup(notif_statuses, N_STATUS_COUNT, s);
+}
+
 const char *channel_name(enum channel c)
 {
     return (unsigned)c < CH_COUNT ? channels[c] : "?";

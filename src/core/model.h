@@ -56,6 +56,41 @@ struct subscription {
     int64_t created_at, updated_at, confirmed_at, notified_at, unsubscribed_at;
 };
 
+/* A restock event and the fan-out's progress through its waiting list. */
+struct restock {
+    int64_t id, sid;
+    const char *variant_id;
+    int64_t available, soldout_since, at;
+    int64_t cursor;        /* the last subscription id handled */
+    int64_t next_batch_at; /* delivery policy: when to read stock again and go on; 0: now */
+    int64_t sent;          /* notifications queued for it so far */
+    int64_t processed_at;  /* 0 while the fan-out has work on it */
+    const char *state;     /* "pending", "waiting_interval", "paused", "done" */
+};
+
+enum notif_status {
+    N_QUEUED,
+    N_SENT,
+    N_RETRYING,
+    N_FAILED,
+    N_EXPIRED,
+    N_DROPPED,
+    N_SKIPPED_CAP,
+    N_STATUS_COUNT
+};
+
+struct notification {
+    int64_t id, sid, subscription_id, restock_id, campaign_id;
+    enum channel channel;
+    enum notif_status status;
+    int64_t attempts, not_before, lease_until, expires_at, created_at, sent_at;
+    int64_t segments; /* SMS segments (0 for other channels) */
+    const char *reason; /* why failed / dropped / retrying */
+};
+
+const char *notif_status_name(enum notif_status s);
+int notif_status_parse(const char *s);
+
 const char *channel_name(enum channel c);
 int channel_parse(const char *s); /* -1 when unknown */
 const char *sub_status_name(enum sub_status s);

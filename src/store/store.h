@@ -37,6 +37,13 @@ struct sub_filter {
 
 typedef int (*sub_cb)(void *arg, const struct subscription *s);
 
+struct stored_campaign {
+    int64_t id, sid;
+    int channel, status, is_default;
+    const char *json; /* the campaign as campaign_to_json gives it */
+    int64_t created_at, updated_at;
+};
+
 struct store_ops {
     const char *name;
     /* Opens (creating and migrating) the store at target. RS_ESTORE with a message on failure. */
@@ -81,6 +88,52 @@ struct store_ops {
     /* Unsubscribes every subscription of a contact at a shop; *n = how many changed. */
     int (*sub_unsubscribe_contact)(struct store_conn *c, int64_t sid, const char *contact_key,
                                    int64_t at, int64_t *n);
+    /* A variant sold out again: its notified subscriptions with notify_count < max go back to
+     * waiting (SPEC §2). *n = how many. */
+    int (*sub_reenroll)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t max,
+                        int64_t at, int64_t *n);
+    /* The waiting subscriptions of a variant with id > after_id, in sign-up order. */
+    int (*sub_waiting)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t after_id,
+                       int limit, struct arena *a, sub_cb cb, void *arg);
+    /* Marks a subscription notified: status, notified_at, notify_count + 1. */
+    int (*sub_notified)(struct store_conn *c, int64_t id, int64_t at);
+
+    /* Campaigns: stored as their validated JSON (campaign.h). */
+    int (*campaign_insert)(struct store_conn *c, struct stored_campaign *sc); /* sets sc->id */
+    int (*campaign_update)(struct store_conn *c, const struct stored_campaign *sc);
+    int (*campaign_delete)(struct store_conn *c, int64_t sid, int64_t id, int64_t at);
+    int (*campaign_get)(struct store_conn *c, int64_t sid, int64_t id, struct arena *a,
+                        struct stored_campaign *out);
+    /* Every live campaign of a shop, in id order. */
+    int (*campaign_list)(struct store_conn *c, int64_t sid, struct arena *a,
+                         int (*cb)(void *arg, const struct stored_campaign *sc), void *arg);
+
+    /* Restock events, the fan-out's queue. */
+    int (*restock_next)(struct store_conn *c, int64_t now, struct arena *a, struct restock *out);
+    int (*restock_update)(struct store_conn *c, const struct restock *r);
+
+    /* The outbox. notification_insert: RS_ECONFLICT when the subscription already has one for
+     * that restock (the idempotency key). */
+    int (*notification_insert)(struct store_conn *c, struct notification *n); /* sets n->id */
+    int (*notification_get)(struct store_conn *c, int64_t id, struct arena *a,
+                            struct notification *out);
+    /* Leases up to `limit` due notifications (queued or retrying, not_before <= now, lease
+     * expired) of the given channels (bit per enum channel) until lease_until; calls cb with each
+     * id. */
+    int (*outbox_claim)(struct store_conn *c, unsigned channels, int64_t now, int64_t lease_until,
+                        int limit, int (*cb)(void *arg, int64_t id), void *arg);
+    int (*notification_result)(struct store_conn *c, const struct notification *n);
+    int (*notification_count)(struct store_conn *c, int64_t sid, int64_t restock_id,
+                              int64_t campaign_id, int64_t *n);
+    /* Frequency caps: notifications of a campaign to a contact on a day (shop-local day number). */
+    int (*cap_get)(struct store_conn *c, int64_t sid, int64_t campaign_id, const char *contact_key,
+                   int64_t day, int64_t *n);
+    int (*cap_add)(struct store_conn *c, int64_t sid, int64_t campaign_id, const char *contact_key,
+                   int64_t day);
+    /* Why a subscription was or was not notified for a restock. */
+    int (*decision_insert)(struct store_conn *c, int64_t sid, int64_t restock_id,
+                           int64_t subscription_id, int64_t campaign_id, const char *decision,
+                           const char *reason, int64_t at);
 };
 
 /* A connection with its backend's operations: what core functions take to read or write. */

@@ -36,6 +36,19 @@
  *         unique (shop_id, contact_key, variant_id, channel) — one subscription per contact,
  *         variant and channel, and by its prefix everything of one contact;
  *         index (shop_id, variant_id, status, id) — the waiting list in sign-up order
+ *   campaigns(id PK, shop_id, channel, status, is_default, json, created_at, updated_at,
+ *         deleted_at)                   index (shop_id, deleted_at, id); json is campaign.h's shape
+ *   restocks(... cursor, next_batch_at, sent, state)   the fan-out's progress (migration 2)
+ *   notifications(id PK, shop_id, subscription_id, restock_id, campaign_id, channel, status,
+ *         attempts, not_before, lease_until, expires_at, created_at, sent_at, segments, reason)
+ *         unique (shop_id, subscription_id, restock_id) — the idempotency key: one message per
+ *         subscription and restock; index (shop_id, restock_id, campaign_id) — budgets;
+ *         partial index (status, not_before) WHERE due-able — the delivery workers' queue, the one
+ *         index not led by shop_id: workers claim across shops (a sharded backend keeps one
+ *         queue per shard). msg_hash is not stored: it is the HMAC token of the id (token.h).
+ *   decisions(id PK, shop_id, restock_id, subscription_id, campaign_id, decision, reason, at)
+ *         why a subscription was not notified; index (shop_id, subscription_id, id)
+ *   caps(shop_id, campaign_id, contact_key, day, n)  PK — frequency-cap counters, WITHOUT ROWID
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -81,6 +94,35 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX subscriptions_key"
     " ON subscriptions(shop_id, contact_key, variant_id, channel);"
     "CREATE INDEX subscriptions_waiting ON subscriptions(shop_id, variant_id, status, id);",
+    /* 2: campaigns, the outbox, decisions, frequency caps; the fan-out's progress per restock */
+    "ALTER TABLE restocks ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE restocks ADD COLUMN next_batch_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE restocks ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE restocks ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';"
+    "CREATE TABLE campaigns(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " channel INTEGER NOT NULL, status INTEGER NOT NULL, is_default INTEGER NOT NULL,"
+    " json TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " deleted_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX campaigns_shop ON campaigns(shop_id, deleted_at, id);"
+    "CREATE TABLE notifications(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " subscription_id INTEGER NOT NULL, restock_id INTEGER NOT NULL,"
+    " campaign_id INTEGER NOT NULL, channel INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL, not_before INTEGER NOT NULL, lease_until INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, sent_at INTEGER NOT NULL,"
+    " segments INTEGER NOT NULL, reason TEXT);"
+    "CREATE UNIQUE INDEX notifications_key"
+    " ON notifications(shop_id, subscription_id, restock_id);"
+    "CREATE INDEX notifications_restock ON notifications(shop_id, restock_id, campaign_id);"
+    "CREATE INDEX notifications_due ON notifications(status, not_before)"
+    " WHERE status IN (0, 2);"
+    "CREATE TABLE decisions(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " restock_id INTEGER NOT NULL, subscription_id INTEGER NOT NULL,"
+    " campaign_id INTEGER NOT NULL, decision TEXT NOT NULL, reason TEXT NOT NULL,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX decisions_subscription ON decisions(shop_id, subscription_id, id);"
+    "CREATE TABLE caps(shop_id INTEGER NOT NULL, campaign_id INTEGER NOT NULL,"
+    " contact_key TEXT NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY(shop_id, campaign_id, contact_key, day)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -120,6 +162,24 @@ enum stmt_id {
     Q_SUB_GET,
     Q_SUB_SET_STATUS,
     Q_SUB_UNSUB_CONTACT,
+    Q_SUB_REENROLL,
+    Q_SUB_WAITING,
+    Q_SUB_NOTIFIED,
+    Q_CAMP_INSERT,
+    Q_CAMP_UPDATE,
+    Q_CAMP_DELETE,
+    Q_CAMP_GET,
+    Q_CAMP_LIST,
+    Q_RESTOCK_NEXT,
+    Q_RESTOCK_UPDATE,
+    Q_NOTIF_INSERT,
+    Q_NOTIF_GET,
+    Q_OUTBOX_CLAIM,
+    Q_NOTIF_RESULT,
+    Q_NOTIF_COUNT,
+    Q_CAP_GET,
+    Q_CAP_ADD,
+    Q_DECISION_INSERT,
     Q_COUNT
 };
 
@@ -159,6 +219,47 @@ static const char *const sql[Q_COUNT] = {
     [Q_SUB_UNSUB_CONTACT] = "UPDATE subscriptions SET status = 3, updated_at = ?3,"
                             " unsubscribed_at = ?3 WHERE shop_id = ?1 AND contact_key = ?2"
                             " AND status <> 3",
+    [Q_SUB_REENROLL] = "UPDATE subscriptions SET status = 1, updated_at = ?4 WHERE shop_id = ?1"
+                       " AND variant_id = ?2 AND status = 2 AND notify_count < ?3",
+    [Q_SUB_WAITING] = "SELECT " SUB_COLS " FROM subscriptions WHERE shop_id = ? AND variant_id = ?"
+                      " AND status = 1 AND id > ? ORDER BY id LIMIT ?",
+    [Q_SUB_NOTIFIED] = "UPDATE subscriptions SET status = 2, notified_at = ?2, updated_at = ?2,"
+                       " notify_count = notify_count + 1 WHERE id = ?1",
+    [Q_CAMP_INSERT] = "INSERT INTO campaigns(shop_id, channel, status, is_default, json, created_at,"
+                      " updated_at) VALUES (?,?,?,?,?,?,?)",
+    [Q_CAMP_UPDATE] = "UPDATE campaigns SET status = ?3, json = ?4, updated_at = ?5"
+                      " WHERE shop_id = ?1 AND id = ?2 AND deleted_at = 0",
+    [Q_CAMP_DELETE] = "UPDATE campaigns SET deleted_at = ?3 WHERE shop_id = ?1 AND id = ?2"
+                      " AND deleted_at = 0",
+    [Q_CAMP_GET] = "SELECT id, shop_id, channel, status, is_default, json, created_at, updated_at"
+                   " FROM campaigns WHERE shop_id = ? AND id = ? AND deleted_at = 0",
+    [Q_CAMP_LIST] = "SELECT id, shop_id, channel, status, is_default, json, created_at, updated_at"
+                    " FROM campaigns WHERE shop_id = ? AND deleted_at = 0 ORDER BY id",
+    [Q_RESTOCK_NEXT] = "SELECT id, shop_id, variant_id, available, soldout_since, at, cursor,"
+                       " next_batch_at, sent, processed_at, state FROM restocks"
+                       " WHERE processed_at IS NULL AND next_batch_at <= ? ORDER BY id LIMIT 1",
+    [Q_RESTOCK_UPDATE] = "UPDATE restocks SET cursor = ?2, next_batch_at = ?3, sent = ?4,"
+                         " processed_at = nullif(?5, 0), state = ?6 WHERE id = ?1",
+    [Q_NOTIF_INSERT] = "INSERT INTO notifications(shop_id, subscription_id, restock_id,"
+                       " campaign_id, channel, status, attempts, not_before, lease_until,"
+                       " expires_at, created_at, sent_at, segments, reason)"
+                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_NOTIF_GET] = "SELECT id, shop_id, subscription_id, restock_id, campaign_id, channel, status,"
+                    " attempts, not_before, lease_until, expires_at, created_at, sent_at,"
+                    " segments, reason FROM notifications WHERE id = ?",
+    [Q_OUTBOX_CLAIM] = "UPDATE notifications SET lease_until = ?3 WHERE id IN (SELECT id FROM"
+                       " notifications WHERE status IN (0, 2) AND not_before <= ?2"
+                       " AND lease_until <= ?2 AND ((1 << channel) & ?1) <> 0"
+                       " ORDER BY not_before LIMIT ?4) RETURNING id",
+    [Q_NOTIF_RESULT] = "UPDATE notifications SET status = ?2, attempts = ?3, not_before = ?4,"
+                       " lease_until = ?5, sent_at = ?6, segments = ?7, reason = ?8 WHERE id = ?1",
+    [Q_NOTIF_COUNT] = "SELECT count(*) FROM notifications WHERE shop_id = ? AND restock_id = ?"
+                      " AND campaign_id = ? AND status IN (0, 1, 2)",
+    [Q_CAP_GET] = "SELECT n FROM caps WHERE shop_id = ? AND campaign_id = ? AND contact_key = ?"
+                  " AND day = ?",
+    [Q_CAP_ADD] = "INSERT INTO caps VALUES (?,?,?,?,1) ON CONFLICT DO UPDATE SET n = n + 1",
+    [Q_DECISION_INSERT] = "INSERT INTO decisions(shop_id, restock_id, subscription_id,"
+                          " campaign_id, decision, reason, at) VALUES (?,?,?,?,?,?,?)",
 };
 
 #define IDLE_MS 50
@@ -852,6 +953,320 @@ static int sq_sub_unsubscribe_contact(struct store_conn *c, int64_t sid, const c
     return rc;
 }
 
+static int sq_sub_reenroll(struct store_conn *c, int64_t sid, const char *variant_id, int64_t max,
+                           int64_t at, int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_REENROLL);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, variant_id);
+    sqlite3_bind_int64(s, 3, max);
+    sqlite3_bind_int64(s, 4, at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *n = sqlite3_changes(c->db);
+    return rc;
+}
+
+static int sq_sub_waiting(struct store_conn *c, int64_t sid, const char *variant_id,
+                          int64_t after_id, int limit, struct arena *a, sub_cb cb, void *arg)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_WAITING);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, variant_id);
+    sqlite3_bind_int64(s, 3, after_id);
+    sqlite3_bind_int(s, 4, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct subscription x;
+        read_sub(s, a, &x);
+        if (cb(arg, &x)) break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sql[Q_SUB_WAITING]);
+    finish(s);
+    return out;
+}
+
+static int sq_sub_notified(struct store_conn *c, int64_t id, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_NOTIFIED);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, at);
+    return exec_done(c, s);
+}
+
+/* ---- campaigns ---------------------------------------------------------------------------- */
+
+static int sq_campaign_insert(struct store_conn *c, struct stored_campaign *sc)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAMP_INSERT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sc->sid);
+    sqlite3_bind_int(s, 2, sc->channel);
+    sqlite3_bind_int(s, 3, sc->status);
+    sqlite3_bind_int(s, 4, sc->is_default);
+    bind_text(s, 5, sc->json);
+    sqlite3_bind_int64(s, 6, sc->created_at);
+    sqlite3_bind_int64(s, 7, sc->updated_at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) sc->id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static int sq_campaign_update(struct store_conn *c, const struct stored_campaign *sc)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAMP_UPDATE);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sc->sid);
+    sqlite3_bind_int64(s, 2, sc->id);
+    sqlite3_bind_int(s, 3, sc->status);
+    bind_text(s, 4, sc->json);
+    sqlite3_bind_int64(s, 5, sc->updated_at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK && sqlite3_changes(c->db) == 0) return RS_ENOTFOUND;
+    return rc;
+}
+
+static int sq_campaign_delete(struct store_conn *c, int64_t sid, int64_t id, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAMP_DELETE);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_int64(s, 3, at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK && sqlite3_changes(c->db) == 0) return RS_ENOTFOUND;
+    return rc;
+}
+
+static void read_campaign(sqlite3_stmt *s, struct arena *a, struct stored_campaign *sc)
+{
+    sc->id = sqlite3_column_int64(s, 0);
+    sc->sid = sqlite3_column_int64(s, 1);
+    sc->channel = sqlite3_column_int(s, 2);
+    sc->status = sqlite3_column_int(s, 3);
+    sc->is_default = sqlite3_column_int(s, 4);
+    sc->json = col_text(s, 5, a);
+    sc->created_at = sqlite3_column_int64(s, 6);
+    sc->updated_at = sqlite3_column_int64(s, 7);
+}
+
+static int sq_campaign_get(struct store_conn *c, int64_t sid, int64_t id, struct arena *a,
+                           struct stored_campaign *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAMP_GET);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    read_campaign(s, a, out);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_campaign_list(struct store_conn *c, int64_t sid, struct arena *a,
+                            int (*cb)(void *arg, const struct stored_campaign *sc), void *arg)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAMP_LIST);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct stored_campaign sc;
+        read_campaign(s, a, &sc);
+        if (cb(arg, &sc)) break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sql[Q_CAMP_LIST]);
+    finish(s);
+    return out;
+}
+
+/* ---- restocks and the outbox -------------------------------------------------------------- */
+
+static int sq_restock_next(struct store_conn *c, int64_t now, struct arena *a, struct restock *r)
+{
+    sqlite3_stmt *s = stmt(c, Q_RESTOCK_NEXT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, now);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    r->id = sqlite3_column_int64(s, 0);
+    r->sid = sqlite3_column_int64(s, 1);
+    r->variant_id = col_text(s, 2, a);
+    r->available = sqlite3_column_int64(s, 3);
+    r->soldout_since = sqlite3_column_int64(s, 4);
+    r->at = sqlite3_column_int64(s, 5);
+    r->cursor = sqlite3_column_int64(s, 6);
+    r->next_batch_at = sqlite3_column_int64(s, 7);
+    r->sent = sqlite3_column_int64(s, 8);
+    r->processed_at = sqlite3_column_int64(s, 9);
+    r->state = col_text(s, 10, a);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_restock_update(struct store_conn *c, const struct restock *r)
+{
+    sqlite3_stmt *s = stmt(c, Q_RESTOCK_UPDATE);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int64(s, 2, r->cursor);
+    sqlite3_bind_int64(s, 3, r->next_batch_at);
+    sqlite3_bind_int64(s, 4, r->sent);
+    sqlite3_bind_int64(s, 5, r->processed_at);
+    bind_text(s, 6, r->state);
+    return exec_done(c, s);
+}
+
+static int sq_notification_insert(struct store_conn *c, struct notification *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_INSERT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, n->sid);
+    sqlite3_bind_int64(s, 2, n->subscription_id);
+    sqlite3_bind_int64(s, 3, n->restock_id);
+    sqlite3_bind_int64(s, 4, n->campaign_id);
+    sqlite3_bind_int(s, 5, (int)n->channel);
+    sqlite3_bind_int(s, 6, (int)n->status);
+    sqlite3_bind_int64(s, 7, n->attempts);
+    sqlite3_bind_int64(s, 8, n->not_before);
+    sqlite3_bind_int64(s, 9, n->lease_until);
+    sqlite3_bind_int64(s, 10, n->expires_at);
+    sqlite3_bind_int64(s, 11, n->created_at);
+    sqlite3_bind_int64(s, 12, n->sent_at);
+    sqlite3_bind_int64(s, 13, n->segments);
+    bind_text(s, 14, n->reason);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) n->id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a,
+                               struct notification *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_GET);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    n->id = sqlite3_column_int64(s, 0);
+    n->sid = sqlite3_column_int64(s, 1);
+    n->subscription_id = sqlite3_column_int64(s, 2);
+    n->restock_id = sqlite3_column_int64(s, 3);
+    n->campaign_id = sqlite3_column_int64(s, 4);
+    n->channel = (enum channel)sqlite3_column_int(s, 5);
+    n->status = (enum notif_status)sqlite3_column_int(s, 6);
+    n->attempts = sqlite3_column_int64(s, 7);
+    n->not_before = sqlite3_column_int64(s, 8);
+    n->lease_until = sqlite3_column_int64(s, 9);
+    n->expires_at = sqlite3_column_int64(s, 10);
+    n->created_at = sqlite3_column_int64(s, 11);
+    n->sent_at = sqlite3_column_int64(s, 12);
+    n->segments = sqlite3_column_int64(s, 13);
+    n->reason = col_text(s, 14, a);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_outbox_claim(struct store_conn *c, unsigned channels, int64_t now,
+                           int64_t lease_until, int limit, int (*cb)(void *arg, int64_t id),
+                           void *arg)
+{
+    sqlite3_stmt *s = stmt(c, Q_OUTBOX_CLAIM);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, channels);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, lease_until);
+    sqlite3_bind_int(s, 4, limit);
+    int rc, stop = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (!stop) stop = cb(arg, sqlite3_column_int64(s, 0)); /* RETURNING: step to the end */
+    int out = rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sql[Q_OUTBOX_CLAIM]);
+    finish(s);
+    return out;
+}
+
+static int sq_notification_result(struct store_conn *c, const struct notification *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_RESULT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, n->id);
+    sqlite3_bind_int(s, 2, (int)n->status);
+    sqlite3_bind_int64(s, 3, n->attempts);
+    sqlite3_bind_int64(s, 4, n->not_before);
+    sqlite3_bind_int64(s, 5, n->lease_until);
+    sqlite3_bind_int64(s, 6, n->sent_at);
+    sqlite3_bind_int64(s, 7, n->segments);
+    bind_text(s, 8, n->reason);
+    return exec_done(c, s);
+}
+
+static int count_query(struct store_conn *c, sqlite3_stmt *s, int64_t *n)
+{
+    int rc = step_row(c, s);
+    if (rc == RS_ENOTFOUND) {
+        *n = 0;
+        return RS_OK;
+    }
+    if (rc) return rc;
+    *n = sqlite3_column_int64(s, 0);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_notification_count(struct store_conn *c, int64_t sid, int64_t restock_id,
+                                 int64_t campaign_id, int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_COUNT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, restock_id);
+    sqlite3_bind_int64(s, 3, campaign_id);
+    return count_query(c, s, n);
+}
+
+static int sq_cap_get(struct store_conn *c, int64_t sid, int64_t campaign_id,
+                      const char *contact_key, int64_t day, int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAP_GET);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, campaign_id);
+    bind_text(s, 3, contact_key);
+    sqlite3_bind_int64(s, 4, day);
+    return count_query(c, s, n);
+}
+
+static int sq_cap_add(struct store_conn *c, int64_t sid, int64_t campaign_id,
+                      const char *contact_key, int64_t day)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAP_ADD);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, campaign_id);
+    bind_text(s, 3, contact_key);
+    sqlite3_bind_int64(s, 4, day);
+    return exec_done(c, s);
+}
+
+static int sq_decision_insert(struct store_conn *c, int64_t sid, int64_t restock_id,
+                              int64_t subscription_id, int64_t campaign_id, const char *decision,
+                              const char *reason, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_DECISION_INSERT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, restock_id);
+    sqlite3_bind_int64(s, 3, subscription_id);
+    sqlite3_bind_int64(s, 4, campaign_id);
+    bind_text(s, 5, decision);
+    bind_text(s, 6, reason);
+    sqlite3_bind_int64(s, 7, at);
+    return exec_done(c, s);
+}
+
 const struct store_ops store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -881,4 +1296,22 @@ const struct store_ops store_sqlite = {
     .sub_list = sq_sub_list,
     .sub_set_status = sq_sub_set_status,
     .sub_unsubscribe_contact = sq_sub_unsubscribe_contact,
+    .sub_reenroll = sq_sub_reenroll,
+    .sub_waiting = sq_sub_waiting,
+    .sub_notified = sq_sub_notified,
+    .campaign_insert = sq_campaign_insert,
+    .campaign_update = sq_campaign_update,
+    .campaign_delete = sq_campaign_delete,
+    .campaign_get = sq_campaign_get,
+    .campaign_list = sq_campaign_list,
+    .restock_next = sq_restock_next,
+    .restock_update = sq_restock_update,
+    .notification_insert = sq_notification_insert,
+    .notification_get = sq_notification_get,
+    .outbox_claim = sq_outbox_claim,
+    .notification_result = sq_notification_result,
+    .notification_count = sq_notification_count,
+    .cap_get = sq_cap_get,
+    .cap_add = sq_cap_add,
+    .decision_insert = sq_decision_insert,
 };

@@ -1,0 +1,135 @@
+/*
+ * campaign — how and when waiting subscribers are notified (SPEC §5).
+ *
+ * A campaign is stored as its validated JSON (the shape of the API) and parsed into struct
+ * campaign when the fan-out or a preview needs it. campaign_parse is the one validator: the API's
+ * POST and PATCH, and the store's reads, all go through it, so a stored campaign is always valid.
+ *
+ * JSON shape (every field optional on input unless marked; defaults in brackets):
+ *   channel          "email" | "sms" | "webpush"                        (required on create)
+ *   name             text ≤ 200                                         ["<channel> default"]
+ *   status           "draft" | "active" | "test" | "paused"             ["draft"]
+ *   starts_at, ends_at   RFC 3339 or null                               [null: always]
+ *   languages        ["da", "en-GB", ...] BCP 47 or null (all)          [null]
+ *   trigger          "signup" | "view" | "wishlist" (view/wishlist: webpush only)  ["signup"]
+ *   event_filters    [{"mode":"include"|"exclude","event":"purchase"|"view"|"cart"|"wishlist",
+ *                      "days":1..90}, ...]                              [[]]
+ *   product_filters  {"exclude_categories":[...], "min_price":"10.00", "max_price":"99.00",
+ *                     "currencies":["EUR"], "on_sale_only":bool}        [{}]
+ *   exclude_buyers   bool                                               [true]
+ *   frequency_cap    {"per_day":1..100, "bypass":bool} or null          [null: no cap]
+ *   delivery         {"send_ratio":0..100 (number), "interval_minutes":1..10080,
+ *                     "max_sends":1..10000000 or null}                   [ratio 0, interval 60]
+ *   silent_hours     {"from":"22:00","to":"08:00","mode":"delay"|"drop"} or null   [null]
+ *   ttl              seconds 60..2419200                                [86400]
+ *   goal             {"event":"purchase" or a name ≤ 64, "window_days":1..90}  [purchase, 10]
+ *   templates        {"<locale>": {...}, ...} per channel:
+ *                      email: subject (required), html (required), text (required)
+ *                      sms: text (required)
+ *                      webpush: title (required), body (required), icon, image, link,
+ *                               buttons [{"title","link"} ≤ 2]
+ *                    [a built-in default template for "en"]
+ *   utm              {"source","medium","campaign","content","term"} texts ≤ 100   [restock/
+ *                     <channel>/back-in-stock]
+ *   test_contacts    ["ada@example.com", "+4520...", ...] (used when status is "test")   [[]]
+ *   tags             [text ≤ 50, ≤ 20 of them]                          [[]]
+ *   notes            text ≤ 2000                                        [""]
+ * Read-only on output: id, is_default, created_at, updated_at.
+ */
+#ifndef RESTOCK_CAMPAIGN_H
+#define RESTOCK_CAMPAIGN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/model.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+enum campaign_status { CAMP_DRAFT, CAMP_ACTIVE, CAMP_TEST, CAMP_PAUSED };
+enum campaign_trigger { TRIG_SIGNUP, TRIG_VIEW, TRIG_WISHLIST };
+enum silent_mode { SILENT_DELAY, SILENT_DROP };
+
+#define MAX_FILTERS 8
+#define MAX_LIST 32
+
+struct event_filter {
+    int include;       /* 1 include, 0 exclude */
+    const char *event; /* purchase, view, cart, wishlist */
+    int days;
+};
+
+struct template {
+    const char *locale;
+    const char *subject, *html, *text;  /* email; sms uses text */
+    const char *title, *body, *icon, *image, *link; /* webpush */
+    const char *button_title[2], *button_link[2];
+    int nbuttons;
+};
+
+struct campaign {
+    int64_t id, sid;
+    enum channel channel;
+    const char *name;
+    enum campaign_status status;
+    int is_default;
+    int64_t starts_at, ends_at; /* 0: unbounded */
+    const char *languages[MAX_LIST];
+    int nlanguages; /* 0: all */
+    enum campaign_trigger trigger;
+    struct event_filter filters[MAX_FILTERS];
+    int nfilters;
+    const char *exclude_categories[MAX_LIST];
+    int nexclude_categories;
+    int64_t min_price, max_price; /* minor units of the variant's currency; -1: none */
+    const char *currencies[MAX_LIST];
+    int ncurrencies; /* 0: any */
+    int on_sale_only;
+    int exclude_buyers;
+    int cap_per_day; /* 0: no cap */
+    int cap_bypass;
+    double send_ratio; /* 0: everyone at once */
+    int interval_minutes;
+    int64_t max_sends; /* 0: no budget */
+    int silent; /* silent hours set */
+    int silent_from, silent_to; /* minutes after local midnight */
+    enum silent_mode silent_mode;
+    int64_t ttl;
+    const char *goal_event;
+    int goal_window_days;
+    struct template templates[MAX_LIST];
+    int ntemplates;
+    const char *utm_source, *utm_medium, *utm_campaign, *utm_content, *utm_term;
+    const char *test_contacts[MAX_LIST];
+    int ntest_contacts; /* canonical forms */
+    int64_t created_at, updated_at;
+};
+
+const char *campaign_status_name(enum campaign_status s);
+
+/* Validates a campaign JSON object and fills c (strings from arena a). With `base` non-NULL the
+ * object is a PATCH applied over base (fields absent keep base's values; `channel` may not
+ * change); otherwise it is a new campaign and `channel` is required. RS_EINVAL naming the field
+ * ("templates.da.subject: required", "delivery.send_ratio: must be from 0 to 100"). */
+int campaign_parse(const json_t *in, const struct campaign *base, struct arena *a,
+                   struct campaign *c, struct rs_status *st);
+
+/* The campaign as the API shows it (and as the store keeps it: campaign_parse(campaign_to_json(c))
+ * gives c back). */
+json_t *campaign_to_json(const struct campaign *c);
+
+/* The default campaign a new shop gets for a channel: active, all languages, signup trigger, an
+ * English template per channel. */
+void campaign_default(enum channel ch, int64_t sid, struct campaign *c);
+
+/* The template for a locale: exact match ("da-DK"), then its language ("da"), then the shop's
+ * locale (and its language), then the first template. NULL only when there is none. */
+const struct template *campaign_template(const struct campaign *c, const char *locale,
+                                         const char *shop_locale);
+
+/* Is `now` (Unix seconds) inside the campaign's silent hours, given the shop's UTC offset at
+ * now? When it is, *until is the first instant after them. DST-correct: the end is found by
+ * converting the local end time back with the zone (tz name) at that instant. */
+int campaign_silent(const struct campaign *c, const char *tz, int64_t now, int64_t *until);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * email — notification email: the MIME message and its delivery over SMTP with libcurl.
+ *
+ * One `struct smtp` per delivery worker holds one curl handle, so the SMTP connection is kept
+ * and reused between messages (curl's connection cache). STARTTLS is used when the server offers
+ * it for smtp:// (CURLUSESSL_TRY) and required for smtps://; user and password when configured.
+ */
+#ifndef RESTOCK_EMAIL_H
+#define RESTOCK_EMAIL_H
+
+#include "util/buf.h"
+
+struct email_msg {
+    const char *from_name, *from_addr; /* the shop's sender */
+    const char *to_addr;
+    const char *subject;
+    const char *text, *html;      /* both parts, multipart/alternative */
+    const char *unsubscribe_url;  /* List-Unsubscribe (an https: URL), with List-Unsubscribe-Post */
+    const char *message_id;       /* without angle brackets, e.g. "hash@restock" */
+    long long date;               /* Unix seconds, for the Date header */
+};
+
+/* Builds the RFC 5322 message (CRLF line ends): From, To, Subject (RFC 2047 encoded-word when
+ * not ASCII), Date, Message-ID, MIME-Version, List-Unsubscribe: <url>,
+ * List-Unsubscribe-Post: List-Unsubscribe=One-Click, multipart/alternative with text/plain and
+ * text/html parts, both UTF-8 and quoted-printable (so no line is over 76 characters). Header
+ * values with CR or LF are refused (-1): no header injection. Appends to out; 0 on success. */
+int email_build(const struct email_msg *m, struct buf *out);
+
+enum send_outcome { SEND_OK, SEND_RETRY, SEND_FAILED };
+
+struct send_result {
+    enum send_outcome outcome;
+    long code;       /* SMTP or HTTP response code, 0 when none */
+    char error[256]; /* what went wrong */
+};
+
+struct smtp;
+/* url: smtp://host:port or smtps://host:port; user/password may be "" (no auth). NULL only on
+ * out-of-memory, which aborts. */
+struct smtp *smtp_new(const char *url, const char *user, const char *password);
+void smtp_free(struct smtp *s);
+/* Sends one built message from `from_addr` to `to_addr`. Transient failures (connection refused,
+ * timeouts, 4xx replies) are SEND_RETRY; permanent ones (5xx, e.g. unknown recipient) are
+ * SEND_FAILED. */
+void smtp_send(struct smtp *s, const char *from_addr, const char *to_addr, const struct buf *msg,
+               struct send_result *r);
+
+#endif
