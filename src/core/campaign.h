@@ -51,7 +51,7 @@ enum campaign_trigger { TRIG_SIGNUP, TRIG_VIEW, TRIG_WISHLIST };
 enum silent_mode { SILENT_DELAY, SILENT_DROP };
 
 #define MAX_FILTERS 8
-#define MAX_LIST 32
+#define MAX_LIST    32
 
 struct event_filter {
     int include;       /* 1 include, 0 exclude */
@@ -59,9 +59,10 @@ struct event_filter {
     int days;
 };
 
-struct template {
+struct template
+{
     const char *locale;
-    const char *subject, *html, *text;  /* email; sms uses text */
+    const char *subject, *html, *text;              /* email; sms uses text */
     const char *title, *body, *icon, *image, *link; /* webpush */
     const char *button_title[2], *button_link[2];
     int nbuttons;
@@ -90,8 +91,8 @@ struct campaign {
     int cap_bypass;
     double send_ratio; /* 0: everyone at once */
     int interval_minutes;
-    int64_t max_sends; /* 0: no budget */
-    int silent; /* silent hours set */
+    int64_t max_sends;          /* 0: no budget */
+    int silent;                 /* silent hours set */
     int silent_from, silent_to; /* minutes after local midnight */
     enum silent_mode silent_mode;
     int64_t ttl;

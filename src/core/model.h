@@ -84,7 +84,7 @@ struct notification {
     enum channel channel;
     enum notif_status status;
     int64_t attempts, not_before, lease_until, expires_at, created_at, sent_at;
-    int64_t segments; /* SMS segments (0 for other channels) */
+    int64_t segments;   /* SMS segments (0 for other channels) */
     const char *reason; /* why failed / dropped / retrying */
 };
 

@@ -14,10 +14,10 @@ struct email_msg {
     const char *from_name, *from_addr; /* the shop's sender */
     const char *to_addr;
     const char *subject;
-    const char *text, *html;      /* both parts, multipart/alternative */
-    const char *unsubscribe_url;  /* List-Unsubscribe (an https: URL), with List-Unsubscribe-Post */
-    const char *message_id;       /* without angle brackets, e.g. "hash@restock" */
-    long long date;               /* Unix seconds, for the Date header */
+    const char *text, *html;     /* both parts, multipart/alternative */
+    const char *unsubscribe_url; /* List-Unsubscribe (an https: URL), with List-Unsubscribe-Post */
+    const char *message_id;      /* without angle brackets, e.g. "hash@restock" */
+    long long date;              /* Unix seconds, for the Date header */
 };
 
 /* Builds the RFC 5322 message (CRLF line ends): From, To, Subject (RFC 2047 encoded-word when

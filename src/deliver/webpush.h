@@ -18,9 +18,9 @@
 
 /* Encrypts plaintext for a subscription (RFC 8291 §3-4): the aes128gcm body, i.e. the RFC 8188
  * header (salt, record size 4096, key id = the application server's ephemeral public key) and one
- * record (plaintext || 0x02 padding delimiter), appended to out. as_private (32 bytes) and salt (16)
- * may be NULL for fresh random ones; tests pass the RFC 8291 §5 values to reproduce its example
- * byte for byte. Plaintext longer than 3993 bytes is refused. */
+ * record (plaintext || 0x02 padding delimiter), appended to out. as_private (32 bytes) and salt
+ * (16) may be NULL for fresh random ones; tests pass the RFC 8291 §5 values to reproduce its
+ * example byte for byte. Plaintext longer than 3993 bytes is refused. */
 int webpush_encrypt(const uint8_t ua_public[65], const uint8_t auth[16], const void *plaintext,
                     size_t n, const uint8_t *as_private, const uint8_t *salt, struct buf *out);
 
@@ -32,7 +32,7 @@ int vapid_authorization(const char *endpoint, const char *subject, const char *p
                         const char *public_b64, int64_t expires, struct buf *out);
 
 struct push_request {
-    const char *endpoint, *p256dh, *auth;    /* the subscription */
+    const char *endpoint, *p256dh, *auth;     /* the subscription */
     const char *vapid_private, *vapid_public; /* the shop's key pair, base64url */
     const char *vapid_subject;
     const char *payload; /* JSON text to encrypt */

@@ -225,8 +225,9 @@ static const char *const sql[Q_COUNT] = {
                       " AND status = 1 AND id > ? ORDER BY id LIMIT ?",
     [Q_SUB_NOTIFIED] = "UPDATE subscriptions SET status = 2, notified_at = ?2, updated_at = ?2,"
                        " notify_count = notify_count + 1 WHERE id = ?1",
-    [Q_CAMP_INSERT] = "INSERT INTO campaigns(shop_id, channel, status, is_default, json, created_at,"
-                      " updated_at) VALUES (?,?,?,?,?,?,?)",
+    [Q_CAMP_INSERT] =
+        "INSERT INTO campaigns(shop_id, channel, status, is_default, json, created_at,"
+        " updated_at) VALUES (?,?,?,?,?,?,?)",
     [Q_CAMP_UPDATE] = "UPDATE campaigns SET status = ?3, json = ?4, updated_at = ?5"
                       " WHERE shop_id = ?1 AND id = ?2 AND deleted_at = 0",
     [Q_CAMP_DELETE] = "UPDATE campaigns SET deleted_at = ?3 WHERE shop_id = ?1 AND id = ?2"
