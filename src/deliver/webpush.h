@@ -27,7 +27,10 @@ int webpush_encrypt(const uint8_t ua_public[65], const uint8_t auth[16], const v
 /* The VAPID Authorization header value for an endpoint (RFC 8292 §2-3):
  * "vapid t=JWT, k=PUBLIC_KEY", the JWT ES256-signed (raw r||s, base64url) with claims aud (the
  * endpoint's origin), exp (expires, Unix seconds, at most 24 h ahead) and sub (subject, a mailto:
- * or https: URL). Appended to out. */
+ * or https: URL). Appended to out. The origin is the lower-cased scheme://host[:port] with a
+ * default port (443, 80) left out; -1 for an endpoint that is not http(s) with a plain host
+ * (name, IPv4 or [IPv6]), a subject that is not a mailto:/https: URL of printable ASCII, an
+ * expires not in (now, now + 24 h], or keys that are not a matching P-256 pair. */
 int vapid_authorization(const char *endpoint, const char *subject, const char *private_b64,
                         const char *public_b64, int64_t expires, struct buf *out);
 
@@ -57,7 +60,17 @@ struct push_result {
 
 /* Sends one push message with curl handle h (reused across calls by one worker, so connections
  * are kept alive). Always fills r; returns 0 when the request was made (whatever the status), -1
- * when it could not be built (bad keys), with r->outcome PUSH_FAILED. */
+ * when it could not be built (bad keys), with r->outcome PUSH_FAILED.
+ *
+ * Details the caller can rely on: -1 also for a payload over 3993 bytes, a negative ttl, an
+ * urgency or topic not as above, or a VAPID refusal (see vapid_authorization); r->status is then
+ * 0. The VAPID token is made per call and expires 12 h later. h's options are reset
+ * (curl_easy_reset, which keeps live connections) before and after the request, so options set
+ * on h elsewhere do not apply: only http: and https:, no redirects, 10 s to connect, 30 s in all.
+ * A transport failure (refused, timeout, TLS) gives 0 with PUSH_RETRY, status 0 and curl's message
+ * in r->error. retry_after comes from Retry-After as seconds or an HTTP-date, capped at a week,
+ * whatever the status. r->error is "" for PUSH_SENT, else "push service answered STATUS: " and
+ * the first bytes of the answer (printable ASCII). */
 int webpush_send(CURL *h, const struct push_request *req, struct push_result *r);
 
 #endif
