@@ -35,6 +35,18 @@
  *   tags             [text ≤ 50, ≤ 20 of them]                          [[]]
  *   notes            text ≤ 2000                                        [""]
  * Read-only on output: id, is_default, created_at, updated_at.
+ *
+ * Input rules: unknown fields are an error; null is accepted only where shown above (it means the
+ * default); lists are de-duplicated after canonicalisation (languages and template locales as
+ * locale_normalize gives them, currencies upper-case, test contacts as email_normalize /
+ * phone_normalize give them, or a push endpoint URL for webpush); texts count characters and
+ * one-line texts (name, subjects, titles, links, utm, tags) may hold no control characters.
+ * status "test" needs at least one test contact. A PATCH replaces top-level fields whole: an
+ * object or list given is that field's new value (its absent members take their defaults).
+ * The read-only fields are accepted and ignored on input (so a GET's body can be sent back and
+ * the store's JSON parsed as is); campaign_parse leaves id, sid, is_default, created_at and
+ * updated_at 0 on create and copies them from base on a PATCH: a store read sets them from its
+ * row.
  */
 #ifndef RESTOCK_CAMPAIGN_H
 #define RESTOCK_CAMPAIGN_H
@@ -104,6 +116,12 @@ struct campaign {
     const char *test_contacts[MAX_LIST];
     int ntest_contacts; /* canonical forms */
     int64_t created_at, updated_at;
+    /* Added after the first draft of this header (append only): */
+    const char *tags[MAX_LIST];
+    int ntags;
+    const char *notes;
+    int price_exp; /* the decimals min_price/max_price were read with: those of `currencies`
+                      (which must then agree), 2 when none are listed */
 };
 
 const char *campaign_status_name(enum campaign_status s);

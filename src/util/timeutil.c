@@ -508,3 +508,42 @@ int tz_offset(const char *name, int64_t t, int32_t *off)
     *off = zone_offset(z, t);
     return 0;
 }
+
+int tz_local_to_utc(const char *name, int64_t local, int64_t min, int64_t *out)
+{
+    const struct zone *z = zone_get(name);
+    if (!z || local < -RULE_T_MAX || local > RULE_T_MAX) return -1;
+    /* Offsets stay within a day, so every instant showing `local` lies within a day of it, and
+     * the offsets in force there are among those a day before, at and a day after it. */
+    int32_t offs[3] = {zone_offset(z, local - DAY), zone_offset(z, local),
+                       zone_offset(z, local + DAY)};
+    int32_t lo_off = offs[0], hi_off = offs[0];
+    int64_t best = INT64_MAX;
+    int shown = 0;
+    for (int i = 0; i < 3; i++) {
+        int64_t t = local - offs[i];
+        if (offs[i] < lo_off) lo_off = offs[i];
+        if (offs[i] > hi_off) hi_off = offs[i];
+        if (zone_offset(z, t) != offs[i]) continue;
+        shown = 1;
+        if (t >= min && t < best) best = t;
+    }
+    if (!shown && lo_off != hi_off) {
+        /* Skipped: the gap ends at the transition between local - hi_off (still on the earlier,
+         * smaller offset) and local - lo_off (on the later one). */
+        int64_t lo = local - hi_off, hi = local - lo_off;
+        int32_t before = zone_offset(z, lo);
+        if (zone_offset(z, hi) == before) return -1;
+        while (hi - lo > 1) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (zone_offset(z, mid) == before)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        if (hi >= min) best = hi;
+    }
+    if (best == INT64_MAX) return -1;
+    *out = best;
+    return 0;
+}

@@ -34,5 +34,11 @@ int tz_valid(const char *name);
  * winter). Thread-safe; zones are loaded once and cached for the life of the process. -1 on an
  * unknown zone (with *off untouched). */
 int tz_offset(const char *name, int64_t t, int32_t *off);
+/* Back from the wall clock: the first instant t >= min at which zone `name` shows `local` (local
+ * seconds since the epoch, i.e. t + offset(t) == local). A wall time shown twice (clocks going
+ * back) gives the earlier instant that is not before min; one that is skipped (clocks going
+ * forward) gives the instant the gap ends, the first to show a later time. 0, or -1 on an unknown
+ * zone or when there is no such instant at or after min. */
+int tz_local_to_utc(const char *name, int64_t local, int64_t min, int64_t *out);
 
 #endif

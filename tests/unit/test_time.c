@@ -231,6 +231,49 @@ TEST(time_tz_offset)
     CHECK_INT(tz_offset("../etc/passwd", 0, &off), -1);
 }
 
+TEST(time_tz_local_to_utc)
+{
+    /* local: wall-clock seconds; 2026-03-29 and 2026-10-25 are Copenhagen's DST changes */
+    const int64_t mar29 = days_from_civil(2026, 3, 29) * 86400,
+                  oct25 = days_from_civil(2026, 10, 25) * 86400;
+    static const int64_t any = INT64_MIN;
+    const struct {
+        const char *zone;
+        int64_t local, min, want; /* want -1: none */
+    } cases[] = {
+        {"Europe/Copenhagen", mar29 + 1 * 3600, any, mar29},            /* 01:00 CET */
+        {"Europe/Copenhagen", mar29 + 8 * 3600, any, mar29 + 6 * 3600}, /* 08:00 CEST */
+        {"Europe/Copenhagen", mar29 + 2 * 3600 + 1800, any,
+         1774746000}, /* skipped: the gap's end */
+        {"Europe/Copenhagen", mar29 + 2 * 3600, any, 1774746000},
+        {"Europe/Copenhagen", mar29 + 3 * 3600, any, 1774746000},          /* 03:00 CEST exists */
+        {"Europe/Copenhagen", oct25 + 2 * 3600 + 1800, any, oct25 + 1800}, /* twice: the first */
+        {"Europe/Copenhagen", oct25 + 2 * 3600 + 1800, oct25 + 1801, oct25 + 5400},
+        {"Europe/Copenhagen", oct25 + 2 * 3600 + 1800, oct25 + 5401, -1},
+        {"Europe/Copenhagen", oct25 + 8 * 3600, any, oct25 + 7 * 3600},
+        {"America/New_York", days_from_civil(2026, 3, 8) * 86400 + 8 * 3600, any,
+         days_from_civil(2026, 3, 8) * 86400 + 12 * 3600},
+        {"Australia/Lord_Howe", days_from_civil(2040, 1, 15) * 86400, any,
+         days_from_civil(2040, 1, 15) * 86400 - 39600},
+        {"UTC", 1795341600, any, 1795341600},
+        {"UTC", 1795341600, 1795341601, -1},
+        {"Nope/Zone", 1795341600, any, -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t t = 12345;
+        int rc = tz_local_to_utc(cases[i].zone, cases[i].local, cases[i].min, &t);
+        if (rc != (cases[i].want == -1 ? -1 : 0) || (rc == 0 && t != cases[i].want))
+            fprintf(stderr, "  case %zu: %d %lld\n", i, rc, (long long)t);
+        CHECK_INT(rc, cases[i].want == -1 ? -1 : 0);
+        CHECK_INT(t, cases[i].want == -1 ? 12345 : cases[i].want);
+        if (rc == 0) { /* a shown wall time really is shown then */
+            int32_t off = 0;
+            tz_offset(cases[i].zone, t, &off);
+            CHECK(t + off >= cases[i].local);
+        }
+    }
+}
+
 TEST(time_now)
 {
     /* RESTOCK_NOW is read once per process, so this only checks the unpinned clock. */
