@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,8 +23,9 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* fork + exec with the child's death tied to ours; -1 on failure. */
-static pid_t spawn(const char *const *argv)
+/* fork + exec with the child's death tied to ours (stderr to /dev/null when quiet); -1 on
+ * failure. */
+static pid_t spawn(const char *const *argv, int quiet)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -33,6 +33,8 @@ static pid_t spawn(const char *const *argv)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) _exit(127);
+        int null = quiet ? open("/dev/null", O_WRONLY) : -1;
+        if (null >= 0) dup2(null, 2);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -82,7 +84,7 @@ int standin_start(struct standin *s, const char *script, const char *const *args
     for (int i = 0; args && args[i] && n < 31; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    s->pid = spawn(argv);
+    s->pid = spawn(argv, 0);
     if (s->pid <= 0) {
         fprintf(stderr, "  standin: cannot start %s\n", script);
         standin_stop(s);
@@ -152,14 +154,14 @@ char *standin_read(const struct standin *s, const char *name, int wait_ms, size_
     }
 }
 
-int run_python(const char *const *argv)
+int run_python(const char *const *argv, int quiet)
 {
     const char *full[32] = {PYTHON};
     int n = 1;
     for (int i = 0; argv[i] && n < 31; i++)
         full[n++] = argv[i];
     full[n] = NULL;
-    pid_t pid = spawn(full);
+    pid_t pid = spawn(full, quiet);
     if (pid <= 0) return -1;
     int rc = wait_child(pid, 30000);
     if (rc == -2) {

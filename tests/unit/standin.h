@@ -25,9 +25,10 @@ void standin_stop(struct standin *s);
 /* The content of DIR/name, NUL-terminated, to free(); NULL when the file is not there. Waits up
  * to wait_ms for it to appear. */
 char *standin_read(const struct standin *s, const char *name, int wait_ms, size_t *len);
-/* Runs /usr/bin/python3 with argv (NULL-terminated, without the interpreter), at most 30 s;
- * returns its exit status, or -1 when it could not run or was killed. */
-int run_python(const char *const *argv);
+/* Runs /usr/bin/python3 with argv (NULL-terminated, without the interpreter), at most 30 s,
+ * its stderr discarded when quiet; returns its exit status, or -1 when it could not run or was
+ * killed. */
+int run_python(const char *const *argv, int quiet);
 /* A TCP port on 127.0.0.1 that nothing listens on (bound and released). */
 int unused_port(void);
 

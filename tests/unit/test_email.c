@@ -577,7 +577,7 @@ TEST(email_smtp_two_messages_one_connection)
                            "--message-id",
                            m1.message_id,
                            NULL};
-    CHECK_INT(run_python(argv1), 0);
+    CHECK_INT(run_python(argv1, 0), 0);
     CHECK_INT(write_file(tf, m2.text), 0);
     CHECK_INT(write_file(hf, m2.html), 0);
     const char *argv2[] = {"tests/e2e/check_eml.py",
@@ -599,7 +599,7 @@ TEST(email_smtp_two_messages_one_connection)
                            "--message-id",
                            m2.message_id,
                            NULL};
-    CHECK_INT(run_python(argv2), 0);
+    CHECK_INT(run_python(argv2, 0), 0);
     /* the checker can fail: a wrong expected subject is caught */
     const char *argv3[] = {"tests/e2e/check_eml.py",
                            ef2,
@@ -614,7 +614,7 @@ TEST(email_smtp_two_messages_one_connection)
                            "--html-file",
                            hf,
                            NULL};
-    CHECK_INT(run_python(argv3), 1);
+    CHECK_INT(run_python(argv3, 1), 1);
 
     free(e1), free(t1), free(t2);
     json_decref(j1), json_decref(j2);
