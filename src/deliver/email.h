@@ -24,7 +24,13 @@ struct email_msg {
  * not ASCII), Date, Message-ID, MIME-Version, List-Unsubscribe: <url>,
  * List-Unsubscribe-Post: List-Unsubscribe=One-Click, multipart/alternative with text/plain and
  * text/html parts, both UTF-8 and quoted-printable (so no line is over 76 characters). Header
- * values with CR or LF are refused (-1): no header injection. Appends to out; 0 on success. */
+ * values with CR or LF are refused (-1): no header injection. Appends to out; 0 on success.
+ * Also -1 (out left as it was) when: from_addr, to_addr, subject, message_id, text or html is
+ * NULL; an address is empty, lacks '@' or holds a blank, control, '<', '>' or ','; subject or
+ * from_name is not valid UTF-8; message_id lacks '@' or is not printable ASCII without blanks,
+ * '<' and '>' (unsubscribe_url likewise, without the '@'); out's limit is reached. from_name and
+ * unsubscribe_url may be NULL or "": then From is the bare address, and both List-Unsubscribe
+ * headers are left out. Text line breaks ("\n" or "\r\n") arrive as CRLF. */
 int email_build(const struct email_msg *m, struct buf *out);
 
 enum send_outcome { SEND_OK, SEND_RETRY, SEND_FAILED };
@@ -42,7 +48,11 @@ struct smtp *smtp_new(const char *url, const char *user, const char *password);
 void smtp_free(struct smtp *s);
 /* Sends one built message from `from_addr` to `to_addr`. Transient failures (connection refused,
  * timeouts, 4xx replies) are SEND_RETRY; permanent ones (5xx, e.g. unknown recipient) are
- * SEND_FAILED. */
+ * SEND_FAILED. Exceptions: 5xx replies about our authentication (530, 534, 535, 538, or curl's
+ * login denied) and TLS failures (e.g. an untrusted certificate) are SEND_RETRY, as the relay's
+ * configuration is at fault, not the message; an address email_build would refuse is
+ * SEND_FAILED without connecting. r->code is the SMTP reply (250 on success; the failing 4xx/5xx
+ * reply; 0 without one); r->error says what happened. Not thread-safe per struct smtp. */
 void smtp_send(struct smtp *s, const char *from_addr, const char *to_addr, const struct buf *msg,
                struct send_result *r);
 
