@@ -986,7 +986,8 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 int campaign_silent(const struct campaign *c, const char *tz, int64_t now, int64_t *until)
 {
-    if (!c->silent || c->silent_from == c->silent_to) return 0;
+    const int64_t far = (int64_t)1 << 40; /* beyond any real time; keeps the sums below exact */
+    if (!c->silent || c->silent_from == c->silent_to || now < -far || now > far) return 0;
     int32_t off = 0;
     int zoned = tz && tz_offset(tz, now, &off) == 0; /* an unknown zone: UTC */
     int64_t local = now + off, day = floor_div(local, 86400);

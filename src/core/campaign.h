@@ -142,7 +142,9 @@ json_t *campaign_to_json(const struct campaign *c);
 void campaign_default(enum channel ch, int64_t sid, struct campaign *c);
 
 /* The template for a locale: exact match ("da-DK"), then its language ("da"), then the shop's
- * locale (and its language), then the first template. NULL only when there is none. */
+ * locale (and its language), then the first template. NULL only when there is none. Locales are
+ * compared canonically (locale_normalize), and after "its language" comes any template of that
+ * language ("da-DK" for "da-GL") before falling back to the shop's. */
 const struct template *campaign_template(const struct campaign *c, const char *locale,
                                          const char *shop_locale);
 
