@@ -44,6 +44,20 @@ struct stored_campaign {
     int64_t created_at, updated_at;
 };
 
+struct notif_filter {
+    int64_t sid;
+    int64_t subscription_id; /* 0: any */
+    int status;              /* -1: any */
+    int64_t after_id;
+    int limit;
+};
+
+struct decision {
+    int64_t id, restock_id, subscription_id, campaign_id;
+    const char *decision, *reason;
+    int64_t at;
+};
+
 struct store_ops {
     const char *name;
     /* Opens (creating and migrating) the store at target. RS_ESTORE with a message on failure. */
@@ -134,6 +148,17 @@ struct store_ops {
     int (*decision_insert)(struct store_conn *c, int64_t sid, int64_t restock_id,
                            int64_t subscription_id, int64_t campaign_id, const char *decision,
                            const char *reason, int64_t at);
+    /* Queues a subscription's double opt-in confirmation (a notification with restock_id 0), or
+     * re-queues it when the last was queued at least resend_after seconds ago; *queued says
+     * whether anything was (re)queued. It expires ttl seconds after now. */
+    int (*confirm_queue)(struct store_conn *c, int64_t sid, int64_t sub_id, enum channel ch,
+                         int64_t now, int64_t ttl, int64_t resend_after, int *queued);
+    /* Listings for the admin API, in id order (keyset pagination by after_id). */
+    int (*notification_list)(struct store_conn *c, const struct notif_filter *f, struct arena *a,
+                             int (*cb)(void *arg, const struct notification *n), void *arg);
+    int (*decision_list)(struct store_conn *c, int64_t sid, int64_t subscription_id,
+                         struct arena *a, int (*cb)(void *arg, const struct decision *d),
+                         void *arg);
 };
 
 /* A connection with its backend's operations: what core functions take to read or write. */

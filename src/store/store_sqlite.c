@@ -49,6 +49,8 @@
  *   decisions(id PK, shop_id, restock_id, subscription_id, campaign_id, decision, reason, at)
  *         why a subscription was not notified; index (shop_id, subscription_id, id)
  *   caps(shop_id, campaign_id, contact_key, day, n)  PK — frequency-cap counters, WITHOUT ROWID
+ *   A double opt-in confirmation message is a notification with restock_id 0 and campaign_id 0:
+ *   the same unique key makes it one per subscription, re-queued for a resend.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -180,6 +182,7 @@ enum stmt_id {
     Q_CAP_GET,
     Q_CAP_ADD,
     Q_DECISION_INSERT,
+    Q_CONFIRM_QUEUE,
     Q_COUNT
 };
 
@@ -259,6 +262,14 @@ static const char *const sql[Q_COUNT] = {
     [Q_CAP_GET] = "SELECT n FROM caps WHERE shop_id = ? AND campaign_id = ? AND contact_key = ?"
                   " AND day = ?",
     [Q_CAP_ADD] = "INSERT INTO caps VALUES (?,?,?,?,1) ON CONFLICT DO UPDATE SET n = n + 1",
+    [Q_CONFIRM_QUEUE] = "INSERT INTO notifications(shop_id, subscription_id, restock_id,"
+                        " campaign_id, channel, status, attempts, not_before, lease_until,"
+                        " expires_at, created_at, sent_at, segments, reason)"
+                        " VALUES (?1, ?2, 0, 0, ?3, 0, 0, ?4, 0, ?4 + ?5, ?4, 0, 0, NULL)"
+                        " ON CONFLICT(shop_id, subscription_id, restock_id) DO UPDATE SET"
+                        " status = 0, attempts = 0, not_before = ?4, lease_until = 0,"
+                        " expires_at = ?4 + ?5, created_at = ?4, sent_at = 0, reason = NULL"
+                        " WHERE notifications.created_at <= ?4 - ?6",
     [Q_DECISION_INSERT] = "INSERT INTO decisions(shop_id, restock_id, subscription_id,"
                           " campaign_id, decision, reason, at) VALUES (?,?,?,?,?,?,?)",
 };
@@ -1144,14 +1155,12 @@ static int sq_notification_insert(struct store_conn *c, struct notification *n)
     return rc;
 }
 
-static int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a,
-                               struct notification *n)
+#define NOTIF_COLS                                                                                 \
+    "id, shop_id, subscription_id, restock_id, campaign_id, channel, status, attempts,"            \
+    " not_before, lease_until, expires_at, created_at, sent_at, segments, reason"
+
+static void read_notif(sqlite3_stmt *s, struct arena *a, struct notification *n)
 {
-    sqlite3_stmt *s = stmt(c, Q_NOTIF_GET);
-    if (!s) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = step_row(c, s);
-    if (rc) return rc;
     n->id = sqlite3_column_int64(s, 0);
     n->sid = sqlite3_column_int64(s, 1);
     n->subscription_id = sqlite3_column_int64(s, 2);
@@ -1167,8 +1176,90 @@ static int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a
     n->sent_at = sqlite3_column_int64(s, 12);
     n->segments = sqlite3_column_int64(s, 13);
     n->reason = col_text(s, 14, a);
+}
+
+static int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a,
+                               struct notification *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_GET);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    read_notif(s, a, n);
     finish(s);
     return RS_OK;
+}
+
+static int sq_confirm_queue(struct store_conn *c, int64_t sid, int64_t sub_id, enum channel ch,
+                            int64_t now, int64_t ttl, int64_t resend_after, int *queued)
+{
+    sqlite3_stmt *s = stmt(c, Q_CONFIRM_QUEUE);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, sub_id);
+    sqlite3_bind_int(s, 3, (int)ch);
+    sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_int64(s, 5, ttl);
+    sqlite3_bind_int64(s, 6, resend_after);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *queued = sqlite3_changes(c->db) > 0;
+    return rc;
+}
+
+static int sq_notification_list(struct store_conn *c, const struct notif_filter *f, struct arena *a,
+                                int (*cb)(void *, const struct notification *), void *arg)
+{
+    char q[512];
+    snprintf(q, sizeof(q),
+             "SELECT " NOTIF_COLS " FROM notifications WHERE shop_id = ?1 AND id > ?2%s%s"
+             " ORDER BY id LIMIT ?5",
+             f->subscription_id ? " AND subscription_id = ?3" : "",
+             f->status >= 0 ? " AND status = ?4" : "");
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db, q, -1, &s, NULL) != SQLITE_OK) return fail_db(c->db, q);
+    sqlite3_bind_int64(s, 1, f->sid);
+    sqlite3_bind_int64(s, 2, f->after_id);
+    if (f->subscription_id) sqlite3_bind_int64(s, 3, f->subscription_id);
+    if (f->status >= 0) sqlite3_bind_int(s, 4, f->status);
+    sqlite3_bind_int(s, 5, f->limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct notification n;
+        read_notif(s, a, &n);
+        if (cb(arg, &n)) break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, q);
+    sqlite3_finalize(s);
+    return out;
+}
+
+static int sq_decision_list(struct store_conn *c, int64_t sid, int64_t subscription_id,
+                            struct arena *a, int (*cb)(void *, const struct decision *), void *arg)
+{
+    static const char q[] = "SELECT id, restock_id, subscription_id, campaign_id, decision,"
+                            " reason, at FROM decisions WHERE shop_id = ? AND subscription_id = ?"
+                            " ORDER BY id LIMIT 1000";
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db, q, -1, &s, NULL) != SQLITE_OK) return fail_db(c->db, q);
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, subscription_id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct decision d = {
+            .id = sqlite3_column_int64(s, 0),
+            .restock_id = sqlite3_column_int64(s, 1),
+            .subscription_id = sqlite3_column_int64(s, 2),
+            .campaign_id = sqlite3_column_int64(s, 3),
+            .decision = col_text(s, 4, a),
+            .reason = col_text(s, 5, a),
+            .at = sqlite3_column_int64(s, 6),
+        };
+        if (cb(arg, &d)) break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, q);
+    sqlite3_finalize(s);
+    return out;
 }
 
 static int sq_outbox_claim(struct store_conn *c, unsigned channels, int64_t now,
@@ -1315,4 +1406,7 @@ const struct store_ops store_sqlite = {
     .cap_get = sq_cap_get,
     .cap_add = sq_cap_add,
     .decision_insert = sq_decision_insert,
+    .notification_list = sq_notification_list,
+    .confirm_queue = sq_confirm_queue,
+    .decision_list = sq_decision_list,
 };
