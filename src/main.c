@@ -17,7 +17,9 @@
 
 #include "core/app.h"
 #include "core/demo.h"
+#include "core/fanout.h"
 #include "core/shop.h"
+#include "deliver/outbox.h"
 #include "http/server.h"
 #include "util/log.h"
 
@@ -77,6 +79,8 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here ignores them */
+    app.outbox = outbox_start(&app);
+    app.fanout = fanout_start(&app);
     struct http_server *srv = http_start(&app, &st);
     if (!srv) {
         rc = die(&st);
@@ -89,6 +93,8 @@ static int cmd_serve(int argc, char **argv)
     log_msg(LOG_INFO, "signal %d: stopping", sig);
     http_stop(srv);
 out:
+    fanout_stop(app.fanout);
+    outbox_stop(app.outbox);
     app_close(&app);
     config_free(&cfg);
     return rc;

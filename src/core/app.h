@@ -13,6 +13,8 @@
 
 struct ratelimit;
 struct push_hosts;
+struct fanout;
+struct outbox;
 
 struct app {
     struct config *cfg;
@@ -22,6 +24,9 @@ struct app {
     struct push_hosts *push_hosts;
     struct ratelimit *rl_ip, *rl_contact;
     uint8_t secret[32]; /* the server secret: HMAC key of every public token */
+    /* background work of `restock serve` (NULL in CLI commands and unit tests) */
+    struct fanout *fanout;
+    struct outbox *outbox;
 };
 
 /* Opens the store named by cfg->db, starts the committer. RS_EUSAGE for a bad option value,

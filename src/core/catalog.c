@@ -224,7 +224,15 @@ int catalog_apply(struct tx *tx, void *arg, struct rs_status *st)
         merge(&cur, in);
         int64_t avail = (in->has & VF_AVAILABLE) ? in->v.available : cur.available;
         int64_t since = cur.soldout_since;
+        int was_in = existed && cur.available >= sh->min_available;
         int restock = stock_apply(sh, &cur, existed, avail, b->now);
+        if (was_in && cur.available < sh->min_available) {
+            /* sold out again: who was told and has not bought waits again (SPEC §2) */
+            int64_t n = 0;
+            rc = tx->ops->sub_reenroll(tx->c, sh->sid, cur.variant_id, sh->max_notifications,
+                                       b->now, &n);
+            if (rc) return rs_fail(st, rc, "the store failed");
+        }
         cur.updated_at = b->now;
         if ((rc = tx->ops->variant_put(tx->c, &cur))) return rs_fail(st, rc, "the store failed");
         if (restock) {

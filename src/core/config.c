@@ -49,6 +49,8 @@ static const struct opt {
     I(body_limit, "1048576", 1024, 1073741824, "largest request body in bytes"),
     I(rate_limit_ip, "120", 0, 100000000, "public requests per minute per client address (0: off)"),
     I(rate_limit_contact, "10", 0, 100000000, "sign-ups per hour per contact (0: off)"),
+    I(retry_base, "30", 1, 86400, "seconds before a failed delivery's first retry (then doubling)"),
+    I(max_attempts, "8", 1, 100, "delivery attempts before a notification is failed"),
 #undef S
 #undef I
 };

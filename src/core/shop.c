@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/campaign_row.h"
 #include "core/contact.h"
 #include "util/crypto.h"
 #include "util/json.h"
@@ -185,9 +186,17 @@ json_t *shop_to_json(const struct shop *sh)
 
 /* ---- creation and authentication ----------------------------------------------------------- */
 
+struct new_shop {
+    struct shop *sh;
+    struct arena *a;
+};
+
+/* The shop and its default campaigns, one per channel, in one job: a shop works at once. */
 static int insert_job(struct tx *tx, void *arg, struct rs_status *st)
 {
-    int rc = tx->ops->shop_insert(tx->c, arg);
+    struct new_shop *ns = arg;
+    int rc = tx->ops->shop_insert(tx->c, ns->sh);
+    if (!rc) rc = campaign_insert_defaults(tx, ns->sh->sid, ns->sh->created_at, ns->a);
     return rc ? rs_fail(st, rc, "cannot store the shop") : RS_OK;
 }
 
@@ -255,7 +264,8 @@ int shop_create(struct app *app, const struct shop_new *in, struct arena *a, str
     sh.vapid_public = pub;
     sh.vapid_private = priv;
 
-    rc = committer_run(app->cm, insert_job, &sh, st);
+    struct new_shop ns = {&sh, a};
+    rc = committer_run(app->cm, insert_job, &ns, st);
     if (rc) return rc;
     *out = sh;
     return RS_OK;

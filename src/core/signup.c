@@ -152,6 +152,20 @@ int signup_parse(struct app *app, const json_t *body, struct arena *a, struct si
     return RS_OK;
 }
 
+/* Queues (or, at most once a minute, re-queues) the confirmation message of a pending
+ * subscription; the link's validity starts again with it (updated_at). */
+static int confirm(struct tx *tx, struct signup *su, struct rs_status *st)
+{
+    int queued = 0;
+    int rc = tx->ops->confirm_queue(tx->c, su->out.sid, su->out.id, su->out.channel, su->now,
+                                    SIGNUP_CONFIRM_TTL, SIGNUP_RESEND_AFTER, &queued);
+    if (!rc && queued && su->out.updated_at != su->now) {
+        rc = tx->ops->sub_set_status(tx->c, su->out.id, SUB_PENDING, su->now);
+        su->out.updated_at = su->now;
+    }
+    return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
+}
+
 int signup_apply(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct signup *su = arg;
@@ -178,13 +192,14 @@ int signup_apply(struct tx *tx, void *arg, struct rs_status *st)
                            &su->out);
     if (rc == RS_OK) {
         su->created = 0;
+        if (su->out.status == SUB_PENDING) return confirm(tx, su, st); /* a resend */
         if (su->out.status != SUB_UNSUBSCRIBED && su->out.status != SUB_EXPIRED) return RS_OK;
         enum sub_status again = sh->double_opt_in ? SUB_PENDING : SUB_WAITING;
         if ((rc = tx->ops->sub_set_status(tx->c, su->out.id, again, su->now)))
             return rs_fail(st, rc, "the store failed");
         su->out.status = again;
         su->out.updated_at = su->now;
-        return RS_OK;
+        return again == SUB_PENDING ? confirm(tx, su, st) : RS_OK;
     }
     if (rc != RS_ENOTFOUND) return rs_fail(st, rc, "the store failed");
     s->sid = sh->sid;
@@ -193,7 +208,7 @@ int signup_apply(struct tx *tx, void *arg, struct rs_status *st)
     if ((rc = tx->ops->sub_insert(tx->c, s))) return rs_fail(st, rc, "the store failed");
     su->out = *s;
     su->created = 1;
-    return RS_OK;
+    return s->status == SUB_PENDING ? confirm(tx, su, st) : RS_OK;
 }
 
 static void set_time(json_t *o, const char *key, int64_t t)

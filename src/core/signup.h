@@ -16,6 +16,11 @@
 #include "core/app.h"
 #include "core/model.h"
 
+/* Double opt-in: the confirmation link works for 48 hours after the last confirmation message;
+ * a sign-up again while pending resends it, at most once a minute. */
+#define SIGNUP_CONFIRM_TTL  (48 * 3600)
+#define SIGNUP_RESEND_AFTER 60
+
 struct signup {
     const char *shop_uuid;
     struct subscription sub;

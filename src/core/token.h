@@ -13,7 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum token_kind { TOKEN_UNSUBSCRIBE = 'u', TOKEN_CONFIRM = 'c' };
+enum token_kind {
+    TOKEN_UNSUBSCRIBE = 'u', /* a subscription's unsubscribe link */
+    TOKEN_CONFIRM = 'c',     /* a subscription's double opt-in link */
+    TOKEN_CLICK = 'r',       /* a notification's tracked link (/r/) */
+    TOKEN_OPEN = 'o',        /* a notification's open pixel (/o/) */
+    TOKEN_MSG = 'h',         /* a notification's public msg_hash */
+};
 
 #define TOKEN_MAX 64
 

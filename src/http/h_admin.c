@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/catalog.h"
+#include "core/fanout.h"
 #include "core/shop.h"
 #include "core/signup.h"
 #include "core/token.h"
@@ -47,6 +48,7 @@ int h_shop_patch(struct req *r)
 static void catalog_done(struct req *r)
 {
     struct catalog_batch *b = r->run_arg;
+    if (b->nrestocked) fanout_kick(r->app->fanout);
     json_t *ids = json_array();
     for (size_t i = 0; i < b->nrestocked; i++)
         json_array_append_new(ids, json_string(b->restocked[i]));
@@ -120,18 +122,6 @@ static int list_one(void *arg, const struct subscription *s)
     return 0;
 }
 
-/* Parses an optional decimal query parameter within [lo, hi]. -1 when malformed. */
-static int query_int(struct req *r, const char *key, int64_t lo, int64_t hi, int64_t *out)
-{
-    const char *v = req_query(r, key);
-    if (!v) return 0;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) return -1;
-    *out = n;
-    return 0;
-}
-
 int h_subscriptions_list(struct req *r)
 {
     struct sub_filter f = {.sid = r->shop.sid, .status = -1, .channel = -1};
@@ -147,11 +137,11 @@ int h_subscriptions_list(struct req *r)
         req_error(r, RS_EINVAL, "channel: must be email, sms or webpush");
         return RS_OK;
     }
-    if (query_int(r, "limit", 1, 1000, &limit)) {
+    if (req_query_int(r, "limit", 1, 1000, &limit)) {
         req_error(r, RS_EINVAL, "limit: must be an integer from 1 to 1000");
         return RS_OK;
     }
-    if (query_int(r, "after", 0, INT64_MAX, &f.after_id)) {
+    if (req_query_int(r, "after", 0, INT64_MAX, &f.after_id)) {
         req_error(r, RS_EINVAL, "after: must be a cursor from a previous page's next");
         return RS_OK;
     }

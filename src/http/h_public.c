@@ -117,8 +117,8 @@ static int unsub_lookup(struct req *r, struct unsub *u)
     return rc;
 }
 
-static void page(struct req *r, const struct unsub *u, const char *title, const char *text,
-                 int form)
+static void page(struct req *r, int status, const struct unsub *u, const char *title,
+                 const char *text, int form)
 {
     struct buf b = BUF_INIT(0);
     buf_puts(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
@@ -139,7 +139,7 @@ static void page(struct req *r, const struct unsub *u, const char *title, const 
         buf_puts(&b, "</button></form>");
     }
     buf_puts(&b, "</body></html>");
-    req_response(r, 200, "text/html; charset=utf-8", b.p, b.len);
+    req_response(r, status, "text/html; charset=utf-8", b.p, b.len);
     buf_free(&b);
 }
 
@@ -150,7 +150,7 @@ int h_unsubscribe_page(struct req *r)
     const char *what = arena_printf(
         r->arena, "Stop notifications from %s about item %s (%s)?", u->shop.name, u->sub.variant_id,
         u->sub.status == SUB_UNSUBSCRIBED ? "already unsubscribed" : "subscribed");
-    page(r, u, "Unsubscribe", what, 1);
+    page(r, 200, u, "Unsubscribe", what, 1);
     return RS_OK;
 }
 
@@ -171,10 +171,62 @@ static int unsubscribe_job(struct tx *tx, void *arg, struct rs_status *st)
 static void unsubscribed(struct req *r)
 {
     struct unsub *u = r->run_arg;
-    page(r, u, "Unsubscribed",
+    page(r, 200, u, "Unsubscribed",
          u->all ? "You will get no more notifications from this shop."
                 : "You will get no more notifications about this item.",
          0);
+}
+
+/* ---- double opt-in: GET /c/{token} ------------------------------------------------------- */
+
+struct confirm {
+    struct subscription sub;
+    struct arena *a;
+    int64_t now;
+    int outcome; /* 0 confirmed, 1 already, 2 expired or gone */
+};
+
+/* On the writer, so two clicks of one link agree. */
+static int confirm_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct confirm *c = arg;
+    int rc = tx->ops->sub_get(tx->c, c->sub.id, c->a, &c->sub);
+    if (rc) return rs_fail(st, rc, "token: no such subscription");
+    if (c->sub.status != SUB_PENDING) {
+        c->outcome = c->sub.status == SUB_UNSUBSCRIBED || c->sub.status == SUB_EXPIRED ? 2 : 1;
+        return RS_OK;
+    }
+    if (c->now - c->sub.updated_at > SIGNUP_CONFIRM_TTL) {
+        c->outcome = 2;
+        return RS_OK;
+    }
+    rc = tx->ops->sub_set_status(tx->c, c->sub.id, SUB_WAITING, c->now);
+    return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
+}
+
+static void confirmed(struct req *r)
+{
+    struct confirm *c = r->run_arg;
+    struct unsub u = {.sub = c->sub};
+    static const char *const text[] = {
+        "Thank you. We will let you know as soon as it is back in stock.",
+        "You had already confirmed. We will let you know as soon as it is back in stock.",
+        "This confirmation link has expired. Please sign up again on the product page."};
+    page(r, c->outcome == 2 ? 410 : 200, &u, c->outcome == 2 ? "Link expired" : "Confirmed",
+         text[c->outcome], 0);
+}
+
+int h_confirm(struct req *r)
+{
+    const char *tok = req_param(r, 0);
+    struct confirm *c = arena_alloc(r->arena, sizeof(*c));
+    if (token_parse(r->app->secret, TOKEN_CONFIRM, tok, strlen(tok), &c->sub.id)) {
+        req_error(r, RS_ENOTFOUND, "token: no such subscription");
+        return RS_OK;
+    }
+    c->a = r->arena;
+    c->now = now_s();
+    return req_submit(r, confirm_job, c, confirmed);
 }
 
 /* RFC 8058: a POST (body List-Unsubscribe=One-Click) unsubscribes and answers 200, no redirect.

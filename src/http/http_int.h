@@ -74,6 +74,9 @@ struct req {
 const char *req_param(struct req *r, int i);
 const char *req_query(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
+/* An optional decimal query parameter within [lo, hi] into *out (untouched when absent). -1 when
+ * malformed or out of range. */
+int req_query_int(struct req *r, const char *key, int64_t lo, int64_t hi, int64_t *out);
 /* Parses the body as strict JSON. NULL after answering the error (400). Caller json_decref()s. */
 json_t *req_json(struct req *r);
 
@@ -102,8 +105,18 @@ int h_variant_get(struct req *r);
 int h_stock_get(struct req *r);
 int h_subscribe(struct req *r);
 int h_subscriptions_list(struct req *r);
+int h_campaigns_list(struct req *r);
+int h_campaign_create(struct req *r);
+int h_campaign_get(struct req *r);
+int h_campaign_patch(struct req *r);
+int h_campaign_delete(struct req *r);
+int h_campaign_preview(struct req *r);
+int h_campaign_test(struct req *r);
+int h_notifications_list(struct req *r);
+int h_decisions_list(struct req *r);
 int h_unsubscribe_page(struct req *r);
 int h_unsubscribe_post(struct req *r);
+int h_confirm(struct req *r);
 
 /* metrics.c */
 void metrics_observe(int route, int status, double ms);

@@ -1,12 +1,13 @@
 /*
  * metrics — Prometheus text metrics: requests by route and status, latency histograms by route,
- * and the committer's queue depth and commit count.
+ * the committer's queue depth and commit count, and delivery outcomes by channel.
  *
  * Counters are relaxed atomics in fixed arrays indexed by route (the last row is "unmatched"),
  * so observing costs a few atomic adds and no lock.
  */
 #include <stdatomic.h>
 
+#include "deliver/outbox.h"
 #include "http/http_int.h"
 
 #define MAX_ROUTES 64
@@ -87,4 +88,14 @@ void metrics_render(struct buf *out, struct app *app)
                "# HELP restock_commits_total Durable transactions committed.\n"
                "# TYPE restock_commits_total counter\nrestock_commits_total %lu\n",
                committer_depth(app->cm), committer_commits(app->cm));
+    buf_puts(out, "# HELP restock_deliveries_total Delivery attempts by channel and outcome.\n"
+                  "# TYPE restock_deliveries_total counter\n");
+    for (int ch = 0; ch < CH_COUNT; ch++)
+        for (int stt = 0; stt < N_STATUS_COUNT; stt++) {
+            unsigned long n = outbox_outcomes((enum channel)ch, (enum notif_status)stt);
+            if (n)
+                buf_printf(out, "restock_deliveries_total{channel=\"%s\",status=\"%s\"} %lu\n",
+                           channel_name((enum channel)ch),
+                           notif_status_name((enum notif_status)stt), n);
+        }
 }

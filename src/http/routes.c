@@ -11,6 +11,7 @@ const struct route routes[] = {
     {"GET", "/v1/stock/{shop}/{variant_id}", h_stock_get, R_PUBLIC, "stock"},
     {"GET", "/u/{token}", h_unsubscribe_page, R_PUBLIC, "unsubscribe_page"},
     {"POST", "/u/{token}", h_unsubscribe_post, R_PUBLIC | R_FORM, "unsubscribe"},
+    {"GET", "/c/{token}", h_confirm, R_PUBLIC, "confirm"},
     {"GET", "/healthz", h_healthz, 0, "healthz"},
     {"GET", "/metrics", h_metrics, 0, "metrics"},
     /* admin: Authorization: Bearer API_KEY */
@@ -20,6 +21,16 @@ const struct route routes[] = {
     {"POST", "/v1/inventory", h_inventory_post, R_ADMIN | R_BODY, "inventory"},
     {"GET", "/v1/variants/{variant_id}", h_variant_get, R_ADMIN, "variant_get"},
     {"GET", "/v1/subscriptions", h_subscriptions_list, R_ADMIN, "subscriptions_list"},
+    {"GET", "/v1/subscriptions/{id}/decisions", h_decisions_list, R_ADMIN, "decisions_list"},
+    {"GET", "/v1/notifications", h_notifications_list, R_ADMIN, "notifications_list"},
+    {"GET", "/v1/campaigns", h_campaigns_list, R_ADMIN, "campaigns_list"},
+    {"POST", "/v1/campaigns", h_campaign_create, R_ADMIN | R_BODY, "campaign_create"},
+    {"GET", "/v1/campaigns/{id}", h_campaign_get, R_ADMIN, "campaign_get"},
+    {"PATCH", "/v1/campaigns/{id}", h_campaign_patch, R_ADMIN | R_BODY, "campaign_patch"},
+    {"DELETE", "/v1/campaigns/{id}", h_campaign_delete, R_ADMIN, "campaign_delete"},
+    {"POST", "/v1/campaigns/{id}/preview", h_campaign_preview, R_ADMIN | R_FORM,
+     "campaign_preview"},
+    {"POST", "/v1/campaigns/{id}/test", h_campaign_test, R_ADMIN | R_FORM, "campaign_test"},
 };
 
 const int nroutes = (int)(sizeof(routes) / sizeof(routes[0]));

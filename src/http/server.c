@@ -118,6 +118,18 @@ void req_fail(struct req *r, const struct rs_status *st)
     req_error(r, st->err, st->msg);
 }
 
+/* Parses an optional decimal query parameter within [lo, hi]. -1 when malformed. */
+int req_query_int(struct req *r, const char *key, int64_t lo, int64_t hi, int64_t *out)
+{
+    const char *v = req_query(r, key);
+    if (!v) return 0;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < lo || n > hi) return -1;
+    *out = n;
+    return 0;
+}
+
 json_t *req_json(struct req *r)
 {
     struct rs_status st = {0};

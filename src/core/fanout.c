@@ -1,0 +1,413 @@
+/*
+ * fanout — restock events to queued notifications; the rules and their order are in fanout.h.
+ *
+ * One step is one writer job (fanout_job) over at most `chunk` subscriptions. The job reads
+ * the shop, the variant and the live campaigns again each step, so a PATCH of a campaign applies
+ * from the next step on. Budgets (max_sends) are counted from the outbox when a restock is first
+ * seen by this process and then kept in `budget[]`, so a step never rescans the outbox.
+ */
+#include "core/fanout.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/campaign_row.h"
+#include "core/message.h"
+#include "deliver/outbox.h"
+#include "util/money.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define MAX_CAMPAIGNS 64
+#define DEFAULT_CHUNK 4096
+
+struct fanout_ctx {
+    struct app *app;
+    int64_t now;
+    int chunk;
+    struct arena *a;
+    struct fanout_stats *stats;
+    int found;   /* a restock was due */
+    int handled; /* subscriptions walked this step */
+    /* loaded per step */
+    struct restock r;
+    struct shop shop;
+    struct variant var;
+    struct campaign camps[MAX_CAMPAIGNS];
+    int64_t used[MAX_CAMPAIGNS]; /* max_sends units used by this restock, per campaign */
+    int ncamps;
+    int64_t quota; /* units per batch; 0: no quota */
+    int interval_minutes;
+    struct tx *tx;
+    int err;
+    int stop; /* the batch quota is used */
+};
+
+/* ---- campaigns ----------------------------------------------------------------------------- */
+
+static int load_campaign(void *arg, const struct stored_campaign *sc)
+{
+    struct fanout_ctx *x = arg;
+    if (x->ncamps == MAX_CAMPAIGNS) return 1;
+    if (campaign_from_row(sc, x->a, &x->camps[x->ncamps]) == RS_OK) x->ncamps++;
+    return 0; /* a campaign that does not parse is logged and left out */
+}
+
+static int in_list(const char *const *list, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (s && strcmp(list[i], s) == 0) return 1;
+    return 0;
+}
+
+/* Does the campaign admit this variant (its product filters)? */
+static int product_ok(const struct campaign *c, const struct shop *sh, const struct variant *v)
+{
+    const char *cur = v->currency ? v->currency : sh->currency;
+    if (c->nexclude_categories &&
+        in_list(c->exclude_categories, c->nexclude_categories, v->category))
+        return 0;
+    if (c->ncurrencies && !in_list(c->currencies, c->ncurrencies, cur)) return 0;
+    if (c->min_price >= 0 && (v->price < 0 || v->price < c->min_price)) return 0;
+    if (c->max_price >= 0 && (v->price < 0 || v->price > c->max_price)) return 0;
+    if (c->on_sale_only && !(v->price >= 0 && v->original_price > v->price)) return 0;
+    return 1;
+}
+
+static int live(const struct campaign *c, int64_t now)
+{
+    if (c->status != CAMP_ACTIVE && c->status != CAMP_TEST) return 0;
+    if (c->starts_at && now < c->starts_at) return 0;
+    if (c->ends_at && now >= c->ends_at) return 0;
+    return c->trigger == TRIG_SIGNUP; /* view/wishlist triggers notify non-subscribers */
+}
+
+/* A locale's language: "da" of "da-DK". */
+static int lang_match(const char *want, const char *have)
+{
+    size_t n = strlen(want);
+    if (strncmp(want, have, n) != 0) return 0;
+    return have[n] == '\0' || have[n] == '-';
+}
+
+static int language_ok(const struct campaign *c, const char *locale)
+{
+    if (!c->nlanguages) return 1;
+    for (int i = 0; i < c->nlanguages; i++)
+        if (lang_match(c->languages[i], locale)) return 1;
+    return 0;
+}
+
+static int test_contact(const struct campaign *c, const struct subscription *s)
+{
+    return in_list(c->test_contacts, c->ntest_contacts, s->contact_key);
+}
+
+/* The campaign for a subscription: custom campaigns first, the default last. -1: none. */
+static int pick_campaign(const struct fanout_ctx *x, const struct subscription *s)
+{
+    const char *locale = s->locale ? s->locale : x->shop.locale;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < x->ncamps; i++) {
+            const struct campaign *c = &x->camps[i];
+            if (c->is_default != pass || c->channel != s->channel) continue;
+            if (!live(c, x->now) || !product_ok(c, &x->shop, &x->var)) continue;
+            if (!language_ok(c, locale)) continue;
+            if (c->status == CAMP_TEST && !test_contact(c, s)) continue;
+            return i;
+        }
+    return -1;
+}
+
+/* The batch quota and interval from the campaigns that apply to this variant. */
+static void delivery_policy(struct fanout_ctx *x)
+{
+    double ratio = 0;
+    x->interval_minutes = 0;
+    for (int i = 0; i < x->ncamps; i++) {
+        const struct campaign *c = &x->camps[i];
+        if (!live(c, x->now) || !product_ok(c, &x->shop, &x->var) || c->send_ratio <= 0) continue;
+        if (ratio == 0 || c->send_ratio < ratio) ratio = c->send_ratio;
+        if (c->interval_minutes > x->interval_minutes) x->interval_minutes = c->interval_minutes;
+    }
+    x->quota = ratio > 0 ? (int64_t)ceil((double)x->var.available * ratio) : 0;
+    if (ratio > 0 && x->quota < 1) x->quota = 1;
+}
+
+/* ---- budgets (max_sends), remembered across steps ------------------------------------------ */
+
+struct budget {
+    int64_t restock_id, campaign_id, used;
+};
+static struct budget budgets[256];
+static int nbudgets;
+static pthread_mutex_t budget_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t *budget_slot(struct fanout_ctx *x, const struct campaign *c)
+{
+    for (int i = 0; i < nbudgets; i++)
+        if (budgets[i].restock_id == x->r.id && budgets[i].campaign_id == c->id)
+            return &budgets[i].used;
+    int64_t used = 0;
+    if (x->tx->ops->notification_count(x->tx->c, x->shop.sid, x->r.id, c->id, &used)) return NULL;
+    int i = nbudgets < 256 ? nbudgets++ : (int)(x->r.id % 256);
+    budgets[i] = (struct budget){x->r.id, c->id, used};
+    return &budgets[i].used;
+}
+
+/* ---- one subscription ---------------------------------------------------------------------- */
+
+static int decide(struct fanout_ctx *x, const struct subscription *s, int64_t cid,
+                  const char *decision, const char *reason)
+{
+    int rc = x->tx->ops->decision_insert(x->tx->c, x->shop.sid, x->r.id, s->id, cid, decision,
+                                         reason, x->now);
+    x->stats->skipped++;
+    return rc;
+}
+
+static int record(struct fanout_ctx *x, const struct subscription *s, const struct campaign *c,
+                  enum notif_status status, int64_t not_before, int64_t segments,
+                  const char *reason)
+{
+    struct notification n = {
+        .sid = x->shop.sid,
+        .subscription_id = s->id,
+        .restock_id = x->r.id,
+        .campaign_id = c->id,
+        .channel = s->channel,
+        .status = status,
+        .not_before = not_before,
+        .expires_at = not_before + c->ttl,
+        .created_at = x->now,
+        .segments = segments,
+        .reason = reason,
+    };
+    int rc = x->tx->ops->notification_insert(x->tx->c, &n);
+    return rc == RS_ECONFLICT ? RS_OK : rc; /* already handled for this restock */
+}
+
+/* SMS budgets count segments: the message is rendered to know them. */
+static int64_t cost_of(struct fanout_ctx *x, const struct subscription *s, const struct campaign *c)
+{
+    if (c->channel != CH_SMS) return 1;
+    struct message m;
+    struct rs_status st = {0};
+    struct message_in in = {&x->shop,      &x->var, s, c, s->id, x->app->cfg->public_url,
+                            x->app->secret};
+    return message_build(&in, x->a, &m, &st) == RS_OK && m.segments > 0 ? m.segments : 1;
+}
+
+static int64_t local_day(const char *tz, int64_t t)
+{
+    int32_t off = 0;
+    tz_offset(tz, t, &off);
+    int64_t s = t + off;
+    return (s >= 0 ? s : s - 86399) / 86400;
+}
+
+static int one(struct fanout_ctx *x, const struct subscription *s)
+{
+    const struct store_ops *ops = x->tx->ops;
+    struct store_conn *c = x->tx->c;
+    if (s->created_at + x->shop.subscription_ttl_days * 86400 < x->now) {
+        x->stats->expired++;
+        int rc = ops->sub_set_status(c, s->id, SUB_EXPIRED, x->now);
+        return rc ? rc : decide(x, s, 0, "expired", "older than subscription_ttl_days");
+    }
+    int ci = pick_campaign(x, s);
+    if (ci < 0) return decide(x, s, 0, "waiting", "no active campaign applies");
+    const struct campaign *cp = &x->camps[ci];
+    int64_t cost = 1;
+    if (cp->max_sends) {
+        int64_t *used = budget_slot(x, cp);
+        if (!used) return RS_ESTORE;
+        cost = cost_of(x, s, cp);
+        if (*used + cost > cp->max_sends)
+            return decide(x, s, cp->id, "waiting", "the campaign's max_sends budget is used");
+        *used += cost;
+    }
+    int64_t day = local_day(x->shop.timezone, x->now);
+    if (cp->cap_per_day && !cp->cap_bypass) {
+        int64_t n = 0;
+        int rc = ops->cap_get(c, x->shop.sid, cp->id, s->contact_key, day, &n);
+        if (rc && rc != RS_ENOTFOUND) return rc;
+        if (n >= cp->cap_per_day) {
+            x->stats->capped++;
+            return record(x, s, cp, N_SKIPPED_CAP, x->now, 0, "frequency cap");
+        }
+    }
+    int64_t until = 0, not_before = x->now;
+    if (cp->silent && campaign_silent(cp, x->shop.timezone, x->now, &until)) {
+        if (cp->silent_mode == SILENT_DROP) {
+            x->stats->dropped++;
+            return record(x, s, cp, N_DROPPED, x->now, 0, "silent hours");
+        }
+        not_before = until;
+        x->stats->delayed++;
+    }
+    int rc = record(x, s, cp, N_QUEUED, not_before, cp->channel == CH_SMS ? cost : 0, NULL);
+    if (!rc) rc = ops->sub_notified(c, s->id, x->now);
+    if (!rc && cp->cap_per_day) rc = ops->cap_add(c, x->shop.sid, cp->id, s->contact_key, day);
+    if (!rc) x->stats->queued++;
+    return rc;
+}
+
+static int each_sub(void *arg, const struct subscription *s)
+{
+    struct fanout_ctx *x = arg;
+    int64_t units = s->quantity > 0 ? s->quantity : 1;
+    if (x->quota && x->r.sent > 0 && x->r.sent + units > x->quota) {
+        x->stop = 1;
+        return 1;
+    }
+    if ((x->err = one(x, s))) return 1;
+    x->r.sent += units;
+    x->r.cursor = s->id;
+    x->handled++;
+    return 0;
+}
+
+/* ---- the step ------------------------------------------------------------------------------ */
+
+static void finish(struct restock *r, const char *state, int64_t now)
+{
+    r->state = state;
+    r->processed_at = now;
+}
+
+static int fanout_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct fanout_ctx *x = arg;
+    const struct store_ops *ops = tx->ops;
+    x->tx = tx;
+    int rc = ops->restock_next(tx->c, x->now, x->a, &x->r);
+    if (rc == RS_ENOTFOUND) return RS_OK;
+    if (rc) return rs_fail(st, rc, "fan-out: cannot read restocks");
+    x->found = 1;
+    if ((rc = ops->shop_by_sid(tx->c, x->r.sid, x->a, &x->shop)) ||
+        (rc = ops->variant_get(tx->c, x->r.sid, x->r.variant_id, x->a, &x->var))) {
+        finish(&x->r, "done", x->now); /* the shop or the variant is gone */
+        return ops->restock_update(tx->c, &x->r);
+    }
+    if ((rc = ops->campaign_list(tx->c, x->r.sid, x->a, load_campaign, x)))
+        return rs_fail(st, rc, "fan-out: cannot read campaigns");
+    delivery_policy(x);
+    int batch_start = strcmp(x->r.state, "interval") == 0 || strcmp(x->r.state, "pending") == 0;
+    if (batch_start) {
+        if (x->var.available < x->shop.min_available) {
+            finish(&x->r, "paused", x->now); /* sold out again: the rest wait for a restock */
+            return ops->restock_update(tx->c, &x->r);
+        }
+        x->r.sent = 0;
+        x->r.state = "sending";
+    }
+    rc = ops->sub_waiting(tx->c, x->r.sid, x->r.variant_id, x->r.cursor, x->chunk, x->a, each_sub,
+                          x);
+    if (rc || x->err) return rs_fail(st, rc ? rc : x->err, "fan-out: store failure");
+    if (x->stop) {
+        x->r.state = "interval";
+        x->r.next_batch_at = x->now + (int64_t)x->interval_minutes * 60;
+    } else if (x->handled < x->chunk) {
+        finish(&x->r, "done", x->now);
+    }
+    x->stats->steps++;
+    return ops->restock_update(tx->c, &x->r);
+}
+
+int fanout_step(struct app *app, int64_t now, int chunk, struct fanout_stats *stats, int *found,
+                struct rs_status *st)
+{
+    struct fanout_stats ignored = {0};
+    struct fanout_ctx *x = xcalloc(1, sizeof(*x));
+    x->app = app;
+    x->now = now;
+    x->chunk = chunk > 0 ? chunk : DEFAULT_CHUNK;
+    x->a = arena_new();
+    x->stats = stats ? stats : &ignored;
+    pthread_mutex_lock(&budget_mu); /* budgets[] is shared by every step of the process */
+    int rc = committer_run(app->cm, fanout_job, x, st);
+    pthread_mutex_unlock(&budget_mu);
+    *found = x->found;
+    arena_free(x->a);
+    free(x);
+    return rc;
+}
+
+/* ---- the background thread ----------------------------------------------------------------- */
+
+struct fanout {
+    struct app *app;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int kicked, stopping;
+};
+
+static void *fanout_main(void *arg)
+{
+    struct fanout *f = arg;
+    for (;;) {
+        pthread_mutex_lock(&f->mu);
+        int stopping = f->stopping;
+        f->kicked = 0;
+        pthread_mutex_unlock(&f->mu);
+        if (stopping) break;
+        struct rs_status st = {0};
+        int found = 0;
+        int rc = fanout_step(f->app, now_s(), DEFAULT_CHUNK, NULL, &found, &st);
+        if (rc) log_msg(LOG_ERROR, "fan-out: %s", st.msg);
+        if (!rc && found) {
+            outbox_kick(f->app->outbox);
+            continue;
+        }
+        pthread_mutex_lock(&f->mu);
+        if (!f->kicked && !f->stopping) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+        }
+        pthread_mutex_unlock(&f->mu);
+    }
+    return NULL;
+}
+
+struct fanout *fanout_start(struct app *app)
+{
+    struct fanout *f = xcalloc(1, sizeof(*f));
+    f->app = app;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    if (pthread_create(&f->thread, NULL, fanout_main, f)) {
+        log_msg(LOG_ERROR, "fan-out: cannot start its thread");
+        abort();
+    }
+    return f;
+}
+
+void fanout_kick(struct fanout *f)
+{
+    if (!f) return;
+    pthread_mutex_lock(&f->mu);
+    f->kicked = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+void fanout_stop(struct fanout *f)
+{
+    if (!f) return;
+    pthread_mutex_lock(&f->mu);
+    f->stopping = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->thread, NULL);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+}

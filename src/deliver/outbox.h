@@ -1,0 +1,54 @@
+/*
+ * outbox — the delivery workers: they take queued notifications from the outbox and send them by
+ * email (SMTP), SMS (an HTTP provider) or web push (SPEC §10).
+ *
+ * Claiming. A worker leases a small batch of due notifications (queued or retrying, not_before
+ * passed, lease expired) through the group committer, so two workers — or two processes on one
+ * database — never hold the same notification. A lease lasts OUTBOX_LEASE seconds; a worker that
+ * dies holding one leaves it to be claimed again when it runs out.
+ *
+ * At most once per worker. Each result (sent, retrying, failed, expired) is made durable before
+ * the worker sends its next message. So a crash can repeat only the messages that were handed to
+ * a channel in the instant of the crash: at most one per worker.
+ *
+ * Outcomes. Sent → `sent` and sent_at. A transient failure (connection refused, SMTP 4xx, HTTP
+ * 429 or 5xx) → `retrying` with not_before = now + retry_base × 2^(attempts-1) (capped at an hour,
+ * or the service's Retry-After), and `failed` once max_attempts is reached. A permanent failure
+ * (SMTP 5xx, HTTP 4xx) → `failed` with the reason. Push 404/410 → `failed` and every
+ * subscription of that push endpoint at the shop is unsubscribed. Past expires_at → `expired`.
+ * A subscription unsubscribed since it was queued → `dropped`. A channel with no configuration
+ * (no smtp_url, no sms_url) is not claimed at all: its notifications stay queued.
+ */
+#ifndef RESTOCK_OUTBOX_H
+#define RESTOCK_OUTBOX_H
+
+#include <stdint.h>
+
+#include "core/app.h"
+
+#define OUTBOX_LEASE 30
+
+struct outbox;
+
+/* Starts app->cfg->workers worker threads. */
+struct outbox *outbox_start(struct app *app);
+void outbox_kick(struct outbox *o); /* new work may be due; NULL is fine */
+/* Stops the workers after the message each is sending; NULL is fine. */
+void outbox_stop(struct outbox *o);
+
+/* Delivers what is due at `now` with one worker's state, until nothing is due or `max`
+ * notifications were handled; returns how many. For tests and benchmarks (in-process). */
+long outbox_drain(struct app *app, int64_t now, long max);
+
+/* How many deliveries of a channel ended in a status since the process started (/metrics). */
+unsigned long outbox_outcomes(enum channel ch, enum notif_status st);
+
+/* Sends one message now, outside the outbox (POST /v1/campaigns/{id}/test): the campaign's
+ * template for the contact in `sub` and `variant`, with preview links. RS_EUNAVAILABLE when the
+ * channel is not configured or the delivery failed (the reason in st). */
+struct campaign;
+int outbox_send_test(struct app *app, const struct shop *sh, const struct variant *v,
+                     const struct subscription *sub, const struct campaign *c, struct arena *a,
+                     struct rs_status *st);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * The fan-out's rules (fanout.h), in-process on a real SQLite store with a controllable clock:
+ * each case builds a shop with its default campaigns, signs contacts up, restocks, runs the
+ * fan-out at chosen instants and reads the outcome back from the database file.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/app.h"
+#include "core/campaign_row.h"
+#include "core/catalog.h"
+#include "core/fanout.h"
+#include "core/shop.h"
+#include "core/signup.h"
+#include "deliver/outbox.h"
+#include "test.h"
+
+/* 2026-11-24T12:00:00Z, a Tuesday: 13:00 in Copenhagen. */
+#define T0 1795521600LL
+
+struct env {
+    char dir[64], db[96];
+    struct config cfg;
+    struct app app;
+    struct arena *a;
+    struct shop shop;
+};
+
+static void env_open(struct env *e, const char *tz)
+{
+    struct rs_status st = {0};
+    snprintf(e->dir, sizeof(e->dir), "/tmp/restock-fanout-XXXXXX");
+    CHECK(mkdtemp(e->dir) != NULL);
+    snprintf(e->db, sizeof(e->db), "%s/t.db", e->dir);
+    char *argv[] = {"--db",         e->db,
+                    "--public-url", "https://r.example",
+                    "--smtp-url",   "smtp://127.0.0.1:9",
+                    "--log-format", "text"};
+    CHECK_INT(config_load(&e->cfg, 8, argv, &st), RS_OK);
+    CHECK_INT(app_open(&e->app, &e->cfg, &st), RS_OK);
+    e->a = arena_new();
+    char key[API_KEY_MAX];
+    struct shop_new in = {"Shop", "https://shop.example", "EUR", tz};
+    CHECK_INT(shop_create(&e->app, &in, e->a, &e->shop, key, &st), RS_OK);
+}
+
+static void env_close(struct env *e)
+{
+    app_close(&e->app);
+    config_free(&e->cfg);
+    arena_free(e->a);
+    char path[128];
+    const char *const suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s%s", e->db, suffix[i]);
+        unlink(path);
+    }
+    rmdir(e->dir);
+}
+
+static void catalog(struct env *e, const char *json, int inventory, int64_t now)
+{
+    struct rs_status st = {0};
+    struct catalog_batch b = {.shop = &e->shop, .arena = e->a, .now = now};
+    json_t *j = json_loads(json, 0, NULL);
+    CHECK_INT(inventory ? inventory_parse(&b, j, &st) : catalog_parse(&b, j, &st), RS_OK);
+    json_decref(j);
+    CHECK_INT(committer_run(e->app.cm, catalog_apply, &b, &st), RS_OK);
+}
+
+static void signup(struct env *e, const char *variant, const char *contact_json, int64_t now)
+{
+    struct rs_status st = {0};
+    char body[512];
+    snprintf(body, sizeof(body), "{\"shop\":\"%s\",\"variant_id\":\"%s\",%s}", e->shop.uuid,
+             variant, contact_json);
+    json_t *j = json_loads(body, 0, NULL);
+    struct signup su;
+    CHECK_INT(signup_parse(&e->app, j, e->a, &su, &st), RS_OK);
+    json_decref(j);
+    su.shop = &e->shop;
+    su.arena = e->a;
+    su.now = now;
+    CHECK_INT(committer_run(e->app.cm, signup_apply, &su, &st), RS_OK);
+}
+
+static void emails(struct env *e, const char *variant, int n, int64_t now)
+{
+    for (int i = 0; i < n; i++) {
+        char c[128];
+        snprintf(c, sizeof(c), "\"channel\":\"email\",\"email\":\"p%d@example.com\"", i);
+        signup(e, variant, c, now + i);
+    }
+}
+
+/* Runs the fan-out at `now` until nothing is due; returns the steps that found work. */
+static int run(struct env *e, int64_t now, struct fanout_stats *fs)
+{
+    int steps = 0, found = 1;
+    struct rs_status st = {0};
+    while (found && steps < 1000) {
+        CHECK_INT(fanout_step(&e->app, now, 2, fs, &found, &st), RS_OK);
+        steps += found;
+    }
+    return steps;
+}
+
+/* One integer from the database file (a test's window on what was stored). */
+static long long q(struct env *e, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    long long v = -1;
+    if (sqlite3_open_v2(e->db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    } else {
+        fprintf(stderr, "  sql: %s: %s\n", sql, sqlite3_errmsg(db));
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+struct patch_arg {
+    struct env *e;
+    int channel;
+    const char *json;
+    int64_t id; /* 0: the channel's default */
+};
+
+static int patch_one(void *arg, const struct stored_campaign *sc)
+{
+    struct stored_campaign *out = arg;
+    if (!out->id && sc->is_default && sc->channel == out->channel) *out = *sc;
+    return 0;
+}
+
+static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct patch_arg *p = arg;
+    struct stored_campaign row = {.channel = p->channel};
+    int rc = tx->ops->campaign_list(tx->c, p->e->shop.sid, p->e->a, patch_one, &row);
+    struct campaign base, c;
+    if (rc || !row.id || campaign_from_row(&row, p->e->a, &base)) return RS_ESTORE;
+    json_t *j = json_loads(p->json, 0, NULL);
+    rc = campaign_parse(j, &base, p->e->a, &c, st);
+    json_decref(j);
+    if (rc) return rc;
+    c.id = base.id;
+    c.sid = base.sid;
+    c.is_default = base.is_default;
+    campaign_to_row(&c, p->e->a, &row);
+    return tx->ops->campaign_update(tx->c, &row);
+}
+
+/* PATCHes a channel's default campaign. */
+static void patch(struct env *e, enum channel ch, const char *json)
+{
+    struct rs_status st = {0};
+    struct patch_arg p = {e, (int)ch, json, 0};
+    int rc = committer_run(e->app.cm, patch_job, &p, &st);
+    if (rc) fprintf(stderr, "  patch %s: %s\n", json, st.msg);
+    CHECK_INT(rc, RS_OK);
+}
+
+static int add_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct patch_arg *p = arg;
+    struct campaign c;
+    json_t *j = json_loads(p->json, 0, NULL);
+    int rc = campaign_parse(j, NULL, p->e->a, &c, st);
+    json_decref(j);
+    if (rc) return rc;
+    c.sid = p->e->shop.sid;
+    struct stored_campaign row;
+    campaign_to_row(&c, p->e->a, &row);
+    rc = tx->ops->campaign_insert(tx->c, &row);
+    p->id = row.id;
+    return rc;
+}
+
+static int64_t add_campaign(struct env *e, const char *json)
+{
+    struct rs_status st = {0};
+    struct patch_arg p = {e, 0, json, 0};
+    int rc = committer_run(e->app.cm, add_job, &p, &st);
+    if (rc) fprintf(stderr, "  add %s: %s\n", json, st.msg);
+    CHECK_INT(rc, RS_OK);
+    return p.id;
+}
+
+static const char *const tee =
+    "[{\"variant_id\":\"v1\",\"title\":\"Tee\",\"url\":\"https://shop.example/p/tee\","
+    "\"price\":\"19.90\",\"original_price\":\"24.90\",\"category\":\"Shirts\",\"available\":0}]";
+
+#define NOTIFS(e, cond) q(e, "SELECT count(*) FROM notifications WHERE " cond)
+#define SUBS(e, cond)   q(e, "SELECT count(*) FROM subscriptions WHERE " cond)
+
+TEST(fanout_queues_each_waiting_subscriber_once)
+{
+    struct env e;
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 5, T0);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520123456\"", T0);
+    CHECK_INT(run(&e, T0, NULL), 0); /* nothing restocked yet */
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
+    struct fanout_stats fs = {0};
+    CHECK(run(&e, T0 + 60, &fs) >= 3); /* chunks of 2 */
+    CHECK_INT(fs.queued, 6);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 6);
+    CHECK_INT(NOTIFS(&e, "channel = 1 AND segments >= 1"), 1);
+    CHECK_INT(SUBS(&e, "status = 2 AND notify_count = 1"), 6);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'done'"), 1);
+    CHECK_INT(run(&e, T0 + 120, NULL), 0); /* done is done: nobody twice */
+    CHECK_INT(NOTIFS(&e, "1"), 6);
+    env_close(&e);
+}
+
+TEST(fanout_paused_campaign_keeps_them_waiting)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 3, T0);
+    patch(&e, CH_EMAIL, "{\"status\":\"paused\"}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    CHECK_INT(SUBS(&e, "status = 1"), 3);
+    CHECK_INT(q(&e, "SELECT count(*) FROM decisions WHERE decision = 'waiting'"), 3);
+    env_close(&e);
+}
+
+TEST(fanout_ratio_and_interval_batches)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 5, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"big@example.com\",\"quantity\":3", T0 + 9);
+    patch(&e, CH_EMAIL, "{\"delivery\":{\"send_ratio\":0.5,\"interval_minutes\":10}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":4}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL); /* quota ceil(4 × 0.5) = 2 */
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'interval'"), 1);
+    run(&e, T0 + 60 + 599, NULL); /* not yet */
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    run(&e, T0 + 60 + 600, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 4);
+    run(&e, T0 + 60 + 1200, NULL); /* p4, then big (3 units) would pass the quota of 2 */
+    CHECK_INT(NOTIFS(&e, "1"), 5);
+    run(&e, T0 + 60 + 1800, NULL); /* the first of a batch always goes */
+    CHECK_INT(NOTIFS(&e, "1"), 6);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'done'"), 1);
+    env_close(&e);
+}
+
+TEST(fanout_sold_out_again_pauses_and_reenrols)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 4, T0);
+    patch(&e, CH_EMAIL, "{\"delivery\":{\"send_ratio\":1,\"interval_minutes\":5}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":2}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 120);
+    CHECK_INT(SUBS(&e, "status = 1"), 4); /* the two told wait again */
+    run(&e, T0 + 60 + 300, NULL);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'paused'"), 1);
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":10}]", 1, T0 + 600);
+    run(&e, T0 + 600, NULL); /* the next restock tells all four */
+    CHECK_INT(NOTIFS(&e, "1"), 6);
+    CHECK_INT(SUBS(&e, "status = 2"), 4);
+    env_close(&e);
+}
+
+TEST(fanout_silent_hours_delay_and_drop)
+{
+    /* 13:00 in Copenhagen: silent 12:00–14:00 */
+    struct env e;
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520123456\"", T0);
+    patch(&e, CH_EMAIL,
+          "{\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"delay\"}}");
+    patch(&e, CH_SMS, "{\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"drop\"}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "channel = 0 AND status = 0 AND not_before = 1795525200"), 2);
+    CHECK_INT(NOTIFS(&e, "channel = 1 AND status = 5"), 1); /* dropped */
+    CHECK_INT(SUBS(&e, "channel = 1 AND status = 1"), 1);   /* still waiting */
+    env_close(&e);
+}
+
+TEST(fanout_frequency_cap_and_bypass)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e,
+            "[{\"variant_id\":\"v1\",\"available\":0},{\"variant_id\":\"v2\",\"available\":0},"
+            "{\"variant_id\":\"v3\",\"available\":0}]",
+            0, T0);
+    const char *ada = "\"channel\":\"email\",\"email\":\"ada@example.com\"";
+    signup(&e, "v1", ada, T0);
+    signup(&e, "v2", ada, T0);
+    signup(&e, "v3", ada, T0);
+    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass\":false}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5},{\"variant_id\":\"v2\",\"available\":5}]",
+            1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 1);
+    CHECK_INT(NOTIFS(&e, "status = 6"), 1); /* skipped_cap */
+    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass\":true}}");
+    catalog(&e, "[{\"variant_id\":\"v3\",\"available\":5}]", 1, T0 + 20);
+    run(&e, T0 + 20, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_budget_languages_and_test_status)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520000001\"", T0);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520000002\"", T0 + 1);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520000003\"", T0 + 2);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"da@example.com\",\"locale\":\"da-DK\"",
+           T0 + 3);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"en@example.com\",\"locale\":\"en\"",
+           T0 + 4);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"tester@example.com\"", T0 + 5);
+    patch(&e, CH_SMS, "{\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":2}}");
+    int64_t da = add_campaign(
+        &e, "{\"channel\":\"email\",\"status\":\"active\",\"languages\":[\"da\"],"
+            "\"templates\":{\"da\":{\"subject\":\"Tilbage\",\"html\":\"<p>{{action_url}}</p>\","
+            "\"text\":\"{{action_url}}\"}}}");
+    int64_t t = add_campaign(&e, "{\"channel\":\"email\",\"status\":\"test\","
+                                 "\"test_contacts\":[\"Tester@Example.com\"]}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(NOTIFS(&e, "channel = 1"), 2); /* the third SMS is over budget */
+    CHECK_INT(q(&e, "SELECT count(*) FROM decisions WHERE reason LIKE '%max_sends%'"), 1);
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM notifications WHERE campaign_id = %lld",
+             (long long)da);
+    CHECK_INT(q(&e, sql), 1);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM notifications WHERE campaign_id = %lld",
+             (long long)t);
+    CHECK_INT(q(&e, sql), 1);
+    CHECK_INT(NOTIFS(&e, "channel = 0"), 3);
+    env_close(&e);
+}
+
+TEST(fanout_expiry_of_old_subscriptions_and_ttl)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 1, T0 - 200 * 86400LL); /* older than the 180 days */
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"new@example.com\"", T0);
+    patch(&e, CH_EMAIL, "{\"ttl\":600}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(SUBS(&e, "status = 4"), 1);
+    CHECK_INT(NOTIFS(&e, "status = 0 AND expires_at = 1795522210"), 1);
+    /* nothing delivered it in time: the worker expires it without sending */
+    CHECK_INT(outbox_drain(&e.app, T0 + 10 + 600, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 4"), 1);
+    env_close(&e);
+}
+
+TEST(fanout_product_filters)
+{
+    static const struct {
+        const char *filters;
+        int queued;
+    } cases[] = {
+        {"{}", 1},
+        {"{\"exclude_categories\":[\"Shirts\"]}", 0},
+        {"{\"exclude_categories\":[\"Shoes\"]}", 1},
+        {"{\"min_price\":\"19.90\"}", 1},
+        {"{\"min_price\":\"19.91\"}", 0},
+        {"{\"max_price\":\"19.89\"}", 0},
+        {"{\"currencies\":[\"DKK\"]}", 0},
+        {"{\"currencies\":[\"EUR\"],\"max_price\":\"20\"}", 1},
+        {"{\"on_sale_only\":true}", 1}, /* 19.90 < 24.90 */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct env e;
+        env_open(&e, "UTC");
+        catalog(&e, tee, 0, T0);
+        emails(&e, "v1", 1, T0);
+        char patch_json[256];
+        snprintf(patch_json, sizeof(patch_json), "{\"product_filters\":%s}", cases[i].filters);
+        patch(&e, CH_EMAIL, patch_json);
+        catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+        run(&e, T0 + 10, NULL);
+        if (NOTIFS(&e, "1") != cases[i].queued) fprintf(stderr, "  case %s\n", cases[i].filters);
+        CHECK_INT(NOTIFS(&e, "1"), cases[i].queued);
+        env_close(&e);
+    }
+}
