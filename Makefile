@@ -44,6 +44,12 @@ $(BIN): $(BUILD)/obj/src/main.o $(BUILD)/librestock.a
 $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/librestock.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: bench/%.c $(BUILD)/librestock.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librestock.a $(LDLIBS)
+
 -include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
 
 # Debian packages, installed when missing (scripts/deps.sh knows the list).
