@@ -284,7 +284,9 @@ struct smtp *smtp_new(const char *url, const char *user, const char *password)
         abort();
     }
     CURL *h = s->h;
-    /* Options are copied by libcurl, so url, user and password need not outlive this call. */
+    /* Options are copied by libcurl, so url, user and password need not outlive this call. A
+     * NULL or bad url shows at the first send (SEND_RETRY). */
+    if (!url) url = "";
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(h, CURLOPT_USE_SSL,

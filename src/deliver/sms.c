@@ -130,6 +130,10 @@ void sms_send(CURL *h, const struct sms_config *cfg, const char *to, const char 
         snprintf(r->error, sizeof(r->error), "sms: no sms_url configured");
         return;
     }
+    if (!to || !body) {
+        snprintf(r->error, sizeof(r->error), "sms: no recipient or no text");
+        return;
+    }
     struct buf form = BUF_INIT(0), reply = BUF_INIT(SMS_REPLY_MAX);
     struct curl_slist *hdrs = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
