@@ -387,8 +387,18 @@ static int migrate(struct store_conn *c, struct rs_status *st)
 
 static void *housekeeper(void *arg);
 
+/* SQLite's memory statistics take one process-wide mutex on every allocation, which the HTTP
+ * threads' readers and the committer then contend for; restock reads none of them. This must
+ * run before SQLite initialises, so it is done once, at the first open. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *target, struct store **out, struct rs_status *st)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     struct store_conn *w = conn_open(target, st);
     if (!w) return RS_ESTORE;
     if (migrate(w, st)) {
