@@ -91,6 +91,7 @@ static int cmd_serve(int argc, char **argv)
 out:
     app_close(&app);
     config_free(&cfg);
+    log_flush();
     return rc;
 }
 
