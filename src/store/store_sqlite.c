@@ -14,10 +14,12 @@
  * against checkpoints. A reader's mutex is held by its thread from reader() to reader_release();
  * the housekeeper only try-locks it.
  *
- * Shops by public id. One snapshot always gives the same answer, so a reader remembers the last
- * SHOP_CACHE shops it read by uuid and answers from them while the snapshot lasts (the widget's
- * stock read would otherwise spend a fifth of its time reading the same shop row). Ending a
- * snapshot forgets them.
+ * Shops by public id. One transaction's view of a shop changes only through its own writes, so
+ * a connection remembers the last SHOP_CACHE shops it read by uuid and answers from them while
+ * the transaction lasts and writes no shop (the widget's stock read would otherwise spend a fifth
+ * of its time re-reading the same shop row, the committer once per sign-up of a batch). `view`
+ * counts the ends of such views: a reader's snapshot ending; on the writer every COMMIT,
+ * ROLLBACK, ROLLBACK TO and shop write. Entries of an older view are never used.
  *
  * Schema (version in PRAGMA user_version; migrations[] applied in order at open, each in its own
  * transaction). `shop_id` is the shop's internal key and leads every index, so the PostgreSQL
@@ -273,7 +275,7 @@ static const char *const sql[Q_COUNT] = {
 
 struct cached_shop {
     struct arena *arena; /* holds shop's strings; NULL: empty */
-    unsigned long snap;  /* the reader's snapshot it was read in */
+    unsigned long view;  /* the connection's view it was read in */
     struct shop shop;
 };
 
@@ -282,13 +284,13 @@ struct store_conn {
     sqlite3_stmt *stmt[Q_COUNT];
     struct store *store;
     struct store_conn *next; /* the store's list of connections */
+    unsigned long view;      /* see "Shops by public id" above */
+    struct cached_shop shops[SHOP_CACHE];
+    unsigned shops_next; /* the entry to replace next */
     /* readers only */
     pthread_mutex_t mu;
     int held, in_txn;
     unsigned long snap_commits;
-    unsigned long snap; /* counts the snapshots this reader ended */
-    struct cached_shop shops[SHOP_CACHE];
-    unsigned shops_next; /* the entry to replace next */
     int64_t last_used_ms;
 };
 
@@ -472,7 +474,7 @@ static void end_snapshot(struct store_conn *c)
     if (!c->in_txn) return;
     sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
     c->in_txn = 0;
-    c->snap++;
+    c->view++;
 }
 
 /* Ends reader snapshots that are stale or idle, so they never pin the WAL. */
@@ -576,12 +578,14 @@ static int sq_begin(struct store_conn *c)
 }
 static int sq_commit(struct store_conn *c)
 {
+    c->view++;
     int rc = simple(c, Q_COMMIT);
     if (rc == RS_OK && c->store) atomic_fetch_add(&c->store->commits, 1);
     return rc;
 }
 static int sq_rollback(struct store_conn *c)
 {
+    c->view++;
     return simple(c, Q_ROLLBACK);
 }
 static int sq_savepoint(struct store_conn *c)
@@ -594,6 +598,7 @@ static int sq_release(struct store_conn *c)
 }
 static int sq_rollback_to(struct store_conn *c)
 {
+    c->view++;
     return simple(c, Q_ROLLBACK_TO);
 }
 
@@ -664,6 +669,7 @@ static int sq_shop_insert(struct store_conn *c, struct shop *sh)
 {
     sqlite3_stmt *s = stmt(c, Q_SHOP_INSERT);
     if (!s) return RS_ESTORE;
+    c->view++;
     bind_text(s, 1, sh->uuid);
     bind_shop_settings(s, sh);
     sqlite3_bind_blob(s, 9, sh->api_key_hash, 32, SQLITE_STATIC);
@@ -687,6 +693,7 @@ static int sq_shop_update(struct store_conn *c, const struct shop *sh)
 {
     sqlite3_stmt *s = stmt(c, Q_SHOP_UPDATE);
     if (!s) return RS_ESTORE;
+    c->view++;
     sqlite3_bind_int64(s, 1, sh->sid);
     bind_shop_settings(s, sh);
     sqlite3_bind_int64(s, 9, sh->low_stock_threshold);
@@ -746,33 +753,33 @@ static void shop_dup(const struct shop *src, struct arena *a, struct shop *out)
         if (*strings[i]) *strings[i] = arena_strdup(a, *strings[i]);
 }
 
-/* The reader's cached shop with this uuid in its current snapshot, or NULL. */
+/* The cached shop with this uuid in the connection's current view, or NULL. Outside a
+ * transaction (autocommit) nothing is cached: each statement has its own view. */
 static const struct shop *cached_shop(struct store_conn *c, const char *uuid)
 {
-    if (!c->in_txn) return NULL;
+    if (sqlite3_get_autocommit(c->db)) return NULL;
     for (int i = 0; i < SHOP_CACHE; i++) {
         const struct cached_shop *e = &c->shops[i];
-        if (e->arena && e->snap == c->snap && strcmp(e->shop.uuid, uuid) == 0) return &e->shop;
+        if (e->arena && e->view == c->view && strcmp(e->shop.uuid, uuid) == 0) return &e->shop;
     }
     return NULL;
 }
 
 static void cache_shop(struct store_conn *c, const struct shop *sh)
 {
-    if (!c->in_txn) return;
+    if (sqlite3_get_autocommit(c->db)) return;
     struct cached_shop *e = &c->shops[c->shops_next];
     c->shops_next = (c->shops_next + 1) % SHOP_CACHE;
     arena_free(e->arena);
     e->arena = arena_new();
-    e->snap = c->snap;
+    e->view = c->view;
     shop_dup(sh, e->arena, &e->shop);
 }
 
 static int sq_shop_by_uuid(struct store_conn *c, const char *uuid, struct arena *a,
                            struct shop *out)
 {
-    const int reader = c->store && c != c->store->writer;
-    const struct shop *hit = reader ? cached_shop(c, uuid) : NULL;
+    const struct shop *hit = cached_shop(c, uuid);
     if (hit) {
         shop_dup(hit, a, out);
         return RS_OK;
@@ -781,7 +788,7 @@ static int sq_shop_by_uuid(struct store_conn *c, const char *uuid, struct arena 
     if (!s) return RS_ESTORE;
     bind_text(s, 1, uuid);
     int rc = shop_query(c, s, a, out);
-    if (rc == RS_OK && reader) cache_shop(c, out);
+    if (rc == RS_OK) cache_shop(c, out);
     return rc;
 }
 

@@ -30,6 +30,31 @@ static int update_shop(struct tx *tx, void *arg, struct rs_status *st)
     return tx->ops->shop_update(tx->c, arg);
 }
 
+/* In one transaction the writer sees its own shop writes, and a rolled-back one undone. */
+static int shop_writes_seen(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    struct env *e = arg;
+    const struct store_ops *ops = tx->ops;
+    struct shop sh, got;
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &sh), RS_OK);
+    CHECK_STR(sh.name, "S2");
+    sh.name = "S3";
+    CHECK_INT(ops->shop_update(tx->c, &sh), RS_OK);
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &got), RS_OK);
+    CHECK_STR(got.name, "S3");
+    CHECK_INT(ops->savepoint(tx->c), RS_OK);
+    sh.name = "S4";
+    CHECK_INT(ops->shop_update(tx->c, &sh), RS_OK);
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &got), RS_OK);
+    CHECK_STR(got.name, "S4");
+    CHECK_INT(ops->rollback_to(tx->c), RS_OK);
+    CHECK_INT(ops->release(tx->c), RS_OK);
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &got), RS_OK);
+    CHECK_STR(got.name, "S3");
+    return RS_OK;
+}
+
 static int put_variant(struct tx *tx, void *arg, struct rs_status *st)
 {
     (void)st;
@@ -133,6 +158,7 @@ static void contract(const struct store_ops *ops, const char *target)
     CHECK_STR(got.name, "S2");
     CHECK_INT(got.low_stock_threshold, 7);
     ops->reader_release(e.s);
+    CHECK_INT(committer_run(e.cm, shop_writes_seen, &e, &st), RS_OK);
 
     /* variants: upsert and read back exactly, large ids as text */
     struct variant v = {.sid = e.shop.sid,
