@@ -97,6 +97,7 @@ out:
     outbox_stop(app.outbox);
     app_close(&app);
     config_free(&cfg);
+    log_flush();
     return rc;
 }
 

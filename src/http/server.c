@@ -28,6 +28,11 @@
 
 enum { ST_NEW, ST_BODY, ST_WAIT, ST_READY, ST_SENT };
 
+/* Each connection's MHD memory pool: the request line and headers must fit (about half of it),
+ * bodies stream through it in chunks. MHD zeroes the pool between keep-alive requests, so its
+ * size is paid on every request; 16 KiB (MHD's default is 32) holds any sane header set. */
+#define CONN_MEMORY (16 * 1024)
+
 struct http_server {
     struct MHD_Daemon *d;
     struct app *app;
@@ -464,12 +469,12 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-    srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER,
-                              mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
-                              threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
-                              MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    srv->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
     if (!srv->d) {
         free(srv);
         rs_fail(st, RS_EINTERNAL, "cannot listen on %s (address in use or not available)",

@@ -14,6 +14,13 @@
  * against checkpoints. A reader's mutex is held by its thread from reader() to reader_release();
  * the housekeeper only try-locks it.
  *
+ * Shops by public id. One transaction's view of a shop changes only through its own writes, so
+ * a connection remembers the last SHOP_CACHE shops it read by uuid and answers from them while
+ * the transaction lasts and writes no shop (the widget's stock read would otherwise spend a fifth
+ * of its time re-reading the same shop row, the committer once per sign-up of a batch). `view`
+ * counts the ends of such views: a reader's snapshot ending; on the writer every COMMIT,
+ * ROLLBACK, ROLLBACK TO and shop write. Entries of an older view are never used.
+ *
  * Schema (version in PRAGMA user_version; migrations[] applied in order at open, each in its own
  * transaction). `shop_id` is the shop's internal key and leads every index, so the PostgreSQL
  * backend can shard by it. Times are Unix seconds, money integer minor units.
@@ -274,13 +281,23 @@ static const char *const sql[Q_COUNT] = {
                           " campaign_id, decision, reason, at) VALUES (?,?,?,?,?,?,?)",
 };
 
-#define IDLE_MS 50
+#define IDLE_MS    50
+#define SHOP_CACHE 8
+
+struct cached_shop {
+    struct arena *arena; /* holds shop's strings; NULL: empty */
+    unsigned long view;  /* the connection's view it was read in */
+    struct shop shop;
+};
 
 struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
     struct store *store;
     struct store_conn *next; /* the store's list of connections */
+    unsigned long view;      /* see "Shops by public id" above */
+    struct cached_shop shops[SHOP_CACHE];
+    unsigned shops_next; /* the entry to replace next */
     /* readers only */
     pthread_mutex_t mu;
     int held, in_txn;
@@ -330,6 +347,8 @@ static void conn_close(struct store_conn *c)
     if (!c) return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SHOP_CACHE; i++)
+        arena_free(c->shops[i].arena);
     sqlite3_close(c->db);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -398,8 +417,18 @@ static int migrate(struct store_conn *c, struct rs_status *st)
 
 static void *housekeeper(void *arg);
 
+/* SQLite's memory statistics take one process-wide mutex on every allocation, which the HTTP
+ * threads' readers and the committer then contend for; restock reads none of them. This must
+ * run before SQLite initialises, so it is done once, at the first open. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *target, struct store **out, struct rs_status *st)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     struct store_conn *w = conn_open(target, st);
     if (!w) return RS_ESTORE;
     if (migrate(w, st)) {
@@ -456,6 +485,7 @@ static void end_snapshot(struct store_conn *c)
     if (!c->in_txn) return;
     sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
     c->in_txn = 0;
+    c->view++;
 }
 
 /* Ends reader snapshots that are stale or idle, so they never pin the WAL. */
@@ -559,12 +589,14 @@ static int sq_begin(struct store_conn *c)
 }
 static int sq_commit(struct store_conn *c)
 {
+    c->view++;
     int rc = simple(c, Q_COMMIT);
     if (rc == RS_OK && c->store) atomic_fetch_add(&c->store->commits, 1);
     return rc;
 }
 static int sq_rollback(struct store_conn *c)
 {
+    c->view++;
     return simple(c, Q_ROLLBACK);
 }
 static int sq_savepoint(struct store_conn *c)
@@ -577,6 +609,7 @@ static int sq_release(struct store_conn *c)
 }
 static int sq_rollback_to(struct store_conn *c)
 {
+    c->view++;
     return simple(c, Q_ROLLBACK_TO);
 }
 
@@ -647,6 +680,7 @@ static int sq_shop_insert(struct store_conn *c, struct shop *sh)
 {
     sqlite3_stmt *s = stmt(c, Q_SHOP_INSERT);
     if (!s) return RS_ESTORE;
+    c->view++;
     bind_text(s, 1, sh->uuid);
     bind_shop_settings(s, sh);
     sqlite3_bind_blob(s, 9, sh->api_key_hash, 32, SQLITE_STATIC);
@@ -670,6 +704,7 @@ static int sq_shop_update(struct store_conn *c, const struct shop *sh)
 {
     sqlite3_stmt *s = stmt(c, Q_SHOP_UPDATE);
     if (!s) return RS_ESTORE;
+    c->view++;
     sqlite3_bind_int64(s, 1, sh->sid);
     bind_shop_settings(s, sh);
     sqlite3_bind_int64(s, 9, sh->low_stock_threshold);
@@ -717,13 +752,55 @@ static int shop_query(struct store_conn *c, sqlite3_stmt *s, struct arena *a, st
     return RS_OK;
 }
 
+/* *out = *src with its strings copied into a. */
+static void shop_dup(const struct shop *src, struct arena *a, struct shop *out)
+{
+    *out = *src;
+    const char **strings[] = {&out->uuid,         &out->name,         &out->url,
+                              &out->currency,     &out->timezone,     &out->locale,
+                              &out->sender_name,  &out->sender_email, &out->webhook_secret,
+                              &out->vapid_public, &out->vapid_private};
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        if (*strings[i]) *strings[i] = arena_strdup(a, *strings[i]);
+}
+
+/* The cached shop with this uuid in the connection's current view, or NULL. Outside a
+ * transaction (autocommit) nothing is cached: each statement has its own view. */
+static const struct shop *cached_shop(struct store_conn *c, const char *uuid)
+{
+    if (sqlite3_get_autocommit(c->db)) return NULL;
+    for (int i = 0; i < SHOP_CACHE; i++) {
+        const struct cached_shop *e = &c->shops[i];
+        if (e->arena && e->view == c->view && strcmp(e->shop.uuid, uuid) == 0) return &e->shop;
+    }
+    return NULL;
+}
+
+static void cache_shop(struct store_conn *c, const struct shop *sh)
+{
+    if (sqlite3_get_autocommit(c->db)) return;
+    struct cached_shop *e = &c->shops[c->shops_next];
+    c->shops_next = (c->shops_next + 1) % SHOP_CACHE;
+    arena_free(e->arena);
+    e->arena = arena_new();
+    e->view = c->view;
+    shop_dup(sh, e->arena, &e->shop);
+}
+
 static int sq_shop_by_uuid(struct store_conn *c, const char *uuid, struct arena *a,
                            struct shop *out)
 {
+    const struct shop *hit = cached_shop(c, uuid);
+    if (hit) {
+        shop_dup(hit, a, out);
+        return RS_OK;
+    }
     sqlite3_stmt *s = stmt(c, Q_SHOP_BY_UUID);
     if (!s) return RS_ESTORE;
     bind_text(s, 1, uuid);
-    return shop_query(c, s, a, out);
+    int rc = shop_query(c, s, a, out);
+    if (rc == RS_OK) cache_shop(c, out);
+    return rc;
 }
 
 static int sq_shop_by_key(struct store_conn *c, const uint8_t hash[32], struct arena *a,

@@ -24,6 +24,37 @@ static int put_shop(struct tx *tx, void *arg, struct rs_status *st)
     return tx->ops->shop_insert(tx->c, arg);
 }
 
+static int update_shop(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->shop_update(tx->c, arg);
+}
+
+/* In one transaction the writer sees its own shop writes, and a rolled-back one undone. */
+static int shop_writes_seen(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    struct env *e = arg;
+    const struct store_ops *ops = tx->ops;
+    struct shop sh, got;
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &sh), RS_OK);
+    CHECK_STR(sh.name, "S2");
+    sh.name = "S3";
+    CHECK_INT(ops->shop_update(tx->c, &sh), RS_OK);
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &got), RS_OK);
+    CHECK_STR(got.name, "S3");
+    CHECK_INT(ops->savepoint(tx->c), RS_OK);
+    sh.name = "S4";
+    CHECK_INT(ops->shop_update(tx->c, &sh), RS_OK);
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &got), RS_OK);
+    CHECK_STR(got.name, "S4");
+    CHECK_INT(ops->rollback_to(tx->c), RS_OK);
+    CHECK_INT(ops->release(tx->c), RS_OK);
+    CHECK_INT(ops->shop_by_uuid(tx->c, e->shop.uuid, e->a, &got), RS_OK);
+    CHECK_STR(got.name, "S3");
+    return RS_OK;
+}
+
 static int put_variant(struct tx *tx, void *arg, struct rs_status *st)
 {
     (void)st;
@@ -108,6 +139,26 @@ static void contract(const struct store_ops *ops, const char *target)
     ops->reader_release(e.s);
     struct shop dup = e.shop;
     CHECK_INT(committer_run(e.cm, put_shop, &dup, &st), RS_ECONFLICT);
+
+    /* a shop read twice in one snapshot is the same; a later reader sees a committed change */
+    r = ops->reader(e.s);
+    CHECK_INT(ops->shop_by_uuid(r, e.shop.uuid, e.a, &got), RS_OK);
+    struct shop again;
+    CHECK_INT(ops->shop_by_uuid(r, e.shop.uuid, e.a, &again), RS_OK);
+    CHECK_STR(again.name, "S");
+    CHECK(again.name != got.name); /* each answer's strings are the caller's own */
+    CHECK_INT(again.low_stock_threshold, 5);
+    ops->reader_release(e.s);
+    struct shop renamed = e.shop;
+    renamed.name = "S2";
+    renamed.low_stock_threshold = 7;
+    CHECK_INT(committer_run(e.cm, update_shop, &renamed, &st), RS_OK);
+    r = ops->reader(e.s);
+    CHECK_INT(ops->shop_by_uuid(r, e.shop.uuid, e.a, &got), RS_OK);
+    CHECK_STR(got.name, "S2");
+    CHECK_INT(got.low_stock_threshold, 7);
+    ops->reader_release(e.s);
+    CHECK_INT(committer_run(e.cm, shop_writes_seen, &e, &st), RS_OK);
 
     /* variants: upsert and read back exactly, large ids as text */
     struct variant v = {.sid = e.shop.sid,
