@@ -142,8 +142,7 @@ static double queue_baseline(const char *path, long n, int chunk)
                  " not_before INTEGER NOT NULL, lease_until INTEGER NOT NULL,"
                  " expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
                  " sent_at INTEGER NOT NULL, segments INTEGER NOT NULL, reason TEXT);"
-                 "CREATE UNIQUE INDEX k ON notifications(shop_id, subscription_id, restock_id);"
-                 "CREATE INDEX r ON notifications(shop_id, restock_id, campaign_id);"
+                 "CREATE UNIQUE INDEX k ON notifications(shop_id, restock_id, subscription_id);"
                  "CREATE INDEX d ON notifications(status, not_before) WHERE status IN (0, 2);",
                  NULL, NULL, NULL);
     sqlite3_prepare_v2(db,

@@ -43,6 +43,9 @@ struct fanout_ctx {
     int64_t quota; /* units per batch; 0: no quota */
     int interval_minutes;
     struct tx *tx;
+    struct notification *out; /* this step's notifications, inserted together at its end */
+    size_t nout;
+    int64_t day; /* the shop-local day of now, for frequency caps */
     int err;
     int stop; /* the batch quota is used */
 };
@@ -174,7 +177,7 @@ static int record(struct fanout_ctx *x, const struct subscription *s, const stru
                   enum notif_status status, int64_t not_before, int64_t segments,
                   const char *reason)
 {
-    struct notification n = {
+    x->out[x->nout++] = (struct notification){
         .sid = x->shop.sid,
         .subscription_id = s->id,
         .restock_id = x->r.id,
@@ -187,8 +190,7 @@ static int record(struct fanout_ctx *x, const struct subscription *s, const stru
         .segments = segments,
         .reason = reason,
     };
-    int rc = x->tx->ops->notification_insert(x->tx->c, &n);
-    return rc == RS_ECONFLICT ? RS_OK : rc; /* already handled for this restock */
+    return RS_OK;
 }
 
 /* SMS budgets count segments: the message is rendered to know them. */
@@ -231,7 +233,7 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
             return decide(x, s, cp->id, "waiting", "the campaign's max_sends budget is used");
         *used += cost;
     }
-    int64_t day = local_day(x->shop.timezone, x->now);
+    int64_t day = x->day;
     if (cp->cap_per_day && !cp->cap_bypass) {
         int64_t n = 0;
         int rc = ops->cap_get(c, x->shop.sid, cp->id, s->contact_key, day, &n);
@@ -251,7 +253,6 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
         x->stats->delayed++;
     }
     int rc = record(x, s, cp, N_QUEUED, not_before, cp->channel == CH_SMS ? cost : 0, NULL);
-    if (!rc) rc = ops->sub_notified(c, s->id, x->now);
     if (!rc && cp->cap_per_day) rc = ops->cap_add(c, x->shop.sid, cp->id, s->contact_key, day);
     if (!rc) x->stats->queued++;
     return rc;
@@ -306,8 +307,15 @@ static int fanout_job(struct tx *tx, void *arg, struct rs_status *st)
         x->r.sent = 0;
         x->r.state = "sending";
     }
+    int64_t from = x->r.cursor;
+    x->out = arena_alloc(x->a, (size_t)x->chunk * sizeof(*x->out));
+    x->day = local_day(x->shop.timezone, x->now);
     rc = ops->sub_waiting(tx->c, x->r.sid, x->r.variant_id, x->r.cursor, x->chunk, x->a, each_sub,
                           x);
+    if (!rc && !x->err && x->nout) /* a row already there was handled before: skipped */
+        rc = ops->notification_insert_many(tx->c, x->out, x->nout);
+    if (!rc && !x->err && x->r.cursor > from) /* everyone queued in this step is now notified */
+        rc = ops->sub_notified(tx->c, x->r.sid, x->r.id, from, x->r.cursor, x->now);
     if (rc || x->err) return rs_fail(st, rc ? rc : x->err, "fan-out: store failure");
     if (x->stop) {
         x->r.state = "interval";

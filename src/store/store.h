@@ -17,6 +17,7 @@
 #ifndef RESTOCK_STORE_H
 #define RESTOCK_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/model.h"
@@ -106,11 +107,16 @@ struct store_ops {
      * waiting (SPEC §2). *n = how many. */
     int (*sub_reenroll)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t max,
                         int64_t at, int64_t *n);
-    /* The waiting subscriptions of a variant with id > after_id, in sign-up order. */
+    /* The waiting subscriptions of a variant with id > after_id, in sign-up order, with only what
+     * the fan-out reads: id, sid, variant_id, channel, status, contact_key, first_name, locale,
+     * quantity, notify_count, created_at (the other fields are NULL or 0). */
     int (*sub_waiting)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t after_id,
                        int limit, struct arena *a, sub_cb cb, void *arg);
-    /* Marks a subscription notified: status, notified_at, notify_count + 1. */
-    int (*sub_notified)(struct store_conn *c, int64_t id, int64_t at);
+    /* Marks notified (status, notified_at, notify_count + 1) every subscription with id in
+     * (after_id, upto_id] that has a queued notification of this restock: one statement for a
+     * fan-out step. */
+    int (*sub_notified)(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t after_id,
+                        int64_t upto_id, int64_t at);
 
     /* Campaigns: stored as their validated JSON (campaign.h). */
     int (*campaign_insert)(struct store_conn *c, struct stored_campaign *sc); /* sets sc->id */
@@ -129,6 +135,10 @@ struct store_ops {
     /* The outbox. notification_insert: RS_ECONFLICT when the subscription already has one for
      * that restock (the idempotency key). */
     int (*notification_insert)(struct store_conn *c, struct notification *n); /* sets n->id */
+    /* Inserts many at once, for the fan-out: a row whose key exists is skipped (the fan-out's
+     * idempotency); ids are not returned. */
+    int (*notification_insert_many)(struct store_conn *c, const struct notification *n,
+                                    size_t count);
     int (*notification_get)(struct store_conn *c, int64_t id, struct arena *a,
                             struct notification *out);
     /* Leases up to `limit` due notifications (queued or retrying, not_before <= now, lease
@@ -137,6 +147,8 @@ struct store_ops {
     int (*outbox_claim)(struct store_conn *c, unsigned channels, int64_t now, int64_t lease_until,
                         int limit, int (*cb)(void *arg, int64_t id), void *arg);
     int (*notification_result)(struct store_conn *c, const struct notification *n);
+    /* What a campaign's messages of a restock (queued, sent or retrying) cost against its
+     * max_sends budget: SMS segments, one per other message. */
     int (*notification_count)(struct store_conn *c, int64_t sid, int64_t restock_id,
                               int64_t campaign_id, int64_t *n);
     /* Frequency caps: notifications of a campaign to a contact on a day (shop-local day number). */

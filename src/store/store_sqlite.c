@@ -42,14 +42,18 @@
  *         notified_at, unsubscribed_at)
  *         unique (shop_id, contact_key, variant_id, channel) — one subscription per contact,
  *         variant and channel, and by its prefix everything of one contact;
- *         index (shop_id, variant_id, status, id) — the waiting list in sign-up order
+ *         index (shop_id, variant_id, id) — a variant's subscribers in sign-up order: the
+ *         waiting list (status filtered on the rows), re-enrolment, listings by variant. Status
+ *         is left out of it on purpose (migration 3): the fan-out's status change then rewrites
+ *         only the row, not an index entry.
  *   campaigns(id PK, shop_id, channel, status, is_default, json, created_at, updated_at,
  *         deleted_at)                   index (shop_id, deleted_at, id); json is campaign.h's shape
  *   restocks(... cursor, next_batch_at, sent, state)   the fan-out's progress (migration 2)
  *   notifications(id PK, shop_id, subscription_id, restock_id, campaign_id, channel, status,
  *         attempts, not_before, lease_until, expires_at, created_at, sent_at, segments, reason)
- *         unique (shop_id, subscription_id, restock_id) — the idempotency key: one message per
- *         subscription and restock; index (shop_id, restock_id, campaign_id) — budgets;
+ *         unique (shop_id, restock_id, subscription_id) — the idempotency key: one message per
+ *         subscription and restock, and by its prefix a restock's messages (budgets, the
+ *         fan-out's range update) (migration 3);
  *         partial index (status, not_before) WHERE due-able — the delivery workers' queue, the one
  *         index not led by shop_id: workers claim across shops (a sharded backend keeps one
  *         queue per shard). msg_hash is not stored: it is the HMAC token of the id (token.h).
@@ -68,6 +72,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -132,6 +137,13 @@ static const char *const migrations[] = {
     "CREATE TABLE caps(shop_id INTEGER NOT NULL, campaign_id INTEGER NOT NULL,"
     " contact_key TEXT NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(shop_id, campaign_id, contact_key, day)) WITHOUT ROWID;",
+    /* 3: the outbox keyed by restock first: one index serves the idempotency key, budgets and
+     * the fan-out's range update, and inserts of one restock append to it */
+    "DROP INDEX notifications_restock; DROP INDEX notifications_key;"
+    "CREATE UNIQUE INDEX notifications_key"
+    " ON notifications(shop_id, restock_id, subscription_id);"
+    "DROP INDEX subscriptions_waiting;"
+    "CREATE INDEX subscriptions_variant ON subscriptions(shop_id, variant_id, id);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -182,6 +194,7 @@ enum stmt_id {
     Q_RESTOCK_NEXT,
     Q_RESTOCK_UPDATE,
     Q_NOTIF_INSERT,
+    Q_NOTIF_INSERT_IGNORE,
     Q_NOTIF_GET,
     Q_OUTBOX_CLAIM,
     Q_NOTIF_RESULT,
@@ -231,10 +244,13 @@ static const char *const sql[Q_COUNT] = {
                             " AND status <> 3",
     [Q_SUB_REENROLL] = "UPDATE subscriptions SET status = 1, updated_at = ?4 WHERE shop_id = ?1"
                        " AND variant_id = ?2 AND status = 2 AND notify_count < ?3",
-    [Q_SUB_WAITING] = "SELECT " SUB_COLS " FROM subscriptions WHERE shop_id = ? AND variant_id = ?"
+    [Q_SUB_WAITING] = "SELECT id, channel, contact_key, first_name, locale, quantity, notify_count,"
+                      " created_at FROM subscriptions WHERE shop_id = ? AND variant_id = ?"
                       " AND status = 1 AND id > ? ORDER BY id LIMIT ?",
-    [Q_SUB_NOTIFIED] = "UPDATE subscriptions SET status = 2, notified_at = ?2, updated_at = ?2,"
-                       " notify_count = notify_count + 1 WHERE id = ?1",
+    [Q_SUB_NOTIFIED] = "UPDATE subscriptions SET status = 2, notified_at = ?5, updated_at = ?5,"
+                       " notify_count = notify_count + 1 WHERE id IN (SELECT subscription_id FROM"
+                       " notifications WHERE shop_id = ?1 AND restock_id = ?2"
+                       " AND subscription_id > ?3 AND subscription_id <= ?4 AND status = 0)",
     [Q_CAMP_INSERT] =
         "INSERT INTO campaigns(shop_id, channel, status, is_default, json, created_at,"
         " updated_at) VALUES (?,?,?,?,?,?,?)",
@@ -255,6 +271,10 @@ static const char *const sql[Q_COUNT] = {
                        " campaign_id, channel, status, attempts, not_before, lease_until,"
                        " expires_at, created_at, sent_at, segments, reason)"
                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_NOTIF_INSERT_IGNORE] = "INSERT OR IGNORE INTO notifications(shop_id, subscription_id,"
+                              " restock_id, campaign_id, channel, status, attempts, not_before,"
+                              " lease_until, expires_at, created_at, sent_at, segments, reason)"
+                              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [Q_NOTIF_GET] = "SELECT id, shop_id, subscription_id, restock_id, campaign_id, channel, status,"
                     " attempts, not_before, lease_until, expires_at, created_at, sent_at,"
                     " segments, reason FROM notifications WHERE id = ?",
@@ -264,8 +284,9 @@ static const char *const sql[Q_COUNT] = {
                        " ORDER BY not_before LIMIT ?4) RETURNING id",
     [Q_NOTIF_RESULT] = "UPDATE notifications SET status = ?2, attempts = ?3, not_before = ?4,"
                        " lease_until = ?5, sent_at = ?6, segments = ?7, reason = ?8 WHERE id = ?1",
-    [Q_NOTIF_COUNT] = "SELECT count(*) FROM notifications WHERE shop_id = ? AND restock_id = ?"
-                      " AND campaign_id = ? AND status IN (0, 1, 2)",
+    [Q_NOTIF_COUNT] = "SELECT coalesce(sum(max(segments, 1)), 0) FROM notifications"
+                      " WHERE shop_id = ? AND restock_id = ? AND campaign_id = ?"
+                      " AND status IN (0, 1, 2)",
     [Q_CAP_GET] = "SELECT n FROM caps WHERE shop_id = ? AND campaign_id = ? AND contact_key = ?"
                   " AND day = ?",
     [Q_CAP_ADD] = "INSERT INTO caps VALUES (?,?,?,?,1) ON CONFLICT DO UPDATE SET n = n + 1",
@@ -273,7 +294,7 @@ static const char *const sql[Q_COUNT] = {
                         " campaign_id, channel, status, attempts, not_before, lease_until,"
                         " expires_at, created_at, sent_at, segments, reason)"
                         " VALUES (?1, ?2, 0, 0, ?3, 0, 0, ?4, 0, ?4 + ?5, ?4, 0, 0, NULL)"
-                        " ON CONFLICT(shop_id, subscription_id, restock_id) DO UPDATE SET"
+                        " ON CONFLICT(shop_id, restock_id, subscription_id) DO UPDATE SET"
                         " status = 0, attempts = 0, not_before = ?4, lease_until = 0,"
                         " expires_at = ?4 + ?5, created_at = ?4, sent_at = 0, reason = NULL"
                         " WHERE notifications.created_at <= ?4 - ?6",
@@ -293,6 +314,7 @@ struct cached_shop {
 struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
+    sqlite3_stmt *notif_batch; /* NOTIF_BATCH rows of INSERT OR IGNORE INTO notifications */
     struct store *store;
     struct store_conn *next; /* the store's list of connections */
     unsigned long view;      /* see "Shops by public id" above */
@@ -347,6 +369,7 @@ static void conn_close(struct store_conn *c)
     if (!c) return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    sqlite3_finalize(c->notif_batch);
     for (int i = 0; i < SHOP_CACHE; i++)
         arena_free(c->shops[i].arena);
     sqlite3_close(c->db);
@@ -1067,8 +1090,19 @@ static int sq_sub_waiting(struct store_conn *c, int64_t sid, const char *variant
     sqlite3_bind_int(s, 4, limit);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct subscription x;
-        read_sub(s, a, &x);
+        struct subscription x = {
+            .id = sqlite3_column_int64(s, 0),
+            .sid = sid,
+            .variant_id = variant_id,
+            .channel = (enum channel)sqlite3_column_int(s, 1),
+            .status = SUB_WAITING,
+            .contact_key = col_text(s, 2, a),
+            .first_name = col_text(s, 3, a),
+            .locale = col_text(s, 4, a),
+            .quantity = sqlite3_column_int64(s, 5),
+            .notify_count = sqlite3_column_int64(s, 6),
+            .created_at = sqlite3_column_int64(s, 7),
+        };
         if (cb(arg, &x)) break;
     }
     int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sql[Q_SUB_WAITING]);
@@ -1076,12 +1110,16 @@ static int sq_sub_waiting(struct store_conn *c, int64_t sid, const char *variant
     return out;
 }
 
-static int sq_sub_notified(struct store_conn *c, int64_t id, int64_t at)
+static int sq_sub_notified(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t after_id,
+                           int64_t upto_id, int64_t at)
 {
     sqlite3_stmt *s = stmt(c, Q_SUB_NOTIFIED);
     if (!s) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, at);
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, restock_id);
+    sqlite3_bind_int64(s, 3, after_id);
+    sqlite3_bind_int64(s, 4, upto_id);
+    sqlite3_bind_int64(s, 5, at);
     return exec_done(c, s);
 }
 
@@ -1209,27 +1247,73 @@ static int sq_restock_update(struct store_conn *c, const struct restock *r)
     return exec_done(c, s);
 }
 
+/* Binds a notification's 14 values from parameter base + 1 on. */
+static void bind_notif(sqlite3_stmt *s, int base, const struct notification *n)
+{
+    sqlite3_bind_int64(s, base + 1, n->sid);
+    sqlite3_bind_int64(s, base + 2, n->subscription_id);
+    sqlite3_bind_int64(s, base + 3, n->restock_id);
+    sqlite3_bind_int64(s, base + 4, n->campaign_id);
+    sqlite3_bind_int(s, base + 5, (int)n->channel);
+    sqlite3_bind_int(s, base + 6, (int)n->status);
+    sqlite3_bind_int64(s, base + 7, n->attempts);
+    sqlite3_bind_int64(s, base + 8, n->not_before);
+    sqlite3_bind_int64(s, base + 9, n->lease_until);
+    sqlite3_bind_int64(s, base + 10, n->expires_at);
+    sqlite3_bind_int64(s, base + 11, n->created_at);
+    sqlite3_bind_int64(s, base + 12, n->sent_at);
+    sqlite3_bind_int64(s, base + 13, n->segments);
+    bind_text(s, base + 14, n->reason);
+}
+
 static int sq_notification_insert(struct store_conn *c, struct notification *n)
 {
     sqlite3_stmt *s = stmt(c, Q_NOTIF_INSERT);
     if (!s) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, n->sid);
-    sqlite3_bind_int64(s, 2, n->subscription_id);
-    sqlite3_bind_int64(s, 3, n->restock_id);
-    sqlite3_bind_int64(s, 4, n->campaign_id);
-    sqlite3_bind_int(s, 5, (int)n->channel);
-    sqlite3_bind_int(s, 6, (int)n->status);
-    sqlite3_bind_int64(s, 7, n->attempts);
-    sqlite3_bind_int64(s, 8, n->not_before);
-    sqlite3_bind_int64(s, 9, n->lease_until);
-    sqlite3_bind_int64(s, 10, n->expires_at);
-    sqlite3_bind_int64(s, 11, n->created_at);
-    sqlite3_bind_int64(s, 12, n->sent_at);
-    sqlite3_bind_int64(s, 13, n->segments);
-    bind_text(s, 14, n->reason);
+    bind_notif(s, 0, n);
     int rc = exec_done(c, s);
     if (rc == RS_OK) n->id = sqlite3_last_insert_rowid(c->db);
     return rc;
+}
+
+/* Rows per multi-row INSERT: one statement's start-up and step for many rows (14 × 64
+ * parameters, well under SQLite's limit). */
+#define NOTIF_BATCH 64
+
+static sqlite3_stmt *notif_batch_stmt(struct store_conn *c)
+{
+    if (c->notif_batch) return c->notif_batch;
+    struct buf q = BUF_INIT(0);
+    buf_puts(&q, "INSERT OR IGNORE INTO notifications(shop_id, subscription_id, restock_id,"
+                 " campaign_id, channel, status, attempts, not_before, lease_until, expires_at,"
+                 " created_at, sent_at, segments, reason) VALUES ");
+    for (int i = 0; i < NOTIF_BATCH; i++)
+        buf_puts(&q, i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (sqlite3_prepare_v3(c->db, q.p, -1, SQLITE_PREPARE_PERSISTENT, &c->notif_batch, NULL))
+        fail_db(c->db, "notification batch");
+    buf_free(&q);
+    return c->notif_batch;
+}
+
+static int sq_notification_insert_many(struct store_conn *c, const struct notification *n,
+                                       size_t count)
+{
+    size_t i = 0;
+    sqlite3_stmt *b = count >= NOTIF_BATCH ? notif_batch_stmt(c) : NULL;
+    for (; b && i + NOTIF_BATCH <= count; i += NOTIF_BATCH) {
+        for (int k = 0; k < NOTIF_BATCH; k++)
+            bind_notif(b, 14 * k, &n[i + (size_t)k]);
+        int rc = exec_done(c, b);
+        if (rc) return rc;
+    }
+    sqlite3_stmt *one = stmt(c, Q_NOTIF_INSERT_IGNORE);
+    if (!one) return RS_ESTORE;
+    for (; i < count; i++) {
+        bind_notif(one, 0, &n[i]);
+        int rc = exec_done(c, one);
+        if (rc) return rc;
+    }
+    return RS_OK;
 }
 
 #define NOTIF_COLS                                                                                 \
@@ -1477,6 +1561,7 @@ const struct store_ops store_sqlite = {
     .restock_update = sq_restock_update,
     .notification_insert = sq_notification_insert,
     .notification_get = sq_notification_get,
+    .notification_insert_many = sq_notification_insert_many,
     .outbox_claim = sq_outbox_claim,
     .notification_result = sq_notification_result,
     .notification_count = sq_notification_count,
