@@ -170,18 +170,20 @@ static int load_flags(struct config *c, int argc, char **argv, const char **conf
             if (!only_config) c->demo = 1;
             continue;
         }
+        const struct opt *o = find(name, strlen(name));
+        int is_config = strcmp(name, "config") == 0;
+        if (!o && !is_config)
+            return rs_fail(st, RS_EUSAGE, "unknown option %.*s", (int)strcspn(arg, "="), arg);
         if (eq)
             val = eq + 1;
         else if (i + 1 < argc)
             val = argv[++i];
         else
             return rs_fail(st, RS_EUSAGE, "%s needs a value", arg);
-        if (strcmp(name, "config") == 0) {
+        if (is_config) {
             *config_path = val;
             continue;
         }
-        const struct opt *o = find(name, strlen(name));
-        if (!o) return rs_fail(st, RS_EUSAGE, "unknown option --%s", name);
         if (!only_config && set(c, o, val, arg, st)) return st->err;
     }
     return RS_OK;
