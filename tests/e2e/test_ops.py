@@ -1,0 +1,114 @@
+"""Operations: /healthz, /metrics (Prometheus text with the documented names), the access log,
+graceful stop."""
+
+import re
+
+import pytest
+
+import lib
+
+LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*"'
+                  r'(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*)?\})? (-?[0-9.e+-]+|\+Inf|NaN)$')
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels)): value}, asserting every line is valid exposition format."""
+    samples, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            types[name] = kind
+            continue
+        if line.startswith("# HELP ") or not line:
+            continue
+        m = LINE.match(line)
+        assert m, f"not Prometheus text: {line!r}"
+        labels = frozenset(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"', m.group(3) or ""))
+        key = (m.group(1), labels)
+        assert key not in samples, f"duplicate sample {line!r}"
+        samples[key] = float(m.group(5))
+    return samples, types
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_healthz(shop):
+    r = shop.server.get("/healthz")
+    assert r.status == 200 and r.json == {"status": "ok"}
+    assert r.headers["Content-Type"].startswith("application/json")
+
+
+def test_metrics_names_and_counts(shop):
+    s = shop.server
+    shop.add_variants({"v": 0})
+    for i in range(3):
+        assert shop.signup("v", email=f"p{i}@example.com").status == 201
+    assert shop.signup("v", email="p0@example.com").status == 200
+    assert s.get("/nope").status == 404
+    assert s.post("/v1/subscriptions", "{").status == 400
+
+    r = s.get("/metrics")
+    assert r.status == 200
+    assert r.headers["Content-Type"].startswith("text/plain")
+    samples, types = parse_metrics(r.body.decode())
+    assert types["restock_http_requests_total"] == "counter"
+    assert types["restock_http_request_duration_seconds"] == "histogram"
+    assert types["restock_commit_queue_depth"] == "gauge"
+    assert types["restock_commits_total"] == "counter"
+
+    assert value(samples, "restock_http_requests_total", route="subscribe", status="201") == 3
+    assert value(samples, "restock_http_requests_total", route="subscribe", status="200") == 1
+    assert value(samples, "restock_http_requests_total", route="subscribe", status="400") == 1
+    assert value(samples, "restock_http_requests_total", route="catalog", status="200") == 1
+    assert value(samples, "restock_http_requests_total", route="unmatched", status="404") == 1
+    assert value(samples, "restock_commits_total") >= 5  # the catalog and four sign-ups
+    assert value(samples, "restock_commit_queue_depth") == 0
+
+    # the histogram of a route: cumulative buckets ending at +Inf == _count
+    buckets = sorted(((float(dict(k[1])["le"]), v) for k, v in samples.items()
+                      if k[0] == "restock_http_request_duration_seconds_bucket"
+                      and dict(k[1])["route"] == "subscribe"))
+    assert buckets and buckets[-1][0] == float("inf")
+    counts = [v for _, v in buckets]
+    assert counts == sorted(counts)
+    assert buckets[-1][1] == value(samples, "restock_http_request_duration_seconds_count",
+                                   route="subscribe") == 5
+    assert value(samples, "restock_http_request_duration_seconds_sum", route="subscribe") > 0
+
+    # /metrics counts itself from the next scrape on
+    samples2, _ = parse_metrics(s.get("/metrics").body.decode())
+    assert value(samples2, "restock_http_requests_total", route="metrics", status="200") >= 1
+
+
+def test_access_log_is_json_and_keeps_secrets_out(shop):
+    shop.add_variants({"v": 0})
+    assert shop.signup("v", email="ada@example.com").status == 201
+    assert shop.server.get("/v1/shop", key=shop.key).status == 200
+    status, _ = shop.server.raw(b'GET /v1/shop?x="\\\xff\x01 HTTP/1.1\r\nHost: x\r\n'
+                                b"Authorization: Bearer rk_wrong\r\nConnection: close\r\n\r\n")
+    assert status in (400, 401)
+    text = shop.server.stop()  # asserts: every line is one JSON object
+    assert shop.key not in text and "rk_wrong" not in text
+    access = [r for r in shop.server.log_records() if r.get("msg") == "access"]
+    assert any(r.get("path") == "/v1/subscriptions" and r.get("status") == 201 and
+               r.get("method") == "POST" for r in access), access
+    assert any(r.get("status") == 401 for r in access)
+
+
+def test_sigterm_stops_cleanly_and_keeps_data(shop, restock):
+    shop.add_variants({"v": 0})
+    assert shop.signup("v", email="ada@example.com").status == 201
+    text = shop.server.stop()
+    assert '"signal 15: stopping"' in text or "stopping" in text
+    s = restock.start()
+    assert len(lib.Shop(s, shop.info).subs()) == 1
+
+
+@pytest.mark.parametrize("sig", ["SIGINT"])
+def test_sigint_stops_cleanly(shop, sig):
+    import signal
+    shop.server.proc.send_signal(getattr(signal, sig))
+    shop.server.proc.wait(timeout=20)
+    shop.server.stop()  # asserts exit 0 and a clean log
