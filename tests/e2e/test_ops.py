@@ -112,3 +112,65 @@ def test_sigint_stops_cleanly(shop, sig):
     shop.server.proc.send_signal(getattr(signal, sig))
     shop.server.proc.wait(timeout=20)
     shop.server.stop()  # asserts exit 0 and a clean log
+
+
+def test_sigterm_with_idle_and_half_sent_requests(shop):
+    """Stopping does not wait on clients: an idle keep-alive connection, a half-sent body and
+    half-sent headers do not keep the server up."""
+    import socket
+    import time
+    s = shop.server
+    conns = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(3)]
+    try:
+        conns[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conns[0].recv(100).startswith(b"HTTP/1.1 200")
+        conns[1].sendall(b"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                         b"application/json\r\nContent-Length: 100\r\n\r\n{\"shop\"")
+        conns[2].sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        s.stop(timeout=10)
+        assert time.monotonic() - t0 < 8
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_listen_on_ipv6_loopback(restock):
+    import http.client
+    import time
+    port = lib.free_port()
+    s = restock.start("--listen", f"[::1]:{port}", listen=False, port=port, wait=False)
+    conn = None
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("::1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            r = conn.getresponse()
+            assert r.status == 200 and r.read() == b'{"status":"ok"}'
+            break
+        except ConnectionRefusedError:
+            conn.close()
+            time.sleep(0.02)
+    else:
+        raise AssertionError(s.log())
+    conn.close()
+    s.stop()
+    assert any(r.get("client") == "::1" for r in s.log_records() if r.get("msg") == "access")
+
+
+def test_protocol_abuse_leaves_the_server_answering(shop):
+    s = shop.server
+    long_path = f"/v1/stock/{shop.id}/{'a' * 70000}"
+    for raw in (f"GET {long_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(),
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 100000 +
+                b"\r\nConnection: close\r\n\r\n",
+                b"GARBAGE\r\n\r\n",
+                b"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n",
+                b"POST /v1/subscriptions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n"
+                b"Connection: close\r\n\r\n"):
+        status, _ = s.raw(raw)
+        assert status == 0 or 400 <= status < 500, (raw[:60], status)
+    assert s.get("/healthz").status == 200
+    assert shop.subs() == []

@@ -123,3 +123,40 @@ def test_old_key_of_another_shop_does_not_patch(shops):
     r = a.server.patch("/v1/shop", {"name": "Hijacked"}, key=b.key + "A")
     assert r.status == 401
     assert b.settings() == before
+
+
+def test_concurrent_patches_of_different_settings_all_land(shop):
+    """Two PATCHes of different settings at once must not undo each other (no lost update)."""
+    import threading
+    patches = [{"name": "Concurrent"}, {"currency": "DKK"}, {"timezone": "Asia/Tokyo"},
+               {"locale": "de-DE"}, {"sender_name": "Sender"},
+               {"sender_email": "s@shop.example"}, {"low_stock_threshold": 9},
+               {"min_available": 2}, {"min_soldout_minutes": 7},
+               {"subscription_ttl_days": 99}, {"max_notifications": 4},
+               {"conversions_enabled": False}, {"double_opt_in": True},
+               {"url": "https://moved.example"}]
+    for _ in range(3):
+        barrier = threading.Barrier(len(patches))
+        statuses = []
+
+        def one(p):
+            barrier.wait()
+            statuses.append(shop.patch(p).status)
+
+        threads = [threading.Thread(target=one, args=(p,)) for p in patches]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [200] * len(patches)
+        now = shop.settings()
+        for p in patches:
+            for k, v in p.items():
+                assert now[k] == v, (k, now[k], v)
+        # undo, for the next round
+        assert shop.patch({"name": "Shop 0", "currency": "EUR", "timezone": "UTC",
+                           "locale": "en", "sender_name": "", "sender_email": "",
+                           "low_stock_threshold": 5, "min_available": 1,
+                           "min_soldout_minutes": 0, "subscription_ttl_days": 180,
+                           "max_notifications": 3, "conversions_enabled": True,
+                           "double_opt_in": False, "url": "https://shop0.example"}).status == 200
