@@ -276,3 +276,24 @@ def test_catalog_and_stock_survive_a_restart(shop, restock):
     s = restock.start()
     assert s.get("/v1/variants/4471", key=shop.key).json == before
     assert s.get(f"/v1/stock/{shop.id}/4471").json["status"] == "low_stock"
+
+
+def test_concurrent_updates_restock_once(shop):
+    """Ten feeds reporting the same rise at once: one restock, the rest unchanged stock."""
+    import threading
+    shop.add_variants({"v": 0})
+    for level in (5, 0, 7):
+        barrier, results = threading.Barrier(10), []
+
+        def one():
+            barrier.wait()
+            results.append(shop.inventory([{"variant_id": "v", "available": level}]).json)
+
+        threads = [threading.Thread(target=one) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        restocks = sum(r["restocked"] == ["v"] for r in results)
+        assert restocks == (1 if level else 0), results
+        assert variant(shop, "v")["available"] == level
