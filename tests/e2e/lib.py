@@ -203,10 +203,20 @@ class Server:
         report = sanitizer_report(text)
         assert report is None, f"sanitizer report in the server log: {report}\n{text[-4000:]}"
         assert self.returncode == 0, f"restock serve exited {self.returncode}:\n{text[-4000:]}"
-        if "json" in self.args:
+        if self.log_format() == "json":
             for line in text.splitlines():
                 assert isinstance(json.loads(line), dict), line
         return text
+
+    def log_format(self):
+        """The last --log-format given (or --log-format=X), else None."""
+        fmt = None
+        for i, a in enumerate(self.args):
+            if a == "--log-format" and i + 1 < len(self.args):
+                fmt = self.args[i + 1]
+            elif a.startswith("--log-format="):
+                fmt = a.split("=", 1)[1]
+        return fmt
 
     def kill(self):
         """SIGKILL, as a crash would; no exit status to check."""

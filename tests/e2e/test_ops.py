@@ -174,3 +174,11 @@ def test_protocol_abuse_leaves_the_server_answering(shop):
         assert status == 0 or 400 <= status < 500, (raw[:60], status)
     assert s.get("/healthz").status == 200
     assert shop.subs() == []
+
+
+def test_text_log_format(restock):
+    s = restock.start("--log-format", "text")
+    assert s.get("/healthz").status == 200
+    text = s.stop()
+    assert "listening on http://127.0.0.1:" in text
+    assert not text.lstrip().startswith("{")

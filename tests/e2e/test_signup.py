@@ -276,6 +276,13 @@ def test_double_opt_in_keeps_signups_pending(sold_out):
     assert sold_out.subs(status="waiting") == []
     again = sold_out.signup("v1", email="ada@example.com")
     assert again.status == 200 and again.json["status"] == "pending"
+    # unsubscribed, then signed up again: pending again, not waiting (README decision)
+    path = unsub_path(sold_out.subs()[0])
+    assert sold_out.server.post(path, **ONE_CLICK).status == 200
+    assert sold_out.subs()[0]["status"] == "unsubscribed"
+    again = sold_out.signup("v1", email="ada@example.com")
+    assert again.status == 200 and again.json["status"] == "pending"
+    assert again.json["id"] == s["id"]
 
 
 def test_rate_limit_per_client_address(restock):
@@ -421,6 +428,16 @@ def test_listing_pagination(sold_out):
     assert shop.subs_page(limit=100).json["next"] is None
     assert [x["id"] for x in shop.subs_page(limit=2, variant_id="v1").json["data"]] == \
         [want[0], want[3]]
+
+
+def test_listing_default_page_is_100(sold_out):
+    for i in range(101):
+        created(sold_out.signup("v1", email=f"p{i}@example.com"))
+    r = sold_out.subs_page()
+    assert len(r.json["data"]) == 100 and r.json["next"] is not None
+    r = sold_out.subs_page(after=r.json["next"])
+    assert [x["email"] for x in r.json["data"]] == ["p100@example.com"]
+    assert r.json["next"] is None
 
 
 def test_listing_is_per_shop(shops):
