@@ -201,6 +201,17 @@ int config_load(struct config *c, int argc, char **argv, struct rs_status *st)
     if (!rc) rc = load_flags(c, argc, argv, &path, 0, st);
     if (!rc && !strchr(c->listen, ':'))
         rc = rs_fail(st, RS_EUSAGE, "listen: expected HOST:PORT, got %s", c->listen);
+    if (!rc && *c->log_format && strcmp(c->log_format, "json") && strcmp(c->log_format, "text"))
+        rc = rs_fail(st, RS_EUSAGE, "log_format: must be json or text, got %.64s", c->log_format);
+    if (!rc && *c->public_url) {
+        /* links are built as public_url + "/u/...": no trailing '/' */
+        size_t n = strlen(c->public_url);
+        while (n && c->public_url[n - 1] == '/')
+            c->public_url[--n] = '\0';
+        if (strncmp(c->public_url, "http://", 7) != 0 && strncmp(c->public_url, "https://", 8) != 0)
+            rc = rs_fail(st, RS_EUSAGE, "public_url: must be an http(s) URL, got %.100s",
+                         c->public_url);
+    }
     if (!rc && !*c->public_url) {
         free(c->public_url);
         size_t n = strlen(c->listen) + 8;
