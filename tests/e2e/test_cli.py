@@ -59,6 +59,9 @@ def test_version(restock):
     (["serve", "--db", "postgresql://localhost/restock"], ["db"]),
     (["serve", "--push-hosts", "bad host!"], ["push_hosts"]),
     (["serve", "--config", "/nonexistent/restock.conf"], ["/nonexistent/restock.conf"]),
+    (["serve", "--log-format", "xml"], ["log_format"]),
+    (["serve", "--public-url", "ftp://restock.example"], ["public_url"]),
+    (["serve", "--public-url", "restock.example"], ["public_url"]),
 ])
 def test_bad_usage_exits_2_with_one_line(restock, args, words):
     if args[:1] == ["serve"] and "--db" not in args:
@@ -227,3 +230,17 @@ def test_bad_config_file_exits_2(restock, tmp_path, text, words):
 def test_bad_environment_value_exits_2(restock):
     p = restock.cli("serve", "--db", restock.db, env={"RESTOCK_WORKERS": "zero"})
     one_line_failure(p, 2, "RESTOCK_WORKERS")
+
+
+def test_config_file_from_the_environment(restock, tmp_path):
+    """RESTOCK_CONFIG names the file when --config does not; --config wins over it."""
+    p_env, p_flag = lib.free_port(), lib.free_port()
+    env_conf, flag_conf = tmp_path / "env.conf", tmp_path / "flag.conf"
+    env_conf.write_text(f"listen = 127.0.0.1:{p_env}\n")
+    flag_conf.write_text(f"listen = 127.0.0.1:{p_flag}\n")
+    s = restock.start(port=p_env, listen=False, env={"RESTOCK_CONFIG": str(env_conf)})
+    assert answers(p_env)
+    s.stop()
+    s = restock.start("--config", flag_conf, port=p_flag, listen=False,
+                      env={"RESTOCK_CONFIG": str(env_conf)})
+    assert answers(p_flag) and not answers(p_env)

@@ -567,7 +567,7 @@ def test_token_of_another_database_is_404(restock, tmp_path):
 
 def test_unsubscribe_url_uses_public_url(restock):
     info = restock.add_shop()
-    server = restock.start("--public-url", "https://restock.example")
+    server = restock.start("--public-url", "https://restock.example/")
     shop = lib.Shop(server, info)
     shop.add_variants({"v": 0})
     created(shop.signup("v", email="ada@example.com"))
