@@ -152,8 +152,8 @@ int main(int argc, char **argv)
 {
     struct rs_status st = {0};
     if (argc < 2) {
-        usage(stderr);
-        return 2;
+        rs_fail(&st, RS_EUSAGE, "no command given (see restock --help)");
+        return die(&st);
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
@@ -167,6 +167,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "shop") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd_shop_add(argc - 3, argv + 3);
-    rs_fail(&st, RS_EUSAGE, "unknown command %s (see restock --help)", cmd);
+    if (strcmp(cmd, "shop") == 0 && argc >= 3)
+        rs_fail(&st, RS_EUSAGE, "unknown command shop %s (see restock --help)", argv[2]);
+    else
+        rs_fail(&st, RS_EUSAGE, "unknown command %s (see restock --help)", cmd);
     return die(&st);
 }

@@ -134,13 +134,16 @@ static int parse_one(struct catalog_batch *b, struct variant_in *in, const json_
     const char *cur = v->currency ? v->currency : b->shop->currency;
     int exp = currency_exponent(cur);
     if (exp < 0) return rs_fail(st, RS_EINVAL, "%s.currency: must be an ISO 4217 code", where);
-    if (jhas(o, "price")) {
+    /* a price given as null clears it (unknown), as null clears the text fields */
+    if (json_object_get(o, "price")) {
         in->has |= VF_PRICE;
-        if ((rc = jmoney(o, "price", exp, &v->price, where, st))) return rc;
+        if (jhas(o, "price") && (rc = jmoney(o, "price", exp, &v->price, where, st))) return rc;
     }
-    if (jhas(o, "original_price")) {
+    if (json_object_get(o, "original_price")) {
         in->has |= VF_ORIGINAL_PRICE;
-        if ((rc = jmoney(o, "original_price", exp, &v->original_price, where, st))) return rc;
+        if (jhas(o, "original_price") &&
+            (rc = jmoney(o, "original_price", exp, &v->original_price, where, st)))
+            return rc;
     }
     if ((v->price < -1 || v->original_price < -1) || (jhas(o, "price") && v->price < 0))
         return rs_fail(st, RS_EINVAL, "%s.price: must not be negative", where);

@@ -172,18 +172,20 @@ static int load_flags(struct config *c, int argc, char **argv, const char **conf
             if (!only_config) c->demo = 1;
             continue;
         }
+        const struct opt *o = find(name, strlen(name));
+        int is_config = strcmp(name, "config") == 0;
+        if (!o && !is_config)
+            return rs_fail(st, RS_EUSAGE, "unknown option %.*s", (int)strcspn(arg, "="), arg);
         if (eq)
             val = eq + 1;
         else if (i + 1 < argc)
             val = argv[++i];
         else
             return rs_fail(st, RS_EUSAGE, "%s needs a value", arg);
-        if (strcmp(name, "config") == 0) {
+        if (is_config) {
             *config_path = val;
             continue;
         }
-        const struct opt *o = find(name, strlen(name));
-        if (!o) return rs_fail(st, RS_EUSAGE, "unknown option --%s", name);
         if (!only_config && set(c, o, val, arg, st)) return st->err;
     }
     return RS_OK;
@@ -201,6 +203,17 @@ int config_load(struct config *c, int argc, char **argv, struct rs_status *st)
     if (!rc) rc = load_flags(c, argc, argv, &path, 0, st);
     if (!rc && !strchr(c->listen, ':'))
         rc = rs_fail(st, RS_EUSAGE, "listen: expected HOST:PORT, got %s", c->listen);
+    if (!rc && *c->log_format && strcmp(c->log_format, "json") && strcmp(c->log_format, "text"))
+        rc = rs_fail(st, RS_EUSAGE, "log_format: must be json or text, got %.64s", c->log_format);
+    if (!rc && *c->public_url) {
+        /* links are built as public_url + "/u/...": no trailing '/' */
+        size_t n = strlen(c->public_url);
+        while (n && c->public_url[n - 1] == '/')
+            c->public_url[--n] = '\0';
+        if (strncmp(c->public_url, "http://", 7) != 0 && strncmp(c->public_url, "https://", 8) != 0)
+            rc = rs_fail(st, RS_EUSAGE, "public_url: must be an http(s) URL, got %.100s",
+                         c->public_url);
+    }
     if (!rc && !*c->public_url) {
         free(c->public_url);
         size_t n = strlen(c->listen) + 8;

@@ -77,6 +77,7 @@ static const struct setting {
 #undef N
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= 32, "shop_change.fields has a bit per setting");
 
 /* Validates one setting's JSON value; on success stores it into sh (strings from a). */
 static int apply_setting(struct shop *sh, const struct setting *s, const json_t *v, struct arena *a,
@@ -158,6 +159,40 @@ int shop_patch(struct shop *sh, const json_t *patch, struct arena *a, struct rs_
         if (rc) return rc;
     }
     *sh = tmp;
+    return RS_OK;
+}
+
+int shop_change_parse(struct shop_change *ch, const struct shop *sh, const json_t *patch,
+                      struct arena *a, struct rs_status *st)
+{
+    memset(ch, 0, sizeof(*ch));
+    ch->want = *sh;
+    int rc = shop_patch(&ch->want, patch, a, st);
+    if (rc) return rc;
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (json_object_get(patch, settings[i].name)) ch->fields |= 1u << i;
+    ch->sid = sh->sid;
+    ch->arena = a;
+    return RS_OK;
+}
+
+static size_t setting_size(const struct setting *s)
+{
+    return s->kind == K_INT ? sizeof(int64_t) : s->kind == K_BOOL ? sizeof(int) : sizeof(char *);
+}
+
+int shop_change_apply(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct shop_change *ch = arg;
+    struct shop cur;
+    int rc = tx->ops->shop_by_sid(tx->c, ch->sid, ch->arena, &cur);
+    if (rc) return rs_fail(st, rc, rc == RS_ENOTFOUND ? "shop: no such shop" : "the store failed");
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (ch->fields & (1u << i))
+            memcpy((char *)&cur + settings[i].off, (const char *)&ch->want + settings[i].off,
+                   setting_size(&settings[i]));
+    if ((rc = tx->ops->shop_update(tx->c, &cur))) return rs_fail(st, rc, "cannot store the shop");
+    ch->out = cur;
     return RS_OK;
 }
 

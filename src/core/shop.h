@@ -30,6 +30,23 @@ int shop_authenticate(struct app *app, const char *api_key, struct arena *a, str
  * validated before any is changed. RS_EINVAL naming the field. */
 int shop_patch(struct shop *sh, const json_t *patch, struct arena *a, struct rs_status *st);
 
+/* PATCH /v1/shop as a writer job. The patch is validated against the caller's copy of the shop,
+ * then applied on the writer to the shop as stored at that moment, setting only the settings it
+ * names: two concurrent patches of different settings both land. */
+struct shop_change {
+    int64_t sid;
+    struct shop want; /* the caller's copy with the patch applied */
+    uint32_t fields;  /* the settings the patch names (bits over shop.c's settings table) */
+    struct arena *arena;
+    struct shop out; /* result of shop_change_apply: the shop as stored */
+};
+
+/* Validates patch (as shop_patch) into ch, for the shop sh. RS_EINVAL naming the field. */
+int shop_change_parse(struct shop_change *ch, const struct shop *sh, const json_t *patch,
+                      struct arena *a, struct rs_status *st);
+/* The writer job: RS_ENOTFOUND when the shop is gone, RS_ESTORE when the store fails. */
+int shop_change_apply(struct tx *tx, void *shop_change, struct rs_status *st);
+
 /* The public JSON view of a shop and its settings (never the key hash or private keys). */
 json_t *shop_to_json(const struct shop *sh);
 

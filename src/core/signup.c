@@ -119,9 +119,10 @@ int signup_parse(struct app *app, const json_t *body, struct arena *a, struct si
     struct subscription *s = &out->sub;
     const char *website = jstr(body, "website");
     out->honeypot = website && *website;
-    out->shop_uuid = arena_strdup(a, jstr(body, "shop"));
-    if (!uuid_valid(out->shop_uuid))
-        return rs_fail(st, RS_EINVAL, "shop: must be a shop id (UUID)");
+    char *shop_uuid = arena_strdup(a, jstr(body, "shop"));
+    if (!uuid_valid(shop_uuid)) return rs_fail(st, RS_EINVAL, "shop: must be a shop id (UUID)");
+    uuid_lower(shop_uuid); /* any case finds the shop, and keys one per-contact limit */
+    out->shop_uuid = shop_uuid;
     char tmp[24];
     const char *vid = jid(body, "variant_id", tmp);
     if (!*vid || strlen(vid) > 255)

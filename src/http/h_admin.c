@@ -20,29 +20,27 @@ int h_shop_get(struct req *r)
     return RS_OK;
 }
 
-static int shop_update_job(struct tx *tx, void *arg, struct rs_status *st)
-{
-    int rc = tx->ops->shop_update(tx->c, arg);
-    return rc ? rs_fail(st, rc, "cannot store the shop") : RS_OK;
-}
-
 static void shop_patched(struct req *r)
 {
-    req_json_response(r, 200, shop_to_json(&r->shop));
+    struct shop_change *ch = r->run_arg;
+    req_json_response(r, 200, shop_to_json(&ch->out));
 }
 
+/* The patch is applied on the writer to the shop as stored then (shop_change_apply), so that
+ * concurrent patches of different settings do not undo each other. */
 int h_shop_patch(struct req *r)
 {
     json_t *body = req_json(r);
     if (!body) return RS_OK;
+    struct shop_change *ch = arena_alloc(r->arena, sizeof(*ch));
     struct rs_status st = {0};
-    int rc = shop_patch(&r->shop, body, r->arena, &st);
+    int rc = shop_change_parse(ch, &r->shop, body, r->arena, &st);
     json_decref(body);
     if (rc) {
         req_fail(r, &st);
         return RS_OK;
     }
-    return req_submit(r, shop_update_job, &r->shop, shop_patched);
+    return req_submit(r, shop_change_apply, ch, shop_patched);
 }
 
 static void catalog_done(struct req *r)

@@ -14,9 +14,12 @@
 #include "util/json.h"
 #include "util/timeutil.h"
 
-/* The shop named by a public id; answers 404 and returns non-zero when there is none. */
-static int public_shop(struct req *r, const char *uuid, struct shop *out)
+/* The shop named by a public id (any case); answers 404 and returns non-zero when there is
+ * none. */
+static int public_shop(struct req *r, const char *given, struct shop *out)
 {
+    char *uuid = arena_strdup(r->arena, given);
+    uuid_lower(uuid);
     struct store_conn *c = r->app->ops->reader(r->app->store);
     int rc = !c                  ? RS_ESTORE
              : !uuid_valid(uuid) ? RS_ENOTFOUND

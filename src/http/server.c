@@ -12,12 +12,14 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/ratelimit.h"
 #include "core/shop.h"
@@ -457,10 +459,33 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_msg(LOG_WARN, "http: %s", msg);
 }
 
+/* The listening socket, opened here rather than by MHD so that a failure is one line saying why
+ * (MHD would log its own line first). -1 on failure. */
+static int listen_socket(const struct sockaddr_storage *ss, const char *addr, struct rs_status *st)
+{
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        rs_fail(st, RS_EINTERNAL, "cannot listen on %s: %s", addr, strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 1024)) {
+        rs_fail(st, RS_EINTERNAL, "cannot listen on %s: %s", addr, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 struct http_server *http_start(struct app *app, struct rs_status *st)
 {
     struct sockaddr_storage ss = {0};
     if (resolve(app->cfg->listen, &ss, st)) return NULL;
+    int fd = listen_socket(&ss, app->cfg->listen, st);
+    if (fd < 0) return NULL;
     unsigned threads = app->cfg->threads > 0 ? (unsigned)app->cfg->threads
                                              : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
@@ -471,11 +496,12 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     srv->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONN_MEMORY, MHD_OPTION_END);
     if (!srv->d) {
+        close(fd);
         free(srv);
         rs_fail(st, RS_EINTERNAL, "cannot listen on %s (address in use or not available)",
                 app->cfg->listen);
@@ -487,10 +513,11 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
 void http_stop(struct http_server *srv)
 {
     if (!srv) return;
-    MHD_quiesce_daemon(srv->d);
+    MHD_socket fd = MHD_quiesce_daemon(srv->d);
     /* let suspended requests get their durable answer before the connections close */
     for (int i = 0; i < 500 && atomic_load(&jobs_in_flight) > 0; i++)
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     MHD_stop_daemon(srv->d);
+    if (fd != MHD_INVALID_SOCKET) close(fd); /* ours after quiescing, closed after the stop */
     free(srv);
 }

@@ -11,8 +11,10 @@
  * while `commits` (bumped by every writer COMMIT, before any job's done() runs) is unchanged since
  * the snapshot began: a snapshot is reused only while it is exactly current. The housekeeper
  * thread ends snapshots that are stale or idle for IDLE_MS, so an idle thread never pins the WAL
- * against checkpoints. A reader's mutex is held by its thread from reader() to reader_release();
- * the housekeeper only try-locks it.
+ * against checkpoints. Other processes on the file (the CLI's `shop add`) do not bump `commits`:
+ * a snapshot is never reused once IDLE_MS old, and a shop lookup that finds nothing on a reused
+ * snapshot looks again on a fresh one, so a shop added while serving is usable at once. A reader's
+ * mutex is held by its thread from reader() to reader_release(); the housekeeper only try-locks it.
  *
  * Shops by public id. One transaction's view of a shop changes only through its own writes, so
  * a connection remembers the last SHOP_CACHE shops it read by uuid and answers from them while
@@ -323,8 +325,9 @@ struct store_conn {
     /* readers only */
     pthread_mutex_t mu;
     int held, in_txn;
+    int snap_reused; /* the open snapshot began before the current reader() */
     unsigned long snap_commits;
-    int64_t last_used_ms;
+    int64_t snap_ms, last_used_ms;
 };
 
 struct store {
@@ -556,21 +559,42 @@ static struct store_conn *thread_reader(struct store *s)
     return c;
 }
 
+static void begin_snapshot(struct store_conn *c)
+{
+    /* the snapshot itself begins at the first read, after `commits` was read: if a commit lands
+     * in between, the snapshot is newer than recorded, and only ends sooner */
+    c->snap_commits = atomic_load(&c->store->commits);
+    c->snap_ms = mono_ms();
+    c->snap_reused = 0;
+    if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) c->in_txn = 1;
+}
+
+/* Other processes (`restock shop add` while serving) commit without bumping `commits`, so a
+ * snapshot is also ended once IDLE_MS old: their writes show within IDLE_MS. */
 static struct store_conn *sq_reader(struct store *s)
 {
     struct store_conn *c = thread_reader(s);
     if (!c || c->held) return c;
     pthread_mutex_lock(&c->mu);
     c->held = 1;
-    unsigned long commits = atomic_load(&s->commits);
-    if (c->in_txn && c->snap_commits != commits) end_snapshot(c);
-    if (!c->in_txn) {
-        /* the snapshot itself begins at the first read, after `commits` was read: if a commit
-         * lands in between, the snapshot is newer than recorded, and only ends sooner */
-        if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) c->in_txn = 1;
-        c->snap_commits = commits;
-    }
+    if (c->in_txn &&
+        (c->snap_commits != atomic_load(&s->commits) || mono_ms() - c->snap_ms >= IDLE_MS))
+        end_snapshot(c);
+    if (!c->in_txn)
+        begin_snapshot(c);
+    else
+        c->snap_reused = 1;
     return c;
+}
+
+/* A shop missing from a reused snapshot may have been added by another process since: starts a
+ * fresh snapshot and returns 1 when looking again can help. */
+static int fresh_snapshot(struct store_conn *c)
+{
+    if (!c->in_txn || !c->snap_reused) return 0;
+    end_snapshot(c);
+    begin_snapshot(c);
+    return 1;
 }
 
 static void sq_reader_release(struct store *s)
@@ -818,21 +842,26 @@ static int sq_shop_by_uuid(struct store_conn *c, const char *uuid, struct arena 
         shop_dup(hit, a, out);
         return RS_OK;
     }
-    sqlite3_stmt *s = stmt(c, Q_SHOP_BY_UUID);
-    if (!s) return RS_ESTORE;
-    bind_text(s, 1, uuid);
-    int rc = shop_query(c, s, a, out);
-    if (rc == RS_OK) cache_shop(c, out);
-    return rc;
+    for (int again = 0;; again = 1) {
+        sqlite3_stmt *s = stmt(c, Q_SHOP_BY_UUID);
+        if (!s) return RS_ESTORE;
+        bind_text(s, 1, uuid);
+        int rc = shop_query(c, s, a, out);
+        if (rc == RS_OK) cache_shop(c, out);
+        if (rc != RS_ENOTFOUND || again || !fresh_snapshot(c)) return rc;
+    }
 }
 
 static int sq_shop_by_key(struct store_conn *c, const uint8_t hash[32], struct arena *a,
                           struct shop *out)
 {
-    sqlite3_stmt *s = stmt(c, Q_SHOP_BY_KEY);
-    if (!s) return RS_ESTORE;
-    sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-    return shop_query(c, s, a, out);
+    for (int again = 0;; again = 1) {
+        sqlite3_stmt *s = stmt(c, Q_SHOP_BY_KEY);
+        if (!s) return RS_ESTORE;
+        sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+        int rc = shop_query(c, s, a, out);
+        if (rc != RS_ENOTFOUND || again || !fresh_snapshot(c)) return rc;
+    }
 }
 
 static int sq_shop_by_sid(struct store_conn *c, int64_t sid, struct arena *a, struct shop *out)

@@ -224,6 +224,12 @@ int uuid_valid(const char *s)
     return s[36] == '\0';
 }
 
+void uuid_lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'F') *s = (char)(*s - 'A' + 'a');
+}
+
 /* ---- P-256 ---- */
 
 int crypto_p256_keygen(uint8_t priv[32], uint8_t pub[65])

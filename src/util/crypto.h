@@ -37,6 +37,8 @@ void hex_encode(const void *in, size_t n, char *out);
 void uuid_v4(char out[37]);
 /* 1 when s is a UUID in canonical 8-4-4-4-12 hex form (any case). */
 int uuid_valid(const char *s);
+/* Lower-cases s in place: UUIDs are case-insensitive on input and stored lower-case. */
+void uuid_lower(char *s);
 
 /* A new P-256 key pair for VAPID: the private scalar (32 bytes) and the public key as an
  * uncompressed point (65 bytes, 0x04 || X || Y). */

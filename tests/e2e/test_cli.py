@@ -1,0 +1,246 @@
+"""The command line (SPEC §3): help, version, exit codes with one line on stderr, `shop add`,
+and configuration precedence (flag > environment > file), each observed from outside."""
+
+import base64
+import json
+import re
+import socket
+import uuid
+
+import pytest
+
+import lib
+
+SPEC_OPTIONS = ["--listen", "--db", "--public-url", "--smtp-url", "--smtp-user", "--smtp-password",
+                "--sms-url", "--sms-user", "--sms-password", "--sms-from", "--vapid-subject",
+                "--push-hosts", "--workers", "--log-format", "--config"]
+
+
+def one_line_failure(p, code, *words):
+    """p failed with `code`, printed nothing on stdout and exactly one line on stderr that holds
+    every word."""
+    assert p.returncode == code, (p.returncode, p.stderr)
+    assert p.stdout == "", p.stdout
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{p.stderr}"
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+def test_help_lists_usage_and_every_option(restock):
+    p = restock.cli("--help")
+    assert p.returncode == 0 and p.stderr == ""
+    assert "restock serve" in p.stdout and "restock shop add" in p.stdout
+    for opt in SPEC_OPTIONS:
+        assert opt in p.stdout, opt
+
+
+def test_version(restock):
+    p = restock.cli("--version")
+    assert p.returncode == 0 and p.stderr == ""
+    assert re.fullmatch(r"restock \d+\.\d+\.\d+\n", p.stdout), p.stdout
+
+
+@pytest.mark.parametrize("args,words", [
+    ([], ["restock"]),
+    (["frobnicate"], ["frobnicate"]),
+    (["shop"], ["shop"]),
+    (["shop", "remove"], ["remove"]),
+    (["serve", "--bogus"], ["--bogus"]),
+    (["serve", "--bogus", "1"], ["--bogus"]),
+    (["serve", "stray"], ["stray"]),
+    (["serve", "--demo=yes"], ["--demo"]),
+    (["serve", "--listen"], ["--listen"]),
+    (["serve", "--listen", "nonsense"], ["listen"]),
+    (["serve", "--workers", "0"], ["workers"]),
+    (["serve", "--workers", "many"], ["workers"]),
+    (["serve", "--body-limit", "10"], ["body_limit"]),
+    (["serve", "--db", "postgresql://localhost/restock"], ["db"]),
+    (["serve", "--push-hosts", "bad host!"], ["push_hosts"]),
+    (["serve", "--config", "/nonexistent/restock.conf"], ["/nonexistent/restock.conf"]),
+    (["serve", "--log-format", "xml"], ["log_format"]),
+    (["serve", "--public-url", "ftp://restock.example"], ["public_url"]),
+    (["serve", "--public-url", "restock.example"], ["public_url"]),
+])
+def test_bad_usage_exits_2_with_one_line(restock, args, words):
+    if args[:1] == ["serve"] and "--db" not in args:
+        args = ["serve", "--db", restock.db, *args[1:]]
+    p = restock.cli(*args, timeout=20)
+    line = one_line_failure(p, 2, *words)
+    assert line.startswith("restock: "), line
+
+
+@pytest.mark.parametrize("extra,field", [
+    (["--url", "ftp://shop.example"], "url"),
+    (["--url", "https://shop.example/path"], "url"),
+    (["--url", "https://user@shop.example"], "url"),
+    (["--url", "shop.example"], "url"),
+    (["--url", ""], "url"),
+    (["--url", "https://shop.example", "--currency", "XYZ"], "currency"),
+    (["--url", "https://shop.example", "--currency", "euro"], "currency"),
+    (["--url", "https://shop.example", "--timezone", "Mars/Olympus_Mons"], "timezone"),
+    (["--url", "https://shop.example", "--timezone", "../../etc/passwd"], "timezone"),
+])
+def test_shop_add_bad_input_exits_2(restock, extra, field):
+    p = restock.cli("shop", "add", "--name", "Bad", *extra, "--db", restock.db)
+    one_line_failure(p, 2, field)
+    # nothing was created: the first good shop add is the only shop the server knows
+    good = restock.add_shop()
+    server = restock.start()
+    assert server.get("/v1/shop", key=good["api_key"]).json["name"] == "Test Shop"
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--url", "https://shop.example"], ["--name"]),
+    (["--name", "Shop"], ["--url"]),
+    (["--name", "Shop", "--url", "https://shop.example", "--colour", "red"], ["--colour"]),
+    (["--name", "Shop", "--url"], ["--url"]),
+])
+def test_shop_add_bad_usage_exits_2(restock, args, words):
+    one_line_failure(restock.cli("shop", "add", "--db", restock.db, *args), 2, *words)
+
+
+def test_runtime_failures_exit_1_with_one_line(restock, tmp_path):
+    missing = str(tmp_path / "no" / "such" / "dir" / "restock.db")
+    one_line_failure(restock.cli("shop", "add", "--name", "S", "--url", "https://s.example",
+                                 "--db", missing), 1, missing)
+    one_line_failure(restock.cli("serve", "--db", missing, "--listen",
+                                 f"127.0.0.1:{lib.free_port()}"), 1, missing)
+
+
+def test_serve_on_a_taken_port_exits_1(restock):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        p = restock.cli("serve", "--db", restock.db, "--listen", f"127.0.0.1:{port}")
+    one_line_failure(p, 1, str(port))
+
+
+def test_shop_add_prints_one_json_object(restock):
+    p = restock.cli("shop", "add", "--name", "Ada's Shop", "--url", "https://Shop.Example/",
+                    "--currency", "DKK", "--timezone", "Europe/Copenhagen", "--db", restock.db)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert len(lines) == 1
+    out = json.loads(lines[0])
+    assert {"id", "api_key", "webhook_secret", "vapid_public_key"} <= set(out)
+    assert uuid.UUID(out["id"]).version == 4
+    assert len(out["api_key"]) >= 20 and len(out["webhook_secret"]) >= 20
+    # the VAPID key is an uncompressed P-256 point, base64url
+    from cryptography.hazmat.primitives.asymmetric import ec
+    raw = base64.urlsafe_b64decode(out["vapid_public_key"] + "=" * (-len(out["vapid_public_key"]) % 4))
+    assert len(raw) == 65 and raw[0] == 4
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+
+    other = restock.add_shop(name="Other", url="https://other.example")
+    assert other["id"] != out["id"] and other["api_key"] != out["api_key"]
+    assert other["webhook_secret"] != out["webhook_secret"]
+
+    server = restock.start()
+    shop = server.get("/v1/shop", key=out["api_key"]).json
+    assert shop["id"] == out["id"]
+    assert shop["name"] == "Ada's Shop"
+    assert shop["url"] == "https://shop.example"  # canonical origin
+    assert shop["currency"] == "DKK" and shop["timezone"] == "Europe/Copenhagen"
+    assert shop["vapid_public_key"] == out["vapid_public_key"]
+    assert "api_key" not in shop and "webhook_secret" not in shop
+    # defaults of SPEC §2
+    assert shop["min_available"] == 1 and shop["low_stock_threshold"] == 5
+    assert shop["min_soldout_minutes"] == 0 and shop["subscription_ttl_days"] == 180
+    assert shop["max_notifications"] == 3
+    assert server.get("/v1/shop", key=other["api_key"]).json["id"] == other["id"]
+
+
+def test_shop_add_while_serving(restock):
+    """A shop added by the CLI while the server runs on the same database can be used at once."""
+    server = restock.start()
+    for i in range(3):
+        info = restock.add_shop(name=f"Live {i}", url=f"https://live{i}.example")
+        r = server.get("/v1/shop", key=info["api_key"])
+        assert r.status == 200, r
+        assert r.json["id"] == info["id"]
+        assert server.get(f"/v1/stock/{info['id']}/nope").status == 404
+
+
+def answers(port):
+    try:
+        return lib.http_call(port, "GET", "/healthz", timeout=2).status == 200
+    except OSError:
+        return False
+
+
+def test_listen_precedence_flag_over_env_over_file(restock, tmp_path):
+    p_file, p_env, p_flag = lib.free_port(), lib.free_port(), lib.free_port()
+    conf = tmp_path / "restock.conf"
+    conf.write_text(f"# test configuration\n\nlisten = 127.0.0.1:{p_file}\n"
+                    f"db = {restock.db}\n")
+
+    s = restock.start("--config", conf, port=p_file, listen=False, db=False)
+    assert answers(p_file)
+    s.stop()
+
+    s = restock.start("--config", conf, port=p_env, listen=False, db=False,
+                      env={"RESTOCK_LISTEN": f"127.0.0.1:{p_env}"})
+    assert answers(p_env) and not answers(p_file)
+    s.stop()
+
+    s = restock.start("--config", conf, "--listen", f"127.0.0.1:{p_flag}", port=p_flag,
+                      listen=False, db=False, env={"RESTOCK_LISTEN": f"127.0.0.1:{p_env}"})
+    assert answers(p_flag) and not answers(p_env) and not answers(p_file)
+    s.stop()
+
+
+def over_limit(server, size):
+    """True when a public request body of `size` bytes is refused as too large."""
+    body = json.dumps({"shop": "x"}).encode()
+    body += b" " * (size - len(body))
+    return server.post("/v1/subscriptions", body).status == 413
+
+
+def test_body_limit_precedence_flag_over_env_over_file(restock, tmp_path):
+    conf = tmp_path / "restock.conf"
+    conf.write_text("body_limit = 4096\n")
+    s = restock.start("--config", conf)
+    assert not over_limit(s, 4000) and over_limit(s, 4200)
+    s.stop()
+    s = restock.start("--config", conf, env={"RESTOCK_BODY_LIMIT": "2048"})
+    assert not over_limit(s, 2000) and over_limit(s, 2100)
+    s.stop()
+    s = restock.start("--config", conf, "--body-limit", "1024",
+                      env={"RESTOCK_BODY_LIMIT": "2048"})
+    assert not over_limit(s, 1000) and over_limit(s, 1100)
+    s.stop()
+    s = restock.start("--config", conf, "--body-limit=3000", env={"RESTOCK_BODY_LIMIT": "2048"})
+    assert not over_limit(s, 2900) and over_limit(s, 3100)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("listen 127.0.0.1:1\n", ["restock.conf:1"]),
+    ("# ok\nno_such_option = 1\n", ["restock.conf:2", "no_such_option"]),
+    ("workers = lots\n", ["workers"]),
+])
+def test_bad_config_file_exits_2(restock, tmp_path, text, words):
+    conf = tmp_path / "restock.conf"
+    conf.write_text(text)
+    one_line_failure(restock.cli("serve", "--config", str(conf), "--db", restock.db), 2, *words)
+
+
+def test_bad_environment_value_exits_2(restock):
+    p = restock.cli("serve", "--db", restock.db, env={"RESTOCK_WORKERS": "zero"})
+    one_line_failure(p, 2, "RESTOCK_WORKERS")
+
+
+def test_config_file_from_the_environment(restock, tmp_path):
+    """RESTOCK_CONFIG names the file when --config does not; --config wins over it."""
+    p_env, p_flag = lib.free_port(), lib.free_port()
+    env_conf, flag_conf = tmp_path / "env.conf", tmp_path / "flag.conf"
+    env_conf.write_text(f"listen = 127.0.0.1:{p_env}\n")
+    flag_conf.write_text(f"listen = 127.0.0.1:{p_flag}\n")
+    s = restock.start(port=p_env, listen=False, env={"RESTOCK_CONFIG": str(env_conf)})
+    assert answers(p_env)
+    s.stop()
+    s = restock.start("--config", flag_conf, port=p_flag, listen=False,
+                      env={"RESTOCK_CONFIG": str(env_conf)})
+    assert answers(p_flag) and not answers(p_env)

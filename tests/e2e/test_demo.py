@@ -1,0 +1,68 @@
+"""`serve --demo` (SPEC §3): a demo shop with products and subscribers on an empty database,
+nothing new on a database that has a shop."""
+
+import re
+import sqlite3
+
+import lib
+
+DEMO_LINE = re.compile(r"demo shop (\S+) created; its API key is (rk_\S+)")
+
+
+def demo_shop(server):
+    """(id, key) from the log line of a demo shop created by this server, or None."""
+    for rec in server.log_records():
+        m = DEMO_LINE.search(rec.get("msg", ""))
+        if m:
+            return m.group(1), m.group(2)
+    return None
+
+
+def count_shops(db):
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT count(*) FROM shops").fetchone()[0]
+
+
+def test_demo_on_an_empty_database(restock):
+    server = restock.start("--demo")
+    found = demo_shop(server)
+    assert found, server.log()
+    sid, key = found
+    shop = lib.Shop(server, {"id": sid, "api_key": key})
+    assert shop.settings()["name"] == "Demo Shop"
+    r = shop.stock("4471")
+    assert r.status == 200 and r.json["status"] == "sold_out", r
+    assert shop.stock("4472").json["status"] == "in_stock"
+    subs = shop.subs()
+    assert subs and all(s["status"] == "waiting" for s in subs)
+    assert {s["variant_id"] for s in subs} <= {"4471", "5120", "7300"}
+    # the README's walk-through
+    r = shop.signup("4471", email="you@example.com", content_type="text/plain")
+    assert r.status == 201
+    assert shop.set_stock("4471", 5) == {"created": 0, "updated": 1, "restocked": ["4471"]}
+
+    # a second start on the same database creates nothing
+    server.stop()
+    again = restock.start("--demo")
+    assert demo_shop(again) is None, again.log()
+    shop2 = lib.Shop(again, {"id": sid, "api_key": key})
+    assert len(shop2.subs()) == len(subs) + 1
+    again.stop()
+    assert count_shops(restock.db) == 1
+
+
+def test_demo_on_a_database_with_a_shop(restock):
+    info = restock.add_shop()
+    server = restock.start("--demo")
+    assert demo_shop(server) is None, server.log()
+    server.stop()
+    assert count_shops(restock.db) == 1
+    assert lib.Shop(restock.start(), info).subs() == []
+
+
+def test_demo_key_is_shown_once(restock):
+    server = restock.start("--demo")
+    sid, key = demo_shop(server)
+    server.stop()
+    again = restock.start("--demo")
+    assert key not in again.log() and sid not in again.log()
