@@ -56,9 +56,9 @@
  *         unique (shop_id, restock_id, subscription_id) — the idempotency key: one message per
  *         subscription and restock, and by its prefix a restock's messages (budgets, the
  *         fan-out's range update) (migration 3);
- *         partial index (status, not_before) WHERE due-able — the delivery workers' queue, the one
- *         index not led by shop_id: workers claim across shops (a sharded backend keeps one
- *         queue per shard). msg_hash is not stored: it is the HMAC token of the id (token.h).
+ *         partial index (channel, not_before) WHERE status IN (queued, retrying) — the delivery
+ *         workers' queue per channel in due order (migration 3), the one index not led by
+ *         shop_id: workers claim across shops (a sharded backend keeps one queue per shard). msg_hash is not stored: it is the HMAC token of the id (token.h).
  *   decisions(id PK, shop_id, restock_id, subscription_id, campaign_id, decision, reason, at)
  *         why a subscription was not notified; index (shop_id, subscription_id, id)
  *   caps(shop_id, campaign_id, contact_key, day, n)  PK — frequency-cap counters, WITHOUT ROWID
@@ -145,7 +145,10 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX notifications_key"
     " ON notifications(shop_id, restock_id, subscription_id);"
     "DROP INDEX subscriptions_waiting;"
-    "CREATE INDEX subscriptions_variant ON subscriptions(shop_id, variant_id, id);",
+    "CREATE INDEX subscriptions_variant ON subscriptions(shop_id, variant_id, id);"
+    "DROP INDEX notifications_due;"
+    "CREATE INDEX notifications_due ON notifications(channel, not_before)"
+    " WHERE status IN (0, 2);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -281,8 +284,8 @@ static const char *const sql[Q_COUNT] = {
                     " attempts, not_before, lease_until, expires_at, created_at, sent_at,"
                     " segments, reason FROM notifications WHERE id = ?",
     [Q_OUTBOX_CLAIM] = "UPDATE notifications SET lease_until = ?3 WHERE id IN (SELECT id FROM"
-                       " notifications WHERE status IN (0, 2) AND not_before <= ?2"
-                       " AND lease_until <= ?2 AND ((1 << channel) & ?1) <> 0"
+                       " notifications WHERE channel = ?1 AND status IN (0, 2)"
+                       " AND not_before <= ?2 AND lease_until <= ?2"
                        " ORDER BY not_before LIMIT ?4) RETURNING id",
     [Q_NOTIF_RESULT] = "UPDATE notifications SET status = ?2, attempts = ?3, not_before = ?4,"
                        " lease_until = ?5, sent_at = ?6, segments = ?7, reason = ?8 WHERE id = ?1",
@@ -1452,22 +1455,31 @@ static int sq_decision_list(struct store_conn *c, int64_t sid, int64_t subscript
     return out;
 }
 
+/* One due-ordered range per channel (the index's), the channels taken in turn from one that
+ * changes with the clock, so a busy channel cannot starve another. */
 static int sq_outbox_claim(struct store_conn *c, unsigned channels, int64_t now,
                            int64_t lease_until, int limit, int (*cb)(void *arg, int64_t id),
                            void *arg)
 {
     sqlite3_stmt *s = stmt(c, Q_OUTBOX_CLAIM);
     if (!s) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, channels);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_int64(s, 3, lease_until);
-    sqlite3_bind_int(s, 4, limit);
-    int rc, stop = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (!stop) stop = cb(arg, sqlite3_column_int64(s, 0)); /* RETURNING: step to the end */
-    int out = rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sql[Q_OUTBOX_CLAIM]);
-    finish(s);
-    return out;
+    int got = 0, stop = 0;
+    for (int k = 0; k < CH_COUNT && got < limit && !stop; k++) {
+        int ch = (int)((now + k) % CH_COUNT);
+        if (!(channels & (1u << ch))) continue;
+        sqlite3_bind_int(s, 1, ch);
+        sqlite3_bind_int64(s, 2, now);
+        sqlite3_bind_int64(s, 3, lease_until);
+        sqlite3_bind_int(s, 4, limit - got);
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) { /* RETURNING: step to the end */
+            got++;
+            if (!stop) stop = cb(arg, sqlite3_column_int64(s, 0));
+        }
+        finish(s);
+        if (rc != SQLITE_DONE) return fail_db(c->db, sql[Q_OUTBOX_CLAIM]);
+    }
+    return RS_OK;
 }
 
 static int sq_notification_result(struct store_conn *c, const struct notification *n)
