@@ -8,6 +8,7 @@
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input; every failure prints one
  * line on stderr saying what and why.
  */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -151,6 +152,13 @@ static int cmd_shop_add(int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct rs_status st = {0};
+    /* before any thread: libcurl's global state (SMTP, SMS, web push) is not thread-safe to
+     * create lazily */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "restock: cannot initialise libcurl\n");
+        return 1;
+    }
+    atexit(curl_global_cleanup);
     if (argc < 2) {
         rs_fail(&st, RS_EUSAGE, "no command given (see restock --help)");
         return die(&st);
