@@ -58,7 +58,8 @@
  *         fan-out's range update) (migration 3);
  *         partial index (channel, not_before) WHERE status IN (queued, retrying) — the delivery
  *         workers' queue per channel in due order (migration 3), the one index not led by
- *         shop_id: workers claim across shops (a sharded backend keeps one queue per shard). msg_hash is not stored: it is the HMAC token of the id (token.h).
+ *         shop_id: workers claim across shops (a sharded backend keeps one queue per shard).
+ *         msg_hash is not stored: it is the HMAC token of the id (token.h).
  *   decisions(id PK, shop_id, restock_id, subscription_id, campaign_id, decision, reason, at)
  *         why a subscription was not notified; index (shop_id, subscription_id, id)
  *   caps(shop_id, campaign_id, contact_key, day, n)  PK — frequency-cap counters, WITHOUT ROWID
