@@ -86,7 +86,16 @@ static int live(const struct campaign *c, int64_t now)
     if (c->status != CAMP_ACTIVE && c->status != CAMP_TEST) return 0;
     if (c->starts_at && now < c->starts_at) return 0;
     if (c->ends_at && now >= c->ends_at) return 0;
-    return c->trigger == TRIG_SIGNUP; /* view/wishlist triggers notify non-subscribers */
+    return 1;
+}
+
+/* Which trigger brought a subscription: the clickstream makes "view" and "wishlist" ones for
+ * web push campaigns with those triggers; everything else signed up. */
+static enum campaign_trigger trigger_of(const struct subscription *s)
+{
+    if (s->source && strcmp(s->source, "view") == 0) return TRIG_VIEW;
+    if (s->source && strcmp(s->source, "wishlist") == 0) return TRIG_WISHLIST;
+    return TRIG_SIGNUP;
 }
 
 /* A locale's language: "da" of "da-DK". */
@@ -118,6 +127,7 @@ static int pick_campaign(const struct fanout_ctx *x, const struct subscription *
         for (int i = 0; i < x->ncamps; i++) {
             const struct campaign *c = &x->camps[i];
             if (c->is_default != pass || c->channel != s->channel) continue;
+            if (c->trigger != trigger_of(s)) continue;
             if (!live(c, x->now) || !product_ok(c, &x->shop, &x->var)) continue;
             if (!language_ok(c, locale)) continue;
             if (c->status == CAMP_TEST && !test_contact(c, s)) continue;
@@ -160,6 +170,50 @@ static int64_t *budget_slot(struct fanout_ctx *x, const struct campaign *c)
     int i = nbudgets < 256 ? nbudgets++ : (int)(x->r.id % 256);
     budgets[i] = (struct budget){x->r.id, c->id, used};
     return &budgets[i].used;
+}
+
+/* ---- what the shopper did (activity): event filters and buyers ---------------------------- */
+
+/* Did the subscription's contact (by any of its identities) do `kind` since `since`? */
+static int did(struct fanout_ctx *x, const struct subscription *s, const char *kind,
+               const char *variant_id, int64_t since, int *yes)
+{
+    const char *who[3] = {s->contact_key, NULL, NULL};
+    if (s->tracking_user_id) who[1] = arena_printf(x->a, "t:%s", s->tracking_user_id);
+    if (s->customer_id) who[2] = arena_printf(x->a, "c:%s", s->customer_id);
+    *yes = 0;
+    for (int i = 0; i < 3 && !*yes; i++) {
+        if (!who[i]) continue;
+        int rc =
+            x->tx->ops->activity_since(x->tx->c, x->shop.sid, who[i], kind, variant_id, since, yes);
+        if (rc) return rc;
+    }
+    return RS_OK;
+}
+
+/* The campaign's event filters and exclude_buyers; *why is set when the contact is left out. */
+static int activity_ok(struct fanout_ctx *x, const struct subscription *s, const struct campaign *c,
+                       const char **why)
+{
+    *why = NULL;
+    int yes, rc;
+    if (c->exclude_buyers) {
+        if ((rc = did(x, s, "purchase", s->variant_id, s->created_at, &yes))) return rc;
+        if (yes) {
+            *why = "bought this variant since signing up";
+            return RS_OK;
+        }
+    }
+    for (int i = 0; i < c->nfilters; i++) {
+        const struct event_filter *f = &c->filters[i];
+        if ((rc = did(x, s, f->event, NULL, x->now - (int64_t)f->days * 86400, &yes))) return rc;
+        if (yes != f->include) {
+            *why = arena_printf(x->a, "event filter: %s %s in the last %d days",
+                                f->include ? "no" : "a", f->event, f->days);
+            return RS_OK;
+        }
+    }
+    return RS_OK;
 }
 
 /* ---- one subscription ---------------------------------------------------------------------- */
@@ -224,6 +278,13 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
     int ci = pick_campaign(x, s);
     if (ci < 0) return decide(x, s, 0, "waiting", "no active campaign applies");
     const struct campaign *cp = &x->camps[ci];
+    const char *why;
+    int rc = activity_ok(x, s, cp, &why);
+    if (rc) return rc;
+    if (why) {
+        x->stats->dropped++;
+        return record(x, s, cp, N_DROPPED, x->now, 0, why);
+    }
     int64_t cost = 1;
     if (cp->max_sends) {
         int64_t *used = budget_slot(x, cp);
@@ -236,7 +297,7 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
     int64_t day = x->day;
     if (cp->cap_per_day && !cp->cap_bypass) {
         int64_t n = 0;
-        int rc = ops->cap_get(c, x->shop.sid, cp->id, s->contact_key, day, &n);
+        rc = ops->cap_get(c, x->shop.sid, cp->id, s->contact_key, day, &n);
         if (rc && rc != RS_ENOTFOUND) return rc;
         if (n >= cp->cap_per_day) {
             x->stats->capped++;
@@ -252,7 +313,7 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
         not_before = until;
         x->stats->delayed++;
     }
-    int rc = record(x, s, cp, N_QUEUED, not_before, cp->channel == CH_SMS ? cost : 0, NULL);
+    rc = record(x, s, cp, N_QUEUED, not_before, cp->channel == CH_SMS ? cost : 0, NULL);
     if (!rc && cp->cap_per_day) rc = ops->cap_add(c, x->shop.sid, cp->id, s->contact_key, day);
     if (!rc) x->stats->queued++;
     return rc;

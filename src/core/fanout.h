@@ -11,8 +11,14 @@
  *   expired       older than the shop's subscription_ttl_days → status expired
  *   campaign      the first campaign of its channel (custom ones by id, then the default) that
  *                 is active (or `test` and the contact is a test contact), inside its
- *                 starts_at/ends_at, whose languages include the contact's locale (or the shop's)
- *                 and whose product filters admit the variant; none → stays waiting
+ *                 starts_at/ends_at, whose trigger is how the subscription came (a sign-up, or a
+ *                 view / wishlist recorded by the clickstream), whose languages include the
+ *                 contact's locale (or the shop's) and whose product filters admit the variant;
+ *                 none → stays waiting
+ *   activity      exclude_buyers: bought this variant since signing up → notification dropped;
+ *                 event filters: include / exclude contacts who did view, cart, wishlist or
+ *                 purchase in the last N days (by email, phone, push endpoint, customer id or
+ *                 tracking user id) → notification dropped when left out
  *   max_sends     the campaign's per-restock budget (SMS: counted in segments) → stays waiting
  *   frequency cap N per contact per shop-local day, unless bypass → notification skipped_cap
  *   silent hours  mode drop → notification dropped; mode delay → queued for when they end

@@ -109,7 +109,8 @@ struct store_ops {
                         int64_t at, int64_t *n);
     /* The waiting subscriptions of a variant with id > after_id, in sign-up order, with only what
      * the fan-out reads: id, sid, variant_id, channel, status, contact_key, first_name, locale,
-     * quantity, notify_count, created_at (the other fields are NULL or 0). */
+     * quantity, notify_count, created_at, customer_id, tracking_user_id, source (the other fields
+     * are NULL or 0). */
     int (*sub_waiting)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t after_id,
                        int limit, struct arena *a, sub_cb cb, void *arg);
     /* Marks notified (status, notified_at, notify_count + 1) every subscription with id in
@@ -165,6 +166,13 @@ struct store_ops {
      * whether anything was (re)queued. It expires ttl seconds after now. */
     int (*confirm_queue)(struct store_conn *c, int64_t sid, int64_t sub_id, enum channel ch,
                          int64_t now, int64_t ttl, int64_t resend_after, int *queued);
+    /* What shoppers did (activity table): kind "view", "cart", "wishlist" or "purchase"; who
+     * a contact key, "t:" + tracking user id or "c:" + customer id. activity_since says whether
+     * who did kind (of variant_id, unless NULL) at or after since. */
+    int (*activity_add)(struct store_conn *c, int64_t sid, const char *who, const char *kind,
+                        const char *variant_id, int64_t at);
+    int (*activity_since)(struct store_conn *c, int64_t sid, const char *who, const char *kind,
+                          const char *variant_id, int64_t since, int *found);
     /* Listings for the admin API, in id order (keyset pagination by after_id). */
     int (*notification_list)(struct store_conn *c, const struct notif_filter *f, struct arena *a,
                              int (*cb)(void *arg, const struct notification *n), void *arg);

@@ -63,6 +63,10 @@
  *   decisions(id PK, shop_id, restock_id, subscription_id, campaign_id, decision, reason, at)
  *         why a subscription was not notified; index (shop_id, subscription_id, id)
  *   caps(shop_id, campaign_id, contact_key, day, n)  PK — frequency-cap counters, WITHOUT ROWID
+ *   activity(shop_id, who, kind, variant_id, at)  what a shopper did: kind view, cart, wishlist
+ *         or purchase; who is a contact key (canonical email, E.164 phone, push endpoint),
+ *         "t:" + tracking user id or "c:" + customer id. index (shop_id, who, kind, at) — the
+ *         event filters; index (shop_id, at) — pruning (migration 4)
  *   A double opt-in confirmation message is a notification with restock_id 0 and campaign_id 0:
  *   the same unique key makes it one per subscription, re-queued for a resend.
  */
@@ -150,6 +154,13 @@ static const char *const migrations[] = {
     "DROP INDEX notifications_due;"
     "CREATE INDEX notifications_due ON notifications(channel, not_before)"
     " WHERE status IN (0, 2);",
+    /* 4: what shoppers did (views, carts, wishlists, purchases), for the campaigns' event
+     * filters and excluded buyers; the fan-out's queue of restocks by a partial index */
+    "CREATE TABLE activity(shop_id INTEGER NOT NULL, who TEXT NOT NULL, kind TEXT NOT NULL,"
+    " variant_id TEXT, at INTEGER NOT NULL);"
+    "CREATE INDEX activity_who ON activity(shop_id, who, kind, at);"
+    "CREATE INDEX activity_at ON activity(shop_id, at);"
+    "CREATE INDEX restocks_due ON restocks(id) WHERE processed_at IS NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -209,6 +220,9 @@ enum stmt_id {
     Q_CAP_ADD,
     Q_DECISION_INSERT,
     Q_CONFIRM_QUEUE,
+    Q_ACTIVITY_ADD,
+    Q_ACTIVITY_SINCE,
+    Q_ACTIVITY_SINCE_VARIANT,
     Q_COUNT
 };
 
@@ -251,8 +265,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_SUB_REENROLL] = "UPDATE subscriptions SET status = 1, updated_at = ?4 WHERE shop_id = ?1"
                        " AND variant_id = ?2 AND status = 2 AND notify_count < ?3",
     [Q_SUB_WAITING] = "SELECT id, channel, contact_key, first_name, locale, quantity, notify_count,"
-                      " created_at FROM subscriptions WHERE shop_id = ? AND variant_id = ?"
-                      " AND status = 1 AND id > ? ORDER BY id LIMIT ?",
+                      " created_at, customer_id, tracking_user_id, source FROM subscriptions"
+                      " WHERE shop_id = ? AND variant_id = ? AND status = 1 AND id > ?"
+                      " ORDER BY id LIMIT ?",
     [Q_SUB_NOTIFIED] = "UPDATE subscriptions SET status = 2, notified_at = ?5, updated_at = ?5,"
                        " notify_count = notify_count + 1 WHERE id IN (SELECT subscription_id FROM"
                        " notifications WHERE shop_id = ?1 AND restock_id = ?2"
@@ -304,6 +319,11 @@ static const char *const sql[Q_COUNT] = {
                         " status = 0, attempts = 0, not_before = ?4, lease_until = 0,"
                         " expires_at = ?4 + ?5, created_at = ?4, sent_at = 0, reason = NULL"
                         " WHERE notifications.created_at <= ?4 - ?6",
+    [Q_ACTIVITY_ADD] = "INSERT INTO activity VALUES (?,?,?,?,?)",
+    [Q_ACTIVITY_SINCE] = "SELECT 1 FROM activity WHERE shop_id = ? AND who = ? AND kind = ?"
+                         " AND at >= ? LIMIT 1",
+    [Q_ACTIVITY_SINCE_VARIANT] = "SELECT 1 FROM activity WHERE shop_id = ? AND who = ?"
+                                 " AND kind = ? AND at >= ? AND variant_id = ? LIMIT 1",
     [Q_DECISION_INSERT] = "INSERT INTO decisions(shop_id, restock_id, subscription_id,"
                           " campaign_id, decision, reason, at) VALUES (?,?,?,?,?,?,?)",
 };
@@ -1135,6 +1155,9 @@ static int sq_sub_waiting(struct store_conn *c, int64_t sid, const char *variant
             .quantity = sqlite3_column_int64(s, 5),
             .notify_count = sqlite3_column_int64(s, 6),
             .created_at = sqlite3_column_int64(s, 7),
+            .customer_id = col_text(s, 8, a),
+            .tracking_user_id = col_text(s, 9, a),
+            .source = col_text(s, 10, a),
         };
         if (cb(arg, &x)) break;
     }
@@ -1401,6 +1424,40 @@ static int sq_confirm_queue(struct store_conn *c, int64_t sid, int64_t sub_id, e
     return rc;
 }
 
+static int sq_activity_add(struct store_conn *c, int64_t sid, const char *who, const char *kind,
+                           const char *variant_id, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_ACTIVITY_ADD);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, who);
+    bind_text(s, 3, kind);
+    bind_text(s, 4, variant_id);
+    sqlite3_bind_int64(s, 5, at);
+    return exec_done(c, s);
+}
+
+static int sq_activity_since(struct store_conn *c, int64_t sid, const char *who, const char *kind,
+                             const char *variant_id, int64_t since, int *found)
+{
+    sqlite3_stmt *s = stmt(c, variant_id ? Q_ACTIVITY_SINCE_VARIANT : Q_ACTIVITY_SINCE);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, who);
+    bind_text(s, 3, kind);
+    sqlite3_bind_int64(s, 4, since);
+    if (variant_id) bind_text(s, 5, variant_id);
+    int rc = step_row(c, s);
+    if (rc == RS_ENOTFOUND) {
+        *found = 0;
+        return RS_OK;
+    }
+    if (rc) return rc;
+    finish(s);
+    *found = 1;
+    return RS_OK;
+}
+
 static int sq_notification_list(struct store_conn *c, const struct notif_filter *f, struct arena *a,
                                 int (*cb)(void *, const struct notification *), void *arg)
 {
@@ -1612,5 +1669,7 @@ const struct store_ops store_sqlite = {
     .decision_insert = sq_decision_insert,
     .notification_list = sq_notification_list,
     .confirm_queue = sq_confirm_queue,
+    .activity_add = sq_activity_add,
+    .activity_since = sq_activity_since,
     .decision_list = sq_decision_list,
 };

@@ -408,3 +408,112 @@ TEST(fanout_product_filters)
         env_close(&e);
     }
 }
+
+struct act {
+    struct env *e;
+    const char *who, *kind, *variant;
+    int64_t at;
+};
+
+static int act_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    struct act *a = arg;
+    return tx->ops->activity_add(tx->c, a->e->shop.sid, a->who, a->kind, a->variant, a->at);
+}
+
+static void activity(struct env *e, const char *who, const char *kind, const char *variant,
+                     int64_t at)
+{
+    struct rs_status st = {0};
+    struct act a = {e, who, kind, variant, at};
+    CHECK_INT(committer_run(e->app.cm, act_job, &a, &st), RS_OK);
+}
+
+TEST(fanout_event_filters_and_buyers)
+{
+    static const struct {
+        const char *patch;
+        int ada, bob, cy; /* 1: queued */
+    } cases[] = {
+        /* ada bought v1 after signing up; bob viewed something 3 days ago (by tracking id); cy
+         * bought v1 before signing up */
+        {"{}", 0, 1, 1},
+        {"{\"exclude_buyers\":false}", 1, 1, 1},
+        {"{\"exclude_buyers\":false,\"event_filters\":[{\"mode\":\"include\",\"event\":\"view\","
+         "\"days\":7}]}",
+         0, 1, 0},
+        {"{\"exclude_buyers\":false,\"event_filters\":[{\"mode\":\"include\",\"event\":\"view\","
+         "\"days\":2}]}",
+         0, 0, 0},
+        {"{\"event_filters\":[{\"mode\":\"exclude\",\"event\":\"purchase\",\"days\":30}]}", 0, 1,
+         0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct env e;
+        env_open(&e, "UTC");
+        catalog(&e, tee, 0, T0);
+        activity(&e, "cy@example.com", "purchase", "v1", T0 - 100);
+        signup(&e, "v1", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+        signup(&e, "v1",
+               "\"channel\":\"email\",\"email\":\"bob@example.com\","
+               "\"tracking_user_id\":\"tu-9\"",
+               T0 + 1);
+        signup(&e, "v1", "\"channel\":\"email\",\"email\":\"cy@example.com\"", T0 + 2);
+        activity(&e, "ada@example.com", "purchase", "v1", T0 + 50);
+        activity(&e, "t:tu-9", "view", "v7", T0 + 3600 - 3 * 86400);
+        patch(&e, CH_EMAIL, cases[i].patch);
+        catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 3600);
+        run(&e, T0 + 3600, NULL);
+        long long want = cases[i].ada + cases[i].bob + cases[i].cy;
+        if (NOTIFS(&e, "status = 0") != want) fprintf(stderr, "  case %zu\n", i);
+        CHECK_INT(NOTIFS(&e, "status = 0"), want);
+        CHECK_INT(NOTIFS(&e, "status = 5"), 3 - want); /* dropped, with the reason */
+        CHECK_INT(SUBS(&e, "status = 1"), 3 - want);   /* they keep waiting */
+        env_close(&e);
+    }
+}
+
+static int put_sub_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->sub_insert(tx->c, arg);
+}
+
+TEST(fanout_view_trigger_only_for_its_campaign)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    /* what the clickstream makes of a viewer with a push subscription: source "view" */
+    struct subscription s = {.sid = e.shop.sid,
+                             .variant_id = "v1",
+                             .channel = CH_WEBPUSH,
+                             .status = SUB_WAITING,
+                             .contact_key = "https://fcm.googleapis.com/fcm/send/abc",
+                             .push_endpoint = "https://fcm.googleapis.com/fcm/send/abc",
+                             .push_p256dh = "x",
+                             .push_auth = "y",
+                             .source = "view",
+                             .quantity = 1,
+                             .created_at = T0,
+                             .updated_at = T0};
+    struct rs_status st = {0};
+    CHECK_INT(committer_run(e.app.cm, put_sub_job, &s, &st), RS_OK);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL); /* only the default (sign-up) campaigns exist: the viewer waits */
+    CHECK_INT(NOTIFS(&e, "channel = 2"), 0);
+    CHECK_INT(NOTIFS(&e, "channel = 0"), 1);
+    int64_t id = add_campaign(&e, "{\"channel\":\"webpush\",\"status\":\"active\","
+                                  "\"trigger\":\"view\"}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 20);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 30);
+    run(&e, T0 + 30, NULL);
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM notifications WHERE channel = 2 AND campaign_id = %lld",
+             (long long)id);
+    CHECK_INT(q(&e, sql), 1);
+    env_close(&e);
+}
