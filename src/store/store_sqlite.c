@@ -67,6 +67,23 @@
  *         or purchase; who is a contact key (canonical email, E.164 phone, push endpoint),
  *         "t:" + tracking user id or "c:" + customer id. index (shop_id, who, kind, at) — the
  *         event filters; index (shop_id, at) — pruning (migration 4)
+ *   Attribution (migration 5):
+ *   notifications.opened_at, clicked_at   the first open and the first tracked click (0: none)
+ *   hits(id PK, shop_id, notification_id, campaign_id, kind, name, attributes, at)  every open
+ *         (kind 0), click (1) and event call (2, name and attributes JSON); index (shop_id,
+ *         notification_id, kind); index (shop_id, at)
+ *   orders(id PK, shop_id, order_number, source, total, currency, created_at, status, refunded,
+ *         email, phone, customer_id, tracking_user_id, cart_token, received_at)  unique
+ *         (shop_id, order_number): an order counts once; status 0 placed, 1 cancelled,
+ *         2 refunded (refunded: the amount refunded so far); money in minor units
+ *   order_items(order_id, n, variant_id, product_number, url, quantity, price)  PK (order_id, n)
+ *   conversions(id PK, shop_id, notification_id, campaign_id, order_id, kind, amount, refunded,
+ *         currency, status, at, created_at)  unique (shop_id, notification_id): a notification
+ *         converts at most once; kind 0 direct, 1 assisted; order_id 0 for a goal event; status
+ *         0 counted, 1 cancelled; at is the order's date; index (shop_id, at), (shop_id, order_id)
+ *   subscriptions by customer_id and by tracking_user_id: partial indexes (where not NULL), so
+ *   an order finds its buyer's subscriptions by any identity; restocks (shop_id, variant_id, at)
+ *   so it finds a variant's notifications of the window through the outbox key
  *   A double opt-in confirmation message is a notification with restock_id 0 and campaign_id 0:
  *   the same unique key makes it one per subscription, re-queued for a resend.
  */
@@ -161,6 +178,37 @@ static const char *const migrations[] = {
     "CREATE INDEX activity_who ON activity(shop_id, who, kind, at);"
     "CREATE INDEX activity_at ON activity(shop_id, at);"
     "CREATE INDEX restocks_due ON restocks(id) WHERE processed_at IS NULL;",
+    /* 5: attribution — opens, clicks and events of notifications, orders and their items,
+     * conversions; identity lookups of subscriptions; a variant's restocks by time */
+    "ALTER TABLE notifications ADD COLUMN opened_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE notifications ADD COLUMN clicked_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE hits(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " notification_id INTEGER NOT NULL, campaign_id INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " name TEXT, attributes TEXT, at INTEGER NOT NULL);"
+    "CREATE INDEX hits_notification ON hits(shop_id, notification_id, kind);"
+    "CREATE INDEX hits_at ON hits(shop_id, at);"
+    "CREATE TABLE orders(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " order_number TEXT NOT NULL, source TEXT NOT NULL, total INTEGER NOT NULL,"
+    " currency TEXT NOT NULL, created_at INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " refunded INTEGER NOT NULL DEFAULT 0, email TEXT, phone TEXT, customer_id TEXT,"
+    " tracking_user_id TEXT, cart_token TEXT, received_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX orders_number ON orders(shop_id, order_number);"
+    "CREATE TABLE order_items(order_id INTEGER NOT NULL, n INTEGER NOT NULL, variant_id TEXT,"
+    " product_number TEXT, url TEXT, quantity INTEGER NOT NULL, price INTEGER NOT NULL,"
+    " PRIMARY KEY(order_id, n)) WITHOUT ROWID;"
+    "CREATE TABLE conversions(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
+    " notification_id INTEGER NOT NULL, campaign_id INTEGER NOT NULL,"
+    " order_id INTEGER NOT NULL, kind INTEGER NOT NULL, amount INTEGER NOT NULL,"
+    " refunded INTEGER NOT NULL DEFAULT 0, currency TEXT NOT NULL,"
+    " status INTEGER NOT NULL DEFAULT 0, at INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX conversions_notification ON conversions(shop_id, notification_id);"
+    "CREATE INDEX conversions_at ON conversions(shop_id, at);"
+    "CREATE INDEX conversions_order ON conversions(shop_id, order_id);"
+    "CREATE INDEX subscriptions_customer ON subscriptions(shop_id, customer_id)"
+    " WHERE customer_id IS NOT NULL;"
+    "CREATE INDEX subscriptions_tracking ON subscriptions(shop_id, tracking_user_id)"
+    " WHERE tracking_user_id IS NOT NULL;"
+    "CREATE INDEX restocks_variant ON restocks(shop_id, variant_id, at);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
