@@ -87,14 +87,17 @@ void req_response(struct req *r, int status, const char *type, const char *body,
 
 void req_json_response(struct req *r, int status, json_t *v)
 {
-    free(r->resp);
-    r->resp = json_dumps(v, JSON_COMPACT);
+    struct buf out = BUF_INIT(0);
+    int rc = v ? json_write(&out, v) : -1;
     json_decref(v);
-    if (!r->resp) { /* only on out-of-memory or invalid UTF-8 we failed to keep out */
+    if (rc) { /* only when building the value failed (out of memory, or invalid UTF-8) */
+        buf_free(&out);
         req_error(r, RS_EINTERNAL, "cannot encode the answer");
         return;
     }
-    r->resp_len = strlen(r->resp);
+    free(r->resp);
+    r->resp_len = out.len;
+    r->resp = buf_take(&out);
     r->resp_type = "application/json";
     r->status = status;
 }

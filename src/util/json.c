@@ -1,9 +1,10 @@
 /*
- * json — strict parsing and table-driven field checks; contract in json.h.
+ * json — strict parsing, table-driven field checks and the compact writer; contract in json.h.
  */
 #include "util/json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/money.h"
@@ -139,4 +140,105 @@ int jmoney(const json_t *obj, const char *key, int exp, int64_t *out, const char
     if (rc == 0) return RS_OK;
     return rs_fail(st, RS_EINVAL, "%s%s%s: must be a decimal amount with at most %d decimals",
                    where, sep(where), key, exp);
+}
+
+/* ---- compact JSON out ---------------------------------------------------------------------- */
+
+static int write_string(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = buf_putc(b, '"');
+    size_t run = 0; /* bytes since the last escape, appended in one go */
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        rc = buf_append(b, s + run, i - run);
+        run = i + 1;
+        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t len = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        if (!rc) rc = buf_append(b, esc, len);
+    }
+    if (!rc) rc = buf_append(b, s + run, n - run);
+    return rc ? rc : buf_putc(b, '"');
+}
+
+static int write_integer(struct buf *b, json_int_t v)
+{
+    char d[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        d[sizeof(d) - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) d[sizeof(d) - 1 - n++] = '-';
+    return buf_append(b, d + sizeof(d) - n, (size_t)n);
+}
+
+int json_write(struct buf *b, const json_t *v)
+{
+    json_t *m = (json_t *)v; /* jansson's iterators take non-const values; nothing is changed */
+    int rc = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *value;
+        const char *sep = "{";
+        json_object_foreach(m, key, value)
+        {
+            if (buf_puts(b, sep) || write_string(b, key, strlen(key)) || buf_putc(b, ':') ||
+                json_write(b, value))
+                return -1;
+            sep = ",";
+        }
+        return *sep == '{' ? buf_puts(b, "{}") : buf_putc(b, '}');
+    }
+    case JSON_ARRAY: {
+        rc = buf_putc(b, '[');
+        for (size_t i = 0; i < json_array_size(v) && !rc; i++)
+            rc = (i && buf_putc(b, ',')) || json_write(b, json_array_get(v, i));
+        return rc ? -1 : buf_putc(b, ']');
+    }
+    case JSON_STRING:
+        return write_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return write_integer(b, json_integer_value(v));
+    case JSON_TRUE:
+        return buf_puts(b, "true");
+    case JSON_FALSE:
+        return buf_puts(b, "false");
+    case JSON_NULL:
+        return buf_puts(b, "null");
+    default: { /* reals: jansson's shortest round-trip form */
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        rc = s ? buf_puts(b, s) : -1;
+        free(s);
+        return rc;
+    }
+    }
 }

@@ -182,34 +182,90 @@ static const char *stamp_now(void)
     return ts;
 }
 
-/* The hot path: one line per request, built with one snprintf (no JSON library, no floating
- * point) into the thread's buffer. The HTTP layer passes printable ASCII with no quote or
- * backslash, so no escaping is needed. */
+/* A line being built in a fixed buffer; appends past `cap` are cut. */
+struct line {
+    char *p;
+    size_t len, cap;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+    if (n > l->cap - l->len) n = l->cap - l->len;
+    memcpy(l->p + l->len, s, n);
+    l->len += n;
+}
+
+static void put_str(struct line *l, const char *s, size_t max)
+{
+    put(l, s, strnlen(s, max));
+}
+
+/* v in decimal, zero-padded to at least `width` digits. */
+static void put_uint(struct line *l, unsigned long v, int width)
+{
+    char d[24];
+    int n = 0;
+    do {
+        d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || n < width);
+    put(l, d + sizeof(d) - n, (size_t)n);
+}
+
+#define PUT_LIT(l, s) put((l), (s), sizeof(s) - 1)
+
+/* The hot path: one line per request, appended piece by piece (no printf, no JSON library) to
+ * the thread's buffer. The HTTP layer passes printable ASCII with no quote or backslash, so no
+ * escaping is needed. */
 void log_access(const char *method, const char *path, const char *route, int status, double ms,
                 const char *client)
 {
     struct abuf *b = thread_abuf();
-    long us = (long)(ms * 1000 + 0.5);
+    unsigned long us = ms > 0 ? (unsigned long)(ms * 1000 + 0.5) : 0;
+    unsigned long st = status > 0 ? (unsigned long)status : 0;
     pthread_mutex_lock(&b->mu);
     if (ACCESS_BUF - b->len < ACCESS_LINE) abuf_write(b);
-    char *line = b->data + b->len;
-    int n;
-    if (json_mode)
-        n = snprintf(line, ACCESS_LINE,
-                     "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\",\"method\":\"%s\","
-                     "\"path\":\"%.600s\",\"route\":%s%s%s,\"status\":%d,\"ms\":%ld.%03ld,"
-                     "\"client\":\"%s\"}\n",
-                     stamp_now(), method, path, route ? "\"" : "", route ? route : "null",
-                     route ? "\"" : "", status, us / 1000, us % 1000, client);
-    else
-        n = snprintf(line, ACCESS_LINE, "%s info  %s %.600s %d %ld.%02ldms %s\n", stamp_now(),
-                     method, path, status, us / 1000, us % 1000 / 10, client);
-    if (n > 0) {
-        if (n >= ACCESS_LINE) { /* cut, but still one line */
-            n = ACCESS_LINE - 1;
-            line[n - 1] = '\n';
+    struct line l = {b->data + b->len, 0, ACCESS_LINE - 1};
+    if (json_mode) {
+        PUT_LIT(&l, "{\"ts\":\"");
+        put_str(&l, stamp_now(), 32);
+        PUT_LIT(&l, "\",\"level\":\"info\",\"msg\":\"access\",\"method\":\"");
+        put_str(&l, method, 32);
+        PUT_LIT(&l, "\",\"path\":\"");
+        put_str(&l, path, 600);
+        PUT_LIT(&l, "\",\"route\":");
+        if (route) {
+            PUT_LIT(&l, "\"");
+            put_str(&l, route, 64);
+            PUT_LIT(&l, "\"");
+        } else {
+            PUT_LIT(&l, "null");
         }
-        b->len += (size_t)n;
+        PUT_LIT(&l, ",\"status\":");
+        put_uint(&l, st, 1);
+        PUT_LIT(&l, ",\"ms\":");
+        put_uint(&l, us / 1000, 1);
+        PUT_LIT(&l, ".");
+        put_uint(&l, us % 1000, 3);
+        PUT_LIT(&l, ",\"client\":\"");
+        put_str(&l, client, 64);
+        PUT_LIT(&l, "\"}");
+    } else {
+        put_str(&l, stamp_now(), 32);
+        PUT_LIT(&l, " info  ");
+        put_str(&l, method, 32);
+        PUT_LIT(&l, " ");
+        put_str(&l, path, 600);
+        PUT_LIT(&l, " ");
+        put_uint(&l, st, 1);
+        PUT_LIT(&l, " ");
+        put_uint(&l, us / 1000, 1);
+        PUT_LIT(&l, ".");
+        put_uint(&l, us % 1000 / 10, 2);
+        PUT_LIT(&l, "ms ");
+        put_str(&l, client, 64);
     }
+    l.p[l.len++] = '\n'; /* cap leaves room for it */
+    b->len += l.len;
     pthread_mutex_unlock(&b->mu);
 }

@@ -157,6 +157,46 @@ TEST(json_parse_rejects)
     }
 }
 
+/* json_write must write exactly what jansson's json_dumps writes: jansson is the oracle. */
+TEST(json_write_matches_jansson)
+{
+    static const char *const cases[] = {
+        "{}",
+        "[]",
+        "\"\"",
+        "{\"id\":\"123\",\"n\":0,\"neg\":-42,\"ok\":true,\"no\":false,\"none\":null}",
+        "[1,[2,[3,{}]],{\"a\":[]}]",
+        "\"quote \\\" back \\\\ slash / and \\b\\f\\n\\r\\t\"",
+        "\"\\u0000\\u0001\\u001f\\u007f x\"",
+        "\"caf\\u00e9 \\u2028 \\ud83d\\ude00 \\u00ff\"",
+        "{\"z\":1,\"a\":2,\"m\":{\"y\":\"\\u0007\"}}", /* insertion order, not sorted */
+        "[9223372036854775807,-9223372036854775808]",
+        "[0.5,1e300,-2.25,100.0]",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_error_t je;
+        json_t *v = json_loads(cases[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+        CHECK(v != NULL);
+        if (!v) continue;
+        char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        struct buf got = BUF_INIT(0);
+        CHECK_INT(json_write(&got, v), 0);
+        CHECK_INT(got.len, strlen(want));
+        CHECK(got.p && memcmp(got.p, want, got.len) == 0);
+        if (got.p && strcmp(got.p, want) != 0)
+            fprintf(stderr, "  case %zu: got %s, want %s\n", i, got.p, want);
+        free(want);
+        buf_free(&got);
+        json_decref(v);
+    }
+    json_t *big = json_pack("{s:s}", "k", "a long enough value");
+    struct buf small = BUF_INIT(8);
+    CHECK_INT(json_write(&small, big), -1); /* the limit is kept */
+    CHECK(small.toobig);
+    buf_free(&small);
+    json_decref(big);
+}
+
 TEST(jmoney_exact)
 {
     static const struct {
