@@ -99,8 +99,9 @@ lint:
 format:
 	clang-format -i $$(find src tests bench -name '*.[ch]')
 
-bench: deps all
+bench: deps all $(BENCH_BIN)
 	bench/run.sh
+	bench/fanout.sh
 
 clean:
 	rm -rf build
