@@ -308,7 +308,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now)
         }
     }
     struct rs_status st = {0};
-    if (committer_run(app->cm, result_job, &res, &st))
+    if (committer_run_flags(app->cm, result_job, &res, JOB_PROCESS_DURABLE, &st))
         log_msg(LOG_ERROR, "outbox: notification %lld: %s", (long long)id, st.msg);
     else
         atomic_fetch_add(&outcomes[res.n.channel % CH_COUNT][res.n.status % N_STATUS_COUNT], 1);
@@ -321,7 +321,7 @@ static int round_once(struct worker *w, int64_t now)
 {
     struct claim cl = {.channels = w->channels, .now = now};
     struct rs_status st = {0};
-    if (committer_run(w->app->cm, claim_job, &cl, &st)) {
+    if (committer_run_flags(w->app->cm, claim_job, &cl, JOB_PROCESS_DURABLE, &st)) {
         log_msg(LOG_ERROR, "%s", st.msg);
         return 0;
     }

@@ -49,6 +49,10 @@ static void run_batch(struct committer *cm, struct store_job *batch)
     const struct store_ops *ops = cm->ops;
     struct store_conn *c = ops->writer(cm->store);
     struct tx tx = {ops, c};
+    int relaxed = 1;
+    for (struct store_job *j = batch; j; j = j->next)
+        relaxed &= (j->flags & JOB_PROCESS_DURABLE) != 0;
+    if (ops->durable) ops->durable(c, !relaxed);
     int ok = ops->begin(c) == RS_OK;
     for (struct store_job *j = batch; j; j = j->next) {
         j->status.err = RS_OK;
@@ -162,7 +166,13 @@ static void sync_done(struct store_job *job)
 int committer_run(struct committer *cm, int (*run)(struct tx *, void *, struct rs_status *),
                   void *arg, struct rs_status *st)
 {
-    struct sync_job sj = {.job = {.run = run, .done = sync_done, .arg = arg}};
+    return committer_run_flags(cm, run, arg, 0, st);
+}
+
+int committer_run_flags(struct committer *cm, int (*run)(struct tx *, void *, struct rs_status *),
+                        void *arg, unsigned flags, struct rs_status *st)
+{
+    struct sync_job sj = {.job = {.run = run, .done = sync_done, .arg = arg, .flags = flags}};
     pthread_mutex_init(&sj.mu, NULL);
     pthread_cond_init(&sj.cv, NULL);
     committer_submit(cm, &sj.job);

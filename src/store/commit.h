@@ -18,10 +18,17 @@
 
 #include "store/store.h"
 
+/* A job whose write needs only to survive a crash of this process, not of the machine: a batch
+ * made only of such jobs commits without waiting for the disk (the next durable commit, or the
+ * OS, writes it). The delivery workers' leases and results: losing one to a power cut can only
+ * send a message again, never lose one. */
+#define JOB_PROCESS_DURABLE 1u
+
 struct store_job {
     int (*run)(struct tx *tx, void *arg, struct rs_status *st);
     void (*done)(struct store_job *job);
     void *arg;
+    unsigned flags;
     struct rs_status status; /* the job's result, set before done() */
     struct store_job *next;  /* the committer's */
 };
@@ -37,6 +44,9 @@ void committer_submit(struct committer *cm, struct store_job *job);
 /* Runs one job and waits for its durable completion. Returns its result (detail in st). */
 int committer_run(struct committer *cm, int (*run)(struct tx *, void *, struct rs_status *),
                   void *arg, struct rs_status *st);
+/* committer_run with job flags (JOB_PROCESS_DURABLE). */
+int committer_run_flags(struct committer *cm, int (*run)(struct tx *, void *, struct rs_status *),
+                        void *arg, unsigned flags, struct rs_status *st);
 size_t committer_depth(const struct committer *cm);          /* jobs waiting now */
 unsigned long committer_commits(const struct committer *cm); /* transactions committed */
 

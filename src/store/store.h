@@ -74,6 +74,9 @@ struct store_ops {
     int (*savepoint)(struct store_conn *c);
     int (*release)(struct store_conn *c);
     int (*rollback_to)(struct store_conn *c);
+    /* Whether the next commits on c wait for the disk (1, the default) or only for the OS (0):
+     * see JOB_PROCESS_DURABLE in commit.h. */
+    void (*durable)(struct store_conn *c, int full);
 
     /* The server secret (32 bytes), created with the store. */
     int (*secret)(struct store_conn *c, uint8_t out[32]);

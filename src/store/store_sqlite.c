@@ -389,6 +389,7 @@ struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
     sqlite3_stmt *notif_batch; /* NOTIF_BATCH rows of INSERT OR IGNORE INTO notifications */
+    int sync_full;             /* sq_durable's last setting + 1; 0: the pragma's default */
     struct store *store;
     struct store_conn *next; /* the store's list of connections */
     unsigned long view;      /* see "Shops by public id" above */
@@ -713,6 +714,14 @@ static int sq_commit(struct store_conn *c)
     if (rc == RS_OK && c->store) atomic_fetch_add(&c->store->commits, 1);
     return rc;
 }
+static void sq_durable(struct store_conn *c, int full)
+{
+    if (c->sync_full == full + 1) return; /* 0: unknown yet */
+    sqlite3_exec(c->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
+                 NULL);
+    c->sync_full = full + 1;
+}
+
 static int sq_rollback(struct store_conn *c)
 {
     c->view++;
@@ -1680,6 +1689,7 @@ const struct store_ops store_sqlite = {
     .savepoint = sq_savepoint,
     .release = sq_release,
     .rollback_to = sq_rollback_to,
+    .durable = sq_durable,
     .secret = sq_secret,
     .shop_insert = sq_shop_insert,
     .shop_update = sq_shop_update,
