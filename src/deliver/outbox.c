@@ -20,6 +20,7 @@
 #include "deliver/email.h"
 #include "deliver/sms.h"
 #include "deliver/webpush.h"
+#include "util/crypto.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -179,6 +180,12 @@ static void send_sms(struct worker *w, const struct job *j, const struct message
 static void send_push(struct worker *w, const struct job *j, const struct message *m,
                       struct arena *a, struct send_result *r, int *gone, long *retry_after)
 {
+    /* one topic per variant: a newer message about it replaces one the service still holds */
+    uint8_t h[32];
+    char topic[32];
+    const char *key = arena_printf(a, "%lld:%s", (long long)j->shop.sid, j->var.variant_id);
+    crypto_sha256(key, strlen(key), h);
+    base64url_encode(h, 16, topic);
     const char *subject = w->app->cfg->vapid_subject;
     if (!*subject) subject = arena_printf(a, "mailto:%s", sender(&j->shop, a));
     struct push_request req = {
@@ -191,7 +198,7 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
         .payload = m->push_json,
         .ttl = j->n.restock_id ? j->camp.ttl : 86400,
         .urgency = "high",
-        .topic = NULL,
+        .topic = topic,
     };
     struct push_result pr;
     webpush_send(w->push, &req, &pr);

@@ -109,6 +109,7 @@ def test_email_sms_and_push_on_restock(world, sink, sms, push):
     assert p["vapid"]["claims"]["aud"] == push.url
     assert p["content_encoding"] == "aes128gcm"
     assert int(p["ttl"]) > 0
+    assert p["urgency"] == "high" and len(p["topic"]) == 22  # one topic per variant
     import json
     payload = json.loads(p["payload"])
     assert "Organic Tee" in payload["title"] + payload["body"]
@@ -310,3 +311,26 @@ def test_double_opt_in_confirmation(world, sink):
     assert s["status"] == "waiting" and s.get("confirmed_at")
     shop.set_stock("4471", 2)
     wait_for(lambda: len(sink.messages()) == 2, what="the back-in-stock email")
+
+
+def test_smtp_down_then_up_delivers_everything(restock):
+    """SMTP relay down: messages wait as retrying (with backoff) and go out once it is up."""
+    port = lib.free_port()
+    info = restock.add_shop()
+    srv = restock.start("--public-url", PUBLIC, "--smtp-url", f"smtp://127.0.0.1:{port}",
+                        "--retry-base", "1", "--max-attempts", "20")
+    shop = lib.Shop(srv, info)
+    shop.add_variants({"v1": 0})
+    for i in range(3):
+        assert shop.signup("v1", email=f"d{i}@example.com").status == 201
+    shop.set_stock("v1", 3)
+    wait_for(lambda: len([n for n in notifications(shop) if n["status"] == "retrying"]) == 3,
+             what="three retrying notifications")
+    ns = notifications(shop)
+    assert all("connect" in (n["reason"] or "").lower() or n["reason"] for n in ns), ns
+    with SmtpSink(port=port) as sink:
+        wait_for(lambda: len(sink.messages()) == 3, timeout=60, what="the three emails")
+        wait_for(lambda: all(n["status"] == "sent" for n in notifications(shop)),
+                 what="all sent")
+        assert sorted(m.rcpt_tos[0] for m in sink.messages()) == [
+            "d0@example.com", "d1@example.com", "d2@example.com"]
