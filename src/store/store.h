@@ -106,8 +106,9 @@ struct store_ops {
     /* Unsubscribes every subscription of a contact at a shop; *n = how many changed. */
     int (*sub_unsubscribe_contact)(struct store_conn *c, int64_t sid, const char *contact_key,
                                    int64_t at, int64_t *n);
-    /* A variant sold out again: its notified subscriptions with notify_count < max go back to
-     * waiting (SPEC §2). *n = how many. */
+    /* A variant sold out again: its notified subscriptions with notify_count < max whose contact
+     * has not bought it since being notified (activity) go back to waiting (SPEC §2). *n = how
+     * many. */
     int (*sub_reenroll)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t max,
                         int64_t at, int64_t *n);
     /* The waiting subscriptions of a variant with id > after_id, in sign-up order, with only what

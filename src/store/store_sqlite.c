@@ -311,7 +311,12 @@ static const char *const sql[Q_COUNT] = {
                             " unsubscribed_at = ?3 WHERE shop_id = ?1 AND contact_key = ?2"
                             " AND status <> 3",
     [Q_SUB_REENROLL] = "UPDATE subscriptions SET status = 1, updated_at = ?4 WHERE shop_id = ?1"
-                       " AND variant_id = ?2 AND status = 2 AND notify_count < ?3",
+                       " AND variant_id = ?2 AND status = 2 AND notify_count < ?3"
+                       " AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.shop_id = ?1"
+                       " AND a.who IN (subscriptions.contact_key,"
+                       " 't:' || subscriptions.tracking_user_id, 'c:' || subscriptions.customer_id)"
+                       " AND a.kind = 'purchase' AND a.at >= subscriptions.notified_at"
+                       " AND a.variant_id = ?2)",
     [Q_SUB_WAITING] = "SELECT id, channel, contact_key, first_name, locale, quantity, notify_count,"
                       " created_at, customer_id, tracking_user_id, source FROM subscriptions"
                       " WHERE shop_id = ? AND variant_id = ? AND status = 1 AND id > ?"

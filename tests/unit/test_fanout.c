@@ -517,3 +517,26 @@ TEST(fanout_view_trigger_only_for_its_campaign)
     CHECK_INT(q(&e, sql), 1);
     env_close(&e);
 }
+
+TEST(fanout_reenrol_skips_who_bought)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"bob@example.com\",\"customer_id\":\"77\"",
+           T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"cy@example.com\"", T0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(SUBS(&e, "status = 2"), 3);
+    activity(&e, "ada@example.com", "purchase", "v1", T0 + 20); /* bought it */
+    activity(&e, "c:77", "purchase", "v1", T0 + 20);            /* bought it, by customer id */
+    activity(&e, "cy@example.com", "purchase", "v9", T0 + 20);  /* bought something else */
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 30);
+    CHECK_INT(SUBS(&e, "status = 1"), 1);
+    CHECK_INT(q(&e, "SELECT count(*) FROM subscriptions WHERE status = 1 AND email = "
+                    "'cy@example.com'"),
+              1);
+    env_close(&e);
+}
