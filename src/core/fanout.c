@@ -3,8 +3,9 @@
  *
  * One step is one writer job (fanout_job) over at most `chunk` subscriptions. The job reads
  * the shop, the variant and the live campaigns again each step, so a PATCH of a campaign applies
- * from the next step on. Budgets (max_sends) are counted from the outbox when a restock is first
- * seen by this process and then kept in `budget[]`, so a step never rescans the outbox.
+ * from the next step on. Budgets (max_sends) live in the `budgets` table: read at the step's
+ * start, counted in `used[]` as the step queues, added back in the same transaction — so a step
+ * that rolls back spends nothing.
  */
 #include "core/fanout.h"
 
@@ -38,25 +39,35 @@ struct fanout_ctx {
     struct shop shop;
     struct variant var;
     struct campaign camps[MAX_CAMPAIGNS];
-    int64_t used[MAX_CAMPAIGNS]; /* max_sends units used by this restock, per campaign */
+    int64_t used[MAX_CAMPAIGNS];  /* max_sends units spent on this restock, per campaign */
+    int64_t spent[MAX_CAMPAIGNS]; /* of which in this step */
     int ncamps;
     int64_t quota; /* units per batch; 0: no quota */
     int interval_minutes;
     struct tx *tx;
     struct notification *out; /* this step's notifications, inserted together at its end */
     size_t nout;
-    int64_t day; /* the shop-local day of now, for frequency caps */
     int err;
-    int stop; /* the batch quota is used */
+    int stop;   /* the batch quota is used */
+    int queued; /* one(): the subscription was queued */
 };
 
 /* ---- campaigns ----------------------------------------------------------------------------- */
 
+static int live(const struct campaign *c, int64_t now);
+
+/* Keeps the live campaigns (drafts, paused and ended ones never apply). */
 static int load_campaign(void *arg, const struct stored_campaign *sc)
 {
     struct fanout_ctx *x = arg;
-    if (x->ncamps == MAX_CAMPAIGNS) return 1;
-    if (campaign_from_row(sc, x->a, &x->camps[x->ncamps]) == RS_OK) x->ncamps++;
+    if (sc->status != CAMP_ACTIVE && sc->status != CAMP_TEST) return 0;
+    if (x->ncamps == MAX_CAMPAIGNS) {
+        log_msg(LOG_WARN, "shop %lld has over %d live campaigns: campaign %lld is left out",
+                (long long)sc->sid, MAX_CAMPAIGNS, (long long)sc->id);
+        return 0;
+    }
+    struct campaign *c = &x->camps[x->ncamps];
+    if (campaign_from_row(sc, x->a, c) == RS_OK && live(c, x->now)) x->ncamps++;
     return 0; /* a campaign that does not parse is logged and left out */
 }
 
@@ -149,27 +160,6 @@ static void delivery_policy(struct fanout_ctx *x)
     }
     x->quota = ratio > 0 ? (int64_t)ceil((double)x->var.available * ratio) : 0;
     if (ratio > 0 && x->quota < 1) x->quota = 1;
-}
-
-/* ---- budgets (max_sends), remembered across steps ------------------------------------------ */
-
-struct budget {
-    int64_t restock_id, campaign_id, used;
-};
-static struct budget budgets[256];
-static int nbudgets;
-static pthread_mutex_t budget_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t *budget_slot(struct fanout_ctx *x, const struct campaign *c)
-{
-    for (int i = 0; i < nbudgets; i++)
-        if (budgets[i].restock_id == x->r.id && budgets[i].campaign_id == c->id)
-            return &budgets[i].used;
-    int64_t used = 0;
-    if (x->tx->ops->notification_count(x->tx->c, x->shop.sid, x->r.id, c->id, &used)) return NULL;
-    int i = nbudgets < 256 ? nbudgets++ : (int)(x->r.id % 256);
-    budgets[i] = (struct budget){x->r.id, c->id, used};
-    return &budgets[i].used;
 }
 
 /* ---- what the shopper did (activity): event filters and buyers ---------------------------- */
@@ -287,14 +277,20 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
     }
     int64_t cost = 1;
     if (cp->max_sends) {
-        int64_t *used = budget_slot(x, cp);
-        if (!used) return RS_ESTORE;
         cost = cost_of(x, s, cp);
-        if (*used + cost > cp->max_sends)
+        if (x->used[ci] + cost > cp->max_sends)
             return decide(x, s, cp->id, "waiting", "the campaign's max_sends budget is used");
-        *used += cost;
     }
-    int64_t day = x->day;
+    int64_t until = 0, not_before = x->now;
+    if (cp->silent && campaign_silent(cp, x->shop.timezone, x->now, &until)) {
+        if (cp->silent_mode == SILENT_DROP) {
+            x->stats->dropped++;
+            return record(x, s, cp, N_DROPPED, x->now, 0, "silent hours");
+        }
+        not_before = until;
+    }
+    /* a message counts on the shop-local day it goes out */
+    int64_t day = cp->cap_per_day ? local_day(x->shop.timezone, not_before) : 0;
     if (cp->cap_per_day && !cp->cap_bypass) {
         int64_t n = 0;
         rc = ops->cap_get(c, x->shop.sid, cp->id, s->contact_key, day, &n);
@@ -304,19 +300,17 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
             return record(x, s, cp, N_SKIPPED_CAP, x->now, 0, "frequency cap");
         }
     }
-    int64_t until = 0, not_before = x->now;
-    if (cp->silent && campaign_silent(cp, x->shop.timezone, x->now, &until)) {
-        if (cp->silent_mode == SILENT_DROP) {
-            x->stats->dropped++;
-            return record(x, s, cp, N_DROPPED, x->now, 0, "silent hours");
-        }
-        not_before = until;
-        x->stats->delayed++;
-    }
     rc = record(x, s, cp, N_QUEUED, not_before, cp->channel == CH_SMS ? cost : 0, NULL);
     if (!rc && cp->cap_per_day) rc = ops->cap_add(c, x->shop.sid, cp->id, s->contact_key, day);
-    if (!rc) x->stats->queued++;
-    return rc;
+    if (rc) return rc;
+    if (cp->max_sends) {
+        x->used[ci] += cost;
+        x->spent[ci] += cost;
+    }
+    if (not_before > x->now) x->stats->delayed++;
+    x->stats->queued++;
+    x->queued = 1;
+    return RS_OK;
 }
 
 static int each_sub(void *arg, const struct subscription *s)
@@ -327,8 +321,9 @@ static int each_sub(void *arg, const struct subscription *s)
         x->stop = 1;
         return 1;
     }
+    x->queued = 0;
     if ((x->err = one(x, s))) return 1;
-    x->r.sent += units;
+    if (x->queued) x->r.sent += units; /* the quota counts those told, not those passed over */
     x->r.cursor = s->id;
     x->handled++;
     return 0;
@@ -353,11 +348,16 @@ static int fanout_job(struct tx *tx, void *arg, struct rs_status *st)
     x->found = 1;
     if ((rc = ops->shop_by_sid(tx->c, x->r.sid, x->a, &x->shop)) ||
         (rc = ops->variant_get(tx->c, x->r.sid, x->r.variant_id, x->a, &x->var))) {
+        if (rc != RS_ENOTFOUND) return rs_fail(st, rc, "fan-out: cannot read the restock's shop");
         finish(&x->r, "done", x->now); /* the shop or the variant is gone */
         return ops->restock_update(tx->c, &x->r);
     }
     if ((rc = ops->campaign_list(tx->c, x->r.sid, x->a, load_campaign, x)))
         return rs_fail(st, rc, "fan-out: cannot read campaigns");
+    for (int i = 0; i < x->ncamps; i++)
+        if (x->camps[i].max_sends &&
+            (rc = ops->budget_get(tx->c, x->r.sid, x->r.id, x->camps[i].id, &x->used[i])))
+            return rs_fail(st, rc, "fan-out: cannot read budgets");
     delivery_policy(x);
     int batch_start = strcmp(x->r.state, "interval") == 0 || strcmp(x->r.state, "pending") == 0;
     if (batch_start) {
@@ -370,13 +370,15 @@ static int fanout_job(struct tx *tx, void *arg, struct rs_status *st)
     }
     int64_t from = x->r.cursor;
     x->out = arena_alloc(x->a, (size_t)x->chunk * sizeof(*x->out));
-    x->day = local_day(x->shop.timezone, x->now);
     rc = ops->sub_waiting(tx->c, x->r.sid, x->r.variant_id, x->r.cursor, x->chunk, x->a, each_sub,
                           x);
     if (!rc && !x->err && x->nout) /* a row already there was handled before: skipped */
         rc = ops->notification_insert_many(tx->c, x->out, x->nout);
     if (!rc && !x->err && x->r.cursor > from) /* everyone queued in this step is now notified */
         rc = ops->sub_notified(tx->c, x->r.sid, x->r.id, from, x->r.cursor, x->now);
+    for (int i = 0; i < x->ncamps && !rc && !x->err; i++)
+        if (x->spent[i])
+            rc = ops->budget_add(tx->c, x->r.sid, x->r.id, x->camps[i].id, x->spent[i]);
     if (rc || x->err) return rs_fail(st, rc ? rc : x->err, "fan-out: store failure");
     if (x->stop) {
         x->r.state = "interval";
@@ -398,9 +400,7 @@ int fanout_step(struct app *app, int64_t now, int chunk, struct fanout_stats *st
     x->chunk = chunk > 0 ? chunk : DEFAULT_CHUNK;
     x->a = arena_new();
     x->stats = stats ? stats : &ignored;
-    pthread_mutex_lock(&budget_mu); /* budgets[] is shared by every step of the process */
     int rc = committer_run(app->cm, fanout_job, x, st);
-    pthread_mutex_unlock(&budget_mu);
     *found = x->found;
     arena_free(x->a);
     free(x);

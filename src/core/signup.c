@@ -195,11 +195,14 @@ int signup_apply(struct tx *tx, void *arg, struct rs_status *st)
         su->created = 0;
         if (su->out.status == SUB_PENDING) return confirm(tx, su, st); /* a resend */
         if (su->out.status != SUB_UNSUBSCRIBED && su->out.status != SUB_EXPIRED) return RS_OK;
+        /* asked again: a new sign-up for the TTL, buyers and notification counts */
         enum sub_status again = sh->double_opt_in ? SUB_PENDING : SUB_WAITING;
-        if ((rc = tx->ops->sub_set_status(tx->c, su->out.id, again, su->now)))
+        if ((rc = tx->ops->sub_reopen(tx->c, su->out.id, again, su->now)))
             return rs_fail(st, rc, "the store failed");
         su->out.status = again;
-        su->out.updated_at = su->now;
+        su->out.created_at = su->out.updated_at = su->now;
+        su->out.notify_count = 0;
+        su->out.notified_at = su->out.confirmed_at = 0;
         return again == SUB_PENDING ? confirm(tx, su, st) : RS_OK;
     }
     if (rc != RS_ENOTFOUND) return rs_fail(st, rc, "the store failed");

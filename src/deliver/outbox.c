@@ -22,6 +22,7 @@
 #include "deliver/webpush.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -106,16 +107,22 @@ struct job {
     struct campaign camp;
 };
 
+/* The notification's campaign; RS_ENOTFOUND when it was deleted since. */
 static int load_campaign(struct store_conn *c, const struct store_ops *ops, struct job *j,
                          struct arena *a)
 {
     struct stored_campaign sc;
     int rc = ops->campaign_get(c, j->n.sid, j->n.campaign_id, a, &sc);
-    if (rc == RS_ENOTFOUND) { /* deleted since it was queued: its channel's defaults */
-        campaign_default(j->n.channel, j->n.sid, &j->camp);
-        return RS_OK;
-    }
     return rc ? rc : campaign_from_row(&sc, a, &j->camp);
+}
+
+/* Why a campaign may no longer send what it queued (paused, made a draft, ended), or NULL. */
+static const char *campaign_stopped(const struct campaign *c, int64_t now)
+{
+    if (c->status == CAMP_PAUSED) return "the campaign was paused";
+    if (c->status == CAMP_DRAFT) return "the campaign was made a draft";
+    if (c->ends_at && now >= c->ends_at) return "the campaign has ended";
+    return NULL;
 }
 
 static int load(struct app *app, int64_t id, struct arena *a, struct job *j)
@@ -127,7 +134,10 @@ static int load(struct app *app, int64_t id, struct arena *a, struct job *j)
     if (!rc) rc = ops->sub_get(c, j->n.subscription_id, a, &j->sub);
     if (!rc) rc = ops->shop_by_sid(c, j->n.sid, a, &j->shop);
     if (!rc) rc = ops->variant_get(c, j->n.sid, j->sub.variant_id, a, &j->var);
-    if (!rc && j->n.restock_id) rc = load_campaign(c, ops, j, a); /* 0: a confirmation */
+    if (!rc && j->n.restock_id) { /* 0: a double opt-in confirmation, no campaign */
+        rc = load_campaign(c, ops, j, a);
+        if (rc == RS_ENOTFOUND) rc = RS_ECONFLICT; /* the notification is there, its campaign not */
+    }
     ops->reader_release(app->store);
     return rc;
 }
@@ -180,6 +190,8 @@ static void send_sms(struct worker *w, const struct job *j, const struct message
 static void send_push(struct worker *w, const struct job *j, const struct message *m,
                       struct arena *a, struct send_result *r, int *gone, long *retry_after)
 {
+    /* the push service may hold it only until the notification expires */
+    long ttl = j->n.expires_at > now_s() ? (long)(j->n.expires_at - now_s()) : 0;
     /* one topic per variant: a newer message about it replaces one the service still holds */
     uint8_t h[32];
     char topic[32];
@@ -196,7 +208,7 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
         .vapid_public = j->shop.vapid_public,
         .vapid_subject = subject,
         .payload = m->push_json,
-        .ttl = j->n.restock_id ? j->camp.ttl : 86400,
+        .ttl = ttl,
         .urgency = "high",
         .topic = topic,
     };
@@ -224,20 +236,35 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
 
 struct result {
     struct notification n;
-    int gone;
+    int64_t lease; /* the lease this worker holds: the result is recorded only under it */
+    int gone;      /* a push service said the subscription has ended */
+    int rewait;    /* the campaign stopped: the subscription waits again */
     const char *contact_key;
 };
 
 static int result_job(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct result *res = arg;
-    int rc = tx->ops->notification_result(tx->c, &res->n);
-    if (!rc && res->gone) {
-        int64_t changed = 0;
+    int rc = tx->ops->notification_result(tx->c, &res->n, res->lease);
+    if (rc == RS_ECONFLICT) return rs_fail(st, rc, "the lease was lost to another worker");
+    int64_t changed = 0;
+    if (!rc && res->gone)
         rc = tx->ops->sub_unsubscribe_contact(tx->c, res->n.sid, res->contact_key, now_s(),
                                               &changed);
-    }
+    if (!rc && res->rewait)
+        rc = tx->ops->sub_set_status(tx->c, res->n.subscription_id, SUB_WAITING, now_s());
     return rc ? rs_fail(st, rc, "outbox: cannot record the result") : RS_OK;
+}
+
+struct renew {
+    int64_t id, lease, new_lease;
+};
+
+static int renew_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct renew *rn = arg;
+    int rc = tx->ops->outbox_renew(tx->c, rn->id, rn->lease, rn->new_lease);
+    return rc ? rs_fail(st, rc, "outbox: the lease was lost") : RS_OK;
 }
 
 static int64_t backoff(const struct config *cfg, int64_t attempts, long retry_after)
@@ -249,38 +276,81 @@ static int64_t backoff(const struct config *cfg, int64_t attempts, long retry_af
     return retry_after > d ? retry_after : d;
 }
 
+/* A reason as stored: valid UTF-8 (a service's answer may not be), '?' for the rest. */
+static const char *clean_reason(const char *reason, struct arena *a)
+{
+    size_t n = strlen(reason);
+    char *out = arena_strdup(a, reason);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int len = utf8_decode((const unsigned char *)out + i, n - i, &cp);
+        if (len < 0 || cp < 0x20) {
+            out[i++] = '?';
+            continue;
+        }
+        i += (size_t)len;
+    }
+    return out;
+}
+
 static void settle(struct result *res, enum notif_status status, const char *reason,
                    struct arena *a)
 {
     res->n.status = status;
-    res->n.reason = reason ? arena_strdup(a, reason) : NULL;
+    res->n.reason = reason ? clean_reason(reason, a) : NULL;
     res->n.lease_until = 0;
 }
 
+/* A message must not start going out unless its lease outlasts the longest a send can take
+ * (curl's timeouts: SMTP 120 s a message), so no other worker can claim it meanwhile. */
+#define MAX_SEND 130
+
+/* Keeps the lease for the send ahead; 0 when it is still held, -1 when it was lost. */
+static int keep_lease(struct app *app, struct result *res, int64_t now)
+{
+    if (res->lease - now >= MAX_SEND) return 0;
+    struct renew rn = {res->n.id, res->lease, now + OUTBOX_LEASE};
+    struct rs_status st = {0};
+    if (committer_run_flags(app->cm, renew_job, &rn, JOB_PROCESS_DURABLE, &st)) return -1;
+    res->lease = rn.new_lease;
+    return 0;
+}
+
 /* Sends one claimed notification and durably records what happened. `now` is the claim's
- * clock plus the time spent since, so a lease that ran out meanwhile is seen. */
-static void deliver(struct worker *w, int64_t id, int64_t now)
+ * clock plus the time spent since; `lease` what the claim set. */
+static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
 {
     struct app *app = w->app;
     struct arena *a = arena_new();
     struct job j;
     memset(&j, 0, sizeof(j));
-    struct result res = {0};
+    struct result res = {.lease = lease};
     int rc = load(app, id, a, &j);
-    if (rc) {
+    if (rc == RS_ENOTFOUND) goto out; /* the notification is gone (a redacted shop) */
+    res.n = j.n;
+    res.n.id = id;
+    res.contact_key = j.sub.contact_key;
+    if (rc && rc != RS_ECONFLICT) {
         log_msg(LOG_ERROR, "outbox: notification %lld cannot be read (%s)", (long long)id,
                 rs_strerror(rc));
         goto out; /* the lease runs out and it is tried again */
     }
-    res.n = j.n;
-    res.contact_key = j.sub.contact_key;
-    if (j.n.status != N_QUEUED && j.n.status != N_RETRYING) goto out; /* settled meanwhile */
-    if (j.n.lease_until < now + 2) goto out; /* our lease ran out: another worker may hold it */
-    if (now >= j.n.expires_at) {
+    if (!rc && j.n.status != N_QUEUED && j.n.status != N_RETRYING) goto out; /* settled */
+    if (!rc && j.n.lease_until != lease) goto out; /* another worker holds it now */
+    const char *stopped = !rc && j.n.restock_id ? campaign_stopped(&j.camp, now) : NULL;
+    if (rc == RS_ECONFLICT) {
+        settle(&res, N_DROPPED, "the campaign was deleted", a);
+        res.rewait = 1;
+    } else if (now >= j.n.expires_at) {
         settle(&res, N_EXPIRED, "ttl passed before delivery", a);
     } else if (j.sub.status == SUB_UNSUBSCRIBED ||
                (!j.n.restock_id && j.sub.status != SUB_PENDING)) {
         settle(&res, N_DROPPED, j.n.restock_id ? "unsubscribed" : "no longer pending", a);
+    } else if (stopped) { /* SPEC §5: paused sends nobody; the subscriber keeps waiting */
+        settle(&res, N_DROPPED, stopped, a);
+        res.rewait = 1;
+    } else if (keep_lease(app, &res, now)) {
+        goto out; /* lost meanwhile: whoever holds it sends it */
     } else {
         struct message m;
         struct rs_status st = {0};
@@ -334,7 +404,7 @@ static int round_once(struct worker *w, int64_t now)
     }
     int64_t t0 = now_s();
     for (int i = 0; i < cl.n; i++)
-        deliver(w, cl.ids[i], now + (now_s() - t0));
+        deliver(w, cl.ids[i], now + (now_s() - t0), now + OUTBOX_LEASE);
     return cl.n;
 }
 
@@ -348,6 +418,13 @@ long outbox_drain(struct app *app, int64_t now, long max)
         total += n;
     worker_free(&w);
     return total;
+}
+
+static int release_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)arg;
+    int rc = tx->ops->outbox_release(tx->c);
+    return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
 }
 
 /* ---- the worker threads -------------------------------------------------------------------- */
@@ -389,6 +466,13 @@ static void *worker_main(void *arg)
 
 struct outbox *outbox_start(struct app *app)
 {
+    /* a database only this process serves (SQLite): leases of a previous run, which crashed,
+     * end now rather than when they run out */
+    if (app->ops->single_process) {
+        struct rs_status st = {0};
+        if (committer_run(app->cm, release_job, NULL, &st))
+            log_msg(LOG_ERROR, "outbox: cannot release old leases: %s", st.msg);
+    }
     struct outbox *o = xcalloc(1, sizeof(*o));
     o->app = app;
     o->nthreads = app->cfg->workers;
@@ -442,6 +526,7 @@ int outbox_send_test(struct app *app, const struct shop *sh, const struct varian
         goto out;
     }
     struct job j = {.sub = *sub, .shop = *sh, .var = *v, .camp = *c};
+    j.n.expires_at = now_s() + c->ttl;
     struct message m;
     struct message_in in = {sh, v, sub, c, 0, app->cfg->public_url, app->secret};
     if ((rc = message_build(&in, a, &m, st))) goto out;

@@ -4,8 +4,10 @@
  *
  * Claiming. A worker leases a small batch of due notifications (queued or retrying, not_before
  * passed, lease expired) through the group committer, so two workers — or two processes on one
- * database — never hold the same notification. A lease lasts OUTBOX_LEASE seconds; a worker that
- * dies holding one leaves it to be claimed again when it runs out.
+ * database — never hold the same notification. A lease lasts OUTBOX_LEASE seconds and is renewed
+ * before a send that could outlast it; a result is recorded only under the lease it was sent
+ * under. A worker that dies holding leases leaves them to be claimed again when they run out, or
+ * at once when the store serves one process only (SQLite: leases end when `serve` starts).
  *
  * At most once per worker. Each result (sent, retrying, failed, expired) is made durable before
  * the worker sends its next message. So a crash can repeat only the messages that were handed to
@@ -16,7 +18,9 @@
  * or the service's Retry-After), and `failed` once max_attempts is reached. A permanent failure
  * (SMTP 5xx, HTTP 4xx) → `failed` with the reason. Push 404/410 → `failed` and every
  * subscription of that push endpoint at the shop is unsubscribed. Past expires_at → `expired`.
- * A subscription unsubscribed since it was queued → `dropped`. A channel with no configuration
+ * A subscription unsubscribed since it was queued → `dropped`. A campaign paused, made a draft,
+ * ended or deleted since → `dropped`, and the subscription waits again (SPEC §5: paused sends
+ * nobody). A channel with no configuration
  * (no smtp_url, no sms_url) is not claimed at all: its notifications stay queued.
  */
 #ifndef RESTOCK_OUTBOX_H
@@ -26,7 +30,7 @@
 
 #include "core/app.h"
 
-#define OUTBOX_LEASE 30
+#define OUTBOX_LEASE 180
 
 struct outbox;
 

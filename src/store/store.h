@@ -61,6 +61,7 @@ struct decision {
 
 struct store_ops {
     const char *name;
+    int single_process; /* one `serve` process per database (SQLite) */
     /* Opens (creating and migrating) the store at target. RS_ESTORE with a message on failure. */
     int (*open)(const char *target, struct store **out, struct rs_status *st);
     void (*close)(struct store *s);
@@ -151,11 +152,21 @@ struct store_ops {
      * id. */
     int (*outbox_claim)(struct store_conn *c, unsigned channels, int64_t now, int64_t lease_until,
                         int limit, int (*cb)(void *arg, int64_t id), void *arg);
-    int (*notification_result)(struct store_conn *c, const struct notification *n);
-    /* What a campaign's messages of a restock (queued, sent or retrying) cost against its
-     * max_sends budget: SMS segments, one per other message. */
-    int (*notification_count)(struct store_conn *c, int64_t sid, int64_t restock_id,
-                              int64_t campaign_id, int64_t *n);
+    /* Records a delivery's outcome, only while the worker still holds the notification's lease
+     * (lease_until == lease, status queued or retrying): RS_ECONFLICT when it was lost. */
+    int (*notification_result)(struct store_conn *c, const struct notification *n, int64_t lease);
+    /* Extends a held lease (lease_until == lease) to new_lease; RS_ECONFLICT when not held. */
+    int (*outbox_renew)(struct store_conn *c, int64_t id, int64_t lease, int64_t new_lease);
+    /* Ends every lease: at the start of the only process of a database (SQLite). */
+    int (*outbox_release)(struct store_conn *c);
+    /* Re-opens an unsubscribed or expired subscription as a new sign-up: status, created_at =
+     * updated_at = at, notify_count, notified_at and confirmed_at reset. */
+    int (*sub_reopen)(struct store_conn *c, int64_t id, enum sub_status st, int64_t at);
+    /* A campaign's max_sends spending on a restock (budgets table): read, and add to it. */
+    int (*budget_get)(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t campaign_id,
+                      int64_t *used);
+    int (*budget_add)(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t campaign_id,
+                      int64_t n);
     /* Frequency caps: notifications of a campaign to a contact on a day (shop-local day number). */
     int (*cap_get)(struct store_conn *c, int64_t sid, int64_t campaign_id, const char *contact_key,
                    int64_t day, int64_t *n);

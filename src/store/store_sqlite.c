@@ -67,6 +67,8 @@
  *         or purchase; who is a contact key (canonical email, E.164 phone, push endpoint),
  *         "t:" + tracking user id or "c:" + customer id. index (shop_id, who, kind, at) — the
  *         event filters; index (shop_id, at) — pruning (migration 4)
+ *   budgets(shop_id, restock_id, campaign_id, used)  PK — units (SMS segments, else messages) a
+ *         campaign has queued for a restock against its max_sends, WITHOUT ROWID (migration 6)
  *   Attribution (migration 5):
  *   notifications.opened_at, clicked_at   the first open and the first tracked click (0: none)
  *   hits(id PK, shop_id, notification_id, campaign_id, kind, name, attributes, at)  every open
@@ -209,6 +211,11 @@ static const char *const migrations[] = {
     "CREATE INDEX subscriptions_tracking ON subscriptions(shop_id, tracking_user_id)"
     " WHERE tracking_user_id IS NOT NULL;"
     "CREATE INDEX restocks_variant ON restocks(shop_id, variant_id, at);",
+    /* 6: what each campaign has spent of its max_sends budget on a restock, kept in the
+     * fan-out's transactions */
+    "CREATE TABLE budgets(shop_id INTEGER NOT NULL, restock_id INTEGER NOT NULL,"
+    " campaign_id INTEGER NOT NULL, used INTEGER NOT NULL,"
+    " PRIMARY KEY(shop_id, restock_id, campaign_id)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -260,10 +267,14 @@ enum stmt_id {
     Q_RESTOCK_UPDATE,
     Q_NOTIF_INSERT,
     Q_NOTIF_INSERT_IGNORE,
+    Q_OUTBOX_RENEW,
+    Q_OUTBOX_RELEASE,
+    Q_SUB_REOPEN,
+    Q_BUDGET_GET,
+    Q_BUDGET_ADD,
     Q_NOTIF_GET,
     Q_OUTBOX_CLAIM,
     Q_NOTIF_RESULT,
-    Q_NOTIF_COUNT,
     Q_CAP_GET,
     Q_CAP_ADD,
     Q_DECISION_INSERT,
@@ -357,10 +368,18 @@ static const char *const sql[Q_COUNT] = {
                        " AND not_before <= ?2 AND lease_until <= ?2"
                        " ORDER BY not_before LIMIT ?4) RETURNING id",
     [Q_NOTIF_RESULT] = "UPDATE notifications SET status = ?2, attempts = ?3, not_before = ?4,"
-                       " lease_until = ?5, sent_at = ?6, segments = ?7, reason = ?8 WHERE id = ?1",
-    [Q_NOTIF_COUNT] = "SELECT coalesce(sum(max(segments, 1)), 0) FROM notifications"
-                      " WHERE shop_id = ? AND restock_id = ? AND campaign_id = ?"
-                      " AND status IN (0, 1, 2)",
+                       " lease_until = ?5, sent_at = ?6, segments = ?7, reason = ?8 WHERE id = ?1"
+                       " AND lease_until = ?9 AND status IN (0, 2)",
+    [Q_OUTBOX_RENEW] = "UPDATE notifications SET lease_until = ?3 WHERE id = ?1"
+                       " AND lease_until = ?2 AND status IN (0, 2)",
+    [Q_OUTBOX_RELEASE] = "UPDATE notifications SET lease_until = 0 WHERE status IN (0, 2)"
+                         " AND lease_until > 0",
+    [Q_SUB_REOPEN] = "UPDATE subscriptions SET status = ?2, created_at = ?3, updated_at = ?3,"
+                     " notify_count = 0, notified_at = 0, confirmed_at = 0 WHERE id = ?1",
+    [Q_BUDGET_GET] = "SELECT used FROM budgets WHERE shop_id = ? AND restock_id = ?"
+                     " AND campaign_id = ?",
+    [Q_BUDGET_ADD] = "INSERT INTO budgets VALUES (?1, ?2, ?3, ?4)"
+                     " ON CONFLICT DO UPDATE SET used = used + ?4",
     [Q_CAP_GET] = "SELECT n FROM caps WHERE shop_id = ? AND campaign_id = ? AND contact_key = ?"
                   " AND day = ?",
     [Q_CAP_ADD] = "INSERT INTO caps VALUES (?,?,?,?,1) ON CONFLICT DO UPDATE SET n = n + 1",
@@ -371,7 +390,8 @@ static const char *const sql[Q_COUNT] = {
                         " ON CONFLICT(shop_id, restock_id, subscription_id) DO UPDATE SET"
                         " status = 0, attempts = 0, not_before = ?4, lease_until = 0,"
                         " expires_at = ?4 + ?5, created_at = ?4, sent_at = 0, reason = NULL"
-                        " WHERE notifications.created_at <= ?4 - ?6",
+                        " WHERE notifications.created_at <= ?4 - ?6"
+                        " AND notifications.lease_until <= ?4",
     [Q_ACTIVITY_ADD] = "INSERT INTO activity VALUES (?,?,?,?,?)",
     [Q_ACTIVITY_SINCE] = "SELECT 1 FROM activity WHERE shop_id = ? AND who = ? AND kind = ?"
                          " AND at >= ? LIMIT 1",
@@ -1602,7 +1622,7 @@ static int sq_outbox_claim(struct store_conn *c, unsigned channels, int64_t now,
     return RS_OK;
 }
 
-static int sq_notification_result(struct store_conn *c, const struct notification *n)
+static int sq_notification_result(struct store_conn *c, const struct notification *n, int64_t lease)
 {
     sqlite3_stmt *s = stmt(c, Q_NOTIF_RESULT);
     if (!s) return RS_ESTORE;
@@ -1614,6 +1634,65 @@ static int sq_notification_result(struct store_conn *c, const struct notificatio
     sqlite3_bind_int64(s, 6, n->sent_at);
     sqlite3_bind_int64(s, 7, n->segments);
     bind_text(s, 8, n->reason);
+    sqlite3_bind_int64(s, 9, lease);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK && sqlite3_changes(c->db) == 0) return RS_ECONFLICT; /* the lease was lost */
+    return rc;
+}
+
+static int sq_outbox_renew(struct store_conn *c, int64_t id, int64_t lease, int64_t new_lease)
+{
+    sqlite3_stmt *s = stmt(c, Q_OUTBOX_RENEW);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, lease);
+    sqlite3_bind_int64(s, 3, new_lease);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK && sqlite3_changes(c->db) == 0) return RS_ECONFLICT;
+    return rc;
+}
+
+static int sq_outbox_release(struct store_conn *c)
+{
+    return simple(c, Q_OUTBOX_RELEASE);
+}
+
+static int sq_sub_reopen(struct store_conn *c, int64_t id, enum sub_status st, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_SUB_REOPEN);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, (int)st);
+    sqlite3_bind_int64(s, 3, at);
+    return exec_done(c, s);
+}
+
+static int sq_budget_get(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t campaign_id,
+                         int64_t *used)
+{
+    sqlite3_stmt *s = stmt(c, Q_BUDGET_GET);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, restock_id);
+    sqlite3_bind_int64(s, 3, campaign_id);
+    int rc = step_row(c, s);
+    *used = 0;
+    if (rc == RS_ENOTFOUND) return RS_OK;
+    if (rc) return rc;
+    *used = sqlite3_column_int64(s, 0);
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_budget_add(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t campaign_id,
+                         int64_t n)
+{
+    sqlite3_stmt *s = stmt(c, Q_BUDGET_ADD);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, restock_id);
+    sqlite3_bind_int64(s, 3, campaign_id);
+    sqlite3_bind_int64(s, 4, n);
     return exec_done(c, s);
 }
 
@@ -1628,17 +1707,6 @@ static int count_query(struct store_conn *c, sqlite3_stmt *s, int64_t *n)
     *n = sqlite3_column_int64(s, 0);
     finish(s);
     return RS_OK;
-}
-
-static int sq_notification_count(struct store_conn *c, int64_t sid, int64_t restock_id,
-                                 int64_t campaign_id, int64_t *n)
-{
-    sqlite3_stmt *s = stmt(c, Q_NOTIF_COUNT);
-    if (!s) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, sid);
-    sqlite3_bind_int64(s, 2, restock_id);
-    sqlite3_bind_int64(s, 3, campaign_id);
-    return count_query(c, s, n);
 }
 
 static int sq_cap_get(struct store_conn *c, int64_t sid, int64_t campaign_id,
@@ -1683,6 +1751,7 @@ static int sq_decision_insert(struct store_conn *c, int64_t sid, int64_t restock
 
 const struct store_ops store_sqlite = {
     .name = "sqlite",
+    .single_process = 1,
     .open = sq_open,
     .close = sq_close,
     .reader = sq_reader,
@@ -1726,12 +1795,16 @@ const struct store_ops store_sqlite = {
     .notification_insert_many = sq_notification_insert_many,
     .outbox_claim = sq_outbox_claim,
     .notification_result = sq_notification_result,
-    .notification_count = sq_notification_count,
     .cap_get = sq_cap_get,
     .cap_add = sq_cap_add,
     .decision_insert = sq_decision_insert,
     .notification_list = sq_notification_list,
     .confirm_queue = sq_confirm_queue,
+    .outbox_renew = sq_outbox_renew,
+    .outbox_release = sq_outbox_release,
+    .sub_reopen = sq_sub_reopen,
+    .budget_get = sq_budget_get,
+    .budget_add = sq_budget_add,
     .activity_add = sq_activity_add,
     .activity_since = sq_activity_since,
     .decision_list = sq_decision_list,

@@ -14,6 +14,7 @@
 #include "core/shop.h"
 #include "core/signup.h"
 #include "deliver/outbox.h"
+#include "util/buf.h"
 #include "test.h"
 
 /* 2026-11-24T12:00:00Z, a Tuesday: 13:00 in Copenhagen. */
@@ -538,5 +539,137 @@ TEST(fanout_reenrol_skips_who_bought)
     CHECK_INT(q(&e, "SELECT count(*) FROM subscriptions WHERE status = 1 AND email = "
                     "'cy@example.com'"),
               1);
+    env_close(&e);
+}
+/* ---- regressions found in review ---- */
+
+static int step_big(struct env *e, int64_t now)
+{
+    int steps = 0, found = 1;
+    struct rs_status st = {0};
+    while (found && steps < 1000) {
+        CHECK_INT(fanout_step(&e->app, now, 4096, NULL, &found, &st), RS_OK);
+        steps += found;
+    }
+    return steps;
+}
+
+TEST(fanout_reopened_subscription_starts_afresh)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"old@example.com\"", T0 - 200 * 86400LL);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(SUBS(&e, "status = 4"), 1); /* expired */
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 20);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"old@example.com\"",
+           T0 + 30); /* asks again */
+    CHECK_INT(SUBS(&e, "status = 1"), 1);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 40);
+    run(&e, T0 + 40, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 1);
+    env_close(&e);
+}
+
+TEST(fanout_quota_counts_only_those_told)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520000001\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"a@example.com\"", T0 + 1);
+    patch(&e, CH_SMS, "{\"status\":\"paused\"}");
+    patch(&e, CH_EMAIL, "{\"delivery\":{\"send_ratio\":0.5,\"interval_minutes\":60}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":2}]", 1, T0 + 10); /* quota 1 */
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 1);
+    env_close(&e);
+}
+
+TEST(fanout_budget_spent_only_on_the_queued)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0},{\"variant_id\":\"v2\",\"available\":0}]",
+            0, T0);
+    signup(&e, "v2", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"p2@example.com\"", T0 + 1);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"p3@example.com\"", T0 + 2);
+    patch(&e, CH_EMAIL,
+          "{\"frequency_cap\":{\"per_day\":1,\"bypass\":false},"
+          "\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":2}}");
+    catalog(&e, "[{\"variant_id\":\"v2\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 20);
+    run(&e, T0 + 20, NULL);
+    CHECK_INT(q(&e, "SELECT count(*) FROM notifications WHERE restock_id = 2 AND status = 0"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_budgets_of_many_restocks)
+{
+    struct env e;
+    env_open(&e, "UTC");
+    /* 260 variants, one email subscriber each, email campaign with a budget: fills budgets[] */
+    struct buf b = BUF_INIT(0), inv = BUF_INIT(0);
+    buf_puts(&b, "[");
+    buf_puts(&inv, "[");
+    for (int i = 0; i < 260; i++) {
+        buf_printf(&b, "%s{\"variant_id\":\"w%d\",\"available\":0}", i ? "," : "", i);
+        buf_printf(&inv, "%s{\"variant_id\":\"w%d\",\"available\":5}", i ? "," : "", i);
+    }
+    buf_puts(&b, ",{\"variant_id\":\"v1\",\"available\":0}]");
+    buf_puts(&inv, "]");
+    catalog(&e, b.p, 0, T0);
+    for (int i = 0; i < 260; i++) {
+        char vid[16];
+        snprintf(vid, sizeof(vid), "w%d", i);
+        signup(&e, vid, "\"channel\":\"email\",\"email\":\"x@example.com\"", T0);
+    }
+    patch(&e, CH_EMAIL,
+          "{\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":2}}");
+    patch(&e, CH_SMS, "{\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":2}}");
+    catalog(&e, inv.p, 1, T0 + 10);
+    step_big(&e, T0 + 10);
+    for (int i = 0; i < 5; i++) {
+        char c[96];
+        snprintf(c, sizeof(c), "\"channel\":\"email\",\"email\":\"e%d@example.com\"", i);
+        signup(&e, "v1", c, T0 + 20 + 2 * i);
+        snprintf(c, sizeof(c), "\"channel\":\"sms\",\"phone\":\"+452000010%d\"", i);
+        signup(&e, "v1", c, T0 + 21 + 2 * i);
+    }
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 100);
+    step_big(&e, T0 + 100);
+    long long em = q(&e, "SELECT count(*) FROM notifications n JOIN restocks r ON r.id = "
+                         "n.restock_id WHERE r.variant_id = 'v1' AND n.channel = 0");
+    long long sm = q(&e, "SELECT count(*) FROM notifications n JOIN restocks r ON r.id = "
+                         "n.restock_id WHERE r.variant_id = 'v1' AND n.channel = 1");
+    CHECK(em <= 2);
+    CHECK(sm <= 2);
+    buf_free(&b);
+    buf_free(&inv);
+    env_close(&e);
+}
+
+TEST(outbox_paused_campaign_sends_nobody)
+{
+    /* queued for after the silent hours, then the campaign is paused: nobody is sent, the
+     * subscriber waits again (SPEC §5) */
+    struct env e;
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    patch(&e, CH_EMAIL,
+          "{\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"delay\"}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    patch(&e, CH_EMAIL, "{\"status\":\"paused\"}");
+    CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND reason LIKE '%paused%'"), 2);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
     env_close(&e);
 }
