@@ -1,10 +1,12 @@
 /* track — clicks, opens and events of notifications; contract in track.h. */
 #include "core/track.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/campaign_row.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/money.h"
@@ -149,6 +151,68 @@ const char *track_redirect(const struct redirect_in *in, struct arena *a)
     const char *out = arena_strndup(a, b.p, b.len);
     buf_free(&b);
     return out;
+}
+
+/* ---- campaigns, parsed once per thread ------------------------------------------------------ */
+
+#define CAMPAIGN_CACHE 8
+
+struct cached_campaign {
+    int64_t id;
+    char *json; /* the row's text: the key (malloc'd); NULL: an empty slot */
+    struct arena *arena;
+    struct campaign c;
+};
+
+struct campaign_cache {
+    struct cached_campaign slot[CAMPAIGN_CACHE];
+    unsigned next; /* the slot to replace next */
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+    struct campaign_cache *cc = p;
+    for (int i = 0; i < CAMPAIGN_CACHE; i++) {
+        free(cc->slot[i].json);
+        arena_free(cc->slot[i].arena);
+    }
+    free(cc);
+}
+
+static void cache_init(void)
+{
+    pthread_key_create(&cache_key, cache_free);
+}
+
+const struct campaign *track_campaign(const struct stored_campaign *row)
+{
+    if (!row->json) return NULL;
+    pthread_once(&cache_once, cache_init);
+    struct campaign_cache *cc = pthread_getspecific(cache_key);
+    if (!cc) {
+        cc = calloc(1, sizeof(*cc));
+        if (!cc || pthread_setspecific(cache_key, cc)) abort();
+    }
+    for (int i = 0; i < CAMPAIGN_CACHE; i++) {
+        struct cached_campaign *e = &cc->slot[i];
+        if (e->json && e->id == row->id && strcmp(e->json, row->json) == 0) return &e->c;
+    }
+    struct cached_campaign *e = &cc->slot[cc->next];
+    free(e->json);
+    arena_free(e->arena);
+    *e = (struct cached_campaign){.id = row->id, .arena = arena_new()};
+    if (campaign_from_row(row, e->arena, &e->c)) {
+        arena_free(e->arena);
+        e->arena = NULL;
+        return NULL;
+    }
+    e->json = strdup(row->json);
+    if (!e->json) abort();
+    cc->next = (cc->next + 1) % CAMPAIGN_CACHE;
+    return &e->c;
 }
 
 /* ---- events -------------------------------------------------------------------------------- */

@@ -48,6 +48,12 @@ const char *track_redirect(const struct redirect_in *in, struct arena *a);
  * without case; anything after the origin must start a path, a query or a fragment. */
 int track_same_origin(const char *origin, const char *url);
 
+/* The campaign of a stored row, parsed through a per-thread cache of the last rows parsed (keyed
+ * by id and the row's JSON text, so a changed campaign is parsed again): a click must not pay
+ * for parsing a whole campaign. Valid until the calling thread's next call; NULL when the row
+ * has no JSON (no campaign) or it does not parse. */
+const struct campaign *track_campaign(const struct stored_campaign *row);
+
 /* A validated POST /v1/events body. */
 struct track_event {
     const char *msg_hash, *name;

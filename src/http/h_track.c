@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/campaign_row.h"
 #include "core/token.h"
 #include "core/track.h"
 #include "http/http_int.h"
@@ -39,15 +38,6 @@ static int lookup(struct req *r, enum token_kind kind, const char *tok, struct n
     if (!tok || token_parse(r->app->secret, kind, tok, strlen(tok), &id)) return RS_ENOTFOUND;
     struct store_conn *c = r->app->ops->reader(r->app->store);
     return c ? r->app->ops->notification_context(c, id, r->arena, x) : RS_ESTORE;
-}
-
-/* The notification's campaign, or NULL (a confirmation message, or a row that does not parse:
- * the click still lands, without UTM parameters). */
-static const struct campaign *campaign_of(struct req *r, const struct notif_context *x)
-{
-    if (!x->campaign.json) return NULL;
-    struct campaign *c = arena_alloc(r->arena, sizeof(*c));
-    return campaign_from_row(&x->campaign, r->arena, c) ? NULL : c;
 }
 
 static struct track_job *job_new(struct req *r, const struct notif_context *x, enum hit_kind k)
@@ -95,7 +85,7 @@ int h_click(struct req *r)
                              .quantity = x.quantity,
                              .to_cart = to && strcmp(to, "cart") == 0,
                              .token = tok,
-                             .campaign = campaign_of(r, &x)};
+                             .campaign = track_campaign(&x.campaign)};
     struct click *k = arena_alloc(r->arena, sizeof(*k));
     k->job = *job_new(r, &x, HIT_CLICK);
     k->location = track_redirect(&in, r->arena);
@@ -157,7 +147,7 @@ int h_event(struct req *r)
         req_error(r, rc, rc == RS_ENOTFOUND ? "msgHash: no such notification" : NULL);
         return RS_OK;
     }
-    const struct campaign *c = campaign_of(r, &x);
+    const struct campaign *c = track_campaign(&x.campaign);
     struct track_job *j = job_new(r, &x, HIT_EVENT);
     j->name = ev.name;
     j->attributes = ev.attributes;

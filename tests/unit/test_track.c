@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/campaign_row.h"
 #include "core/track.h"
 #include "store/commit.h"
 #include "test.h"
@@ -385,4 +386,34 @@ TEST(track_apply_store)
     unlink(p);
     snprintf(p, sizeof(p), "%s-shm", path);
     unlink(p);
+}
+
+/* The per-thread campaign cache: the same row parses once; a changed row parses again. */
+TEST(track_campaign_cache)
+{
+    struct arena *a = arena_new();
+    struct campaign c;
+    campaign_default(CH_EMAIL, 1, &c);
+    struct stored_campaign row;
+    campaign_to_row(&c, a, &row);
+    row.id = 7;
+    const struct campaign *p1 = track_campaign(&row);
+    CHECK(p1 != NULL);
+    CHECK_STR(p1 ? p1->utm_source : NULL, "restock");
+    CHECK_STR(p1 ? p1->goal_event : NULL, "purchase");
+    CHECK(track_campaign(&row) == p1);
+    c.utm_source = "changed";
+    c.goal_event = "signup";
+    struct stored_campaign row2;
+    campaign_to_row(&c, a, &row2);
+    row2.id = 7;
+    const struct campaign *p2 = track_campaign(&row2);
+    CHECK(p2 != NULL && p2 != p1);
+    CHECK_STR(p2 ? p2->utm_source : NULL, "changed");
+    CHECK_STR(p2 ? p2->goal_event : NULL, "signup");
+    struct stored_campaign none = {.id = 8};
+    CHECK(track_campaign(&none) == NULL);
+    struct stored_campaign broken = {.id = 9, .json = "{\"channel\":\"fax\"}"};
+    CHECK(track_campaign(&broken) == NULL);
+    arena_free(a);
 }
