@@ -322,6 +322,8 @@ int track_apply(struct tx *tx, void *arg, struct rs_status *st)
         if (!rc) rc = tx->ops->hit_insert(tx->c, &o);
         opened = j->now;
     }
+    if (x->opened_at) opened = 0; /* already set when read: it never changes back to 0 */
+    if (x->clicked_at) clicked = 0;
     if (!rc && (opened || clicked)) rc = tx->ops->notification_touch(tx->c, x->id, opened, clicked);
     if (!rc && j->goal && x->conversions_enabled) rc = convert(tx, j);
     return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
