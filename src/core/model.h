@@ -84,8 +84,9 @@ struct notification {
     enum channel channel;
     enum notif_status status;
     int64_t attempts, not_before, lease_until, expires_at, created_at, sent_at;
-    int64_t segments;   /* SMS segments (0 for other channels) */
-    const char *reason; /* why failed / dropped / retrying */
+    int64_t segments;              /* SMS segments (0 for other channels) */
+    const char *reason;            /* why failed / dropped / retrying */
+    int64_t opened_at, clicked_at; /* the first open and the first tracked click (0: none) */
 };
 
 const char *notif_status_name(enum notif_status s);

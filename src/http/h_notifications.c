@@ -38,6 +38,8 @@ static int notif_one(void *arg, const struct notification *n)
         (json_int_t)n->attempts, "not_before", time_json(n->not_before), "expires_at",
         time_json(n->expires_at), "created_at", time_json(n->created_at), "sent_at",
         time_json(n->sent_at), "segments", (json_int_t)n->segments, "reason", n->reason);
+    json_object_set_new(o, "opened_at", time_json(n->opened_at));
+    json_object_set_new(o, "clicked_at", time_json(n->clicked_at));
     json_array_append_new(lc->data, o);
     lc->last_id = n->id;
     lc->n++;

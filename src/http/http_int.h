@@ -117,6 +117,11 @@ int h_decisions_list(struct req *r);
 int h_unsubscribe_page(struct req *r);
 int h_unsubscribe_post(struct req *r);
 int h_confirm(struct req *r);
+int h_click(struct req *r);
+int h_open(struct req *r);
+int h_event(struct req *r);
+int h_notification_events(struct req *r);
+int h_campaign_events(struct req *r);
 
 /* metrics.c */
 void metrics_observe(int route, int status, double ms);

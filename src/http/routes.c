@@ -12,6 +12,9 @@ const struct route routes[] = {
     {"GET", "/u/{token}", h_unsubscribe_page, R_PUBLIC, "unsubscribe_page"},
     {"POST", "/u/{token}", h_unsubscribe_post, R_PUBLIC | R_FORM, "unsubscribe"},
     {"GET", "/c/{token}", h_confirm, R_PUBLIC, "confirm"},
+    {"GET", "/r/{token}", h_click, R_PUBLIC, "click"},
+    {"GET", "/o/{token}", h_open, R_PUBLIC, "open"},
+    {"POST", "/v1/events", h_event, R_PUBLIC | R_BODY, "event"},
     {"GET", "/healthz", h_healthz, 0, "healthz"},
     {"GET", "/metrics", h_metrics, 0, "metrics"},
     /* admin: Authorization: Bearer API_KEY */
@@ -23,6 +26,7 @@ const struct route routes[] = {
     {"GET", "/v1/subscriptions", h_subscriptions_list, R_ADMIN, "subscriptions_list"},
     {"GET", "/v1/subscriptions/{id}/decisions", h_decisions_list, R_ADMIN, "decisions_list"},
     {"GET", "/v1/notifications", h_notifications_list, R_ADMIN, "notifications_list"},
+    {"GET", "/v1/notifications/{id}/events", h_notification_events, R_ADMIN, "notification_events"},
     {"GET", "/v1/campaigns", h_campaigns_list, R_ADMIN, "campaigns_list"},
     {"POST", "/v1/campaigns", h_campaign_create, R_ADMIN | R_BODY, "campaign_create"},
     {"GET", "/v1/campaigns/{id}", h_campaign_get, R_ADMIN, "campaign_get"},
@@ -31,6 +35,7 @@ const struct route routes[] = {
     {"POST", "/v1/campaigns/{id}/preview", h_campaign_preview, R_ADMIN | R_FORM,
      "campaign_preview"},
     {"POST", "/v1/campaigns/{id}/test", h_campaign_test, R_ADMIN | R_FORM, "campaign_test"},
+    {"GET", "/v1/campaigns/{id}/events", h_campaign_events, R_ADMIN, "campaign_events"},
 };
 
 const int nroutes = (int)(sizeof(routes) / sizeof(routes[0]));

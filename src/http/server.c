@@ -310,7 +310,10 @@ static enum MHD_Result send_answer(struct req *r, int cors)
                                         r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     r->resp = NULL;
     if (r->resp_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    int cache_set = 0; /* a handler's own Cache-Control replaces the default */
+    for (int i = 0; i < r->nhdr; i++)
+        cache_set |= strcasecmp(r->hdr[i][0], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+    if (!cache_set) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (cors) add_cors(resp);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr[i][0], r->hdr[i][1]);

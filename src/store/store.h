@@ -59,6 +59,38 @@ struct decision {
     int64_t at;
 };
 
+/* Tracking (core/track.h): every open, click and event call of a notification. */
+enum hit_kind { HIT_OPEN = 0, HIT_CLICK = 1, HIT_EVENT = 2 };
+
+struct hit {
+    int64_t sid, notification_id, campaign_id;
+    enum hit_kind kind;
+    const char *name, *attributes; /* HIT_EVENT: the event's name and attributes (JSON) */
+    int64_t at;
+};
+
+/* What a tracked link needs about its notification, in one read. */
+struct notif_context {
+    int64_t id, sid, campaign_id, subscription_id;
+    int64_t opened_at, clicked_at;
+    const char *shop_url, *currency;
+    int conversions_enabled;
+    const char *variant_id;
+    const char *variant_url;         /* NULL: none, or the variant is no longer in the catalog */
+    int64_t quantity;                /* the subscription's */
+    struct stored_campaign campaign; /* json NULL: no campaign (a confirmation message); a
+                                        deleted campaign is still given */
+};
+
+/* A conversion of a notification (SPEC §6.1). */
+struct conversion {
+    int64_t sid, notification_id, campaign_id, order_id; /* order_id 0: a goal event */
+    int kind;                                            /* 0 direct, 1 assisted */
+    int64_t amount;                                      /* minor units of currency */
+    const char *currency;
+    int64_t at, created_at;
+};
+
 struct store_ops {
     const char *name;
     int single_process; /* one `serve` process per database (SQLite) */
@@ -194,6 +226,21 @@ struct store_ops {
     int (*decision_list)(struct store_conn *c, int64_t sid, int64_t subscription_id,
                          struct arena *a, int (*cb)(void *arg, const struct decision *d),
                          void *arg);
+
+    /* Tracking. notification_context: RS_ENOTFOUND when there is no such notification. */
+    int (*notification_context)(struct store_conn *c, int64_t id, struct arena *a,
+                                struct notif_context *out);
+    int (*hit_insert)(struct store_conn *c, const struct hit *h);
+    /* Sets opened_at and clicked_at where they are 0 and the value given is not. */
+    int (*notification_touch)(struct store_conn *c, int64_t id, int64_t opened_at,
+                              int64_t clicked_at);
+    /* Inserts cv unless the notification already converted; *added says whether it did. */
+    int (*conversion_add)(struct store_conn *c, const struct conversion *cv, int *added);
+    /* The `limit` event names (hits of kind HIT_EVENT) with the most hits, most first (ties by
+     * name), of one notification (notification_id != 0) or of one campaign. */
+    int (*event_top)(struct store_conn *c, int64_t sid, int64_t notification_id,
+                     int64_t campaign_id, int limit, struct arena *a,
+                     int (*cb)(void *arg, const char *name, int64_t hits), void *arg);
 };
 
 /* A connection with its backend's operations: what core functions take to read or write. */

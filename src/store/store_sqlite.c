@@ -88,6 +88,8 @@
  *   so it finds a variant's notifications of the window through the outbox key
  *   A double opt-in confirmation message is a notification with restock_id 0 and campaign_id 0:
  *   the same unique key makes it one per subscription, re-queued for a resend.
+ *   Tracking (migration 7): partial index hits(shop_id, campaign_id, name) WHERE kind = 2 — a
+ *   campaign's top events; clicks and opens (the hot path) do not maintain it
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -216,6 +218,8 @@ static const char *const migrations[] = {
     "CREATE TABLE budgets(shop_id INTEGER NOT NULL, restock_id INTEGER NOT NULL,"
     " campaign_id INTEGER NOT NULL, used INTEGER NOT NULL,"
     " PRIMARY KEY(shop_id, restock_id, campaign_id)) WITHOUT ROWID;",
+    /* 7: tracking — a campaign's events by name, for its top events */
+    "CREATE INDEX hits_events ON hits(shop_id, campaign_id, name) WHERE kind = 2;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -282,6 +286,12 @@ enum stmt_id {
     Q_ACTIVITY_ADD,
     Q_ACTIVITY_SINCE,
     Q_ACTIVITY_SINCE_VARIANT,
+    Q_NOTIF_CONTEXT,
+    Q_HIT_INSERT,
+    Q_NOTIF_TOUCH,
+    Q_CONVERSION_ADD,
+    Q_EVENT_TOP_NOTIF,
+    Q_EVENT_TOP_CAMP,
     Q_COUNT
 };
 
@@ -362,7 +372,7 @@ static const char *const sql[Q_COUNT] = {
                               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [Q_NOTIF_GET] = "SELECT id, shop_id, subscription_id, restock_id, campaign_id, channel, status,"
                     " attempts, not_before, lease_until, expires_at, created_at, sent_at,"
-                    " segments, reason FROM notifications WHERE id = ?",
+                    " segments, reason, opened_at, clicked_at FROM notifications WHERE id = ?",
     [Q_OUTBOX_CLAIM] = "UPDATE notifications SET lease_until = ?3 WHERE id IN (SELECT id FROM"
                        " notifications WHERE channel = ?1 AND status IN (0, 2)"
                        " AND not_before <= ?2 AND lease_until <= ?2"
@@ -399,6 +409,32 @@ static const char *const sql[Q_COUNT] = {
                                  " AND kind = ? AND at >= ? AND variant_id = ? LIMIT 1",
     [Q_DECISION_INSERT] = "INSERT INTO decisions(shop_id, restock_id, subscription_id,"
                           " campaign_id, decision, reason, at) VALUES (?,?,?,?,?,?,?)",
+    [Q_NOTIF_CONTEXT] = "SELECT n.id, n.shop_id, n.campaign_id, n.subscription_id, n.opened_at,"
+                        " n.clicked_at, s.url, s.currency, s.conversions_enabled, b.variant_id,"
+                        " v.url, b.quantity, c.id, c.channel, c.status, c.is_default, c.json,"
+                        " c.created_at, c.updated_at FROM notifications n"
+                        " JOIN shops s ON s.sid = n.shop_id"
+                        " LEFT JOIN subscriptions b ON b.id = n.subscription_id"
+                        " LEFT JOIN variants v ON v.shop_id = n.shop_id"
+                        " AND v.variant_id = b.variant_id"
+                        " LEFT JOIN campaigns c ON c.id = n.campaign_id AND c.shop_id = n.shop_id"
+                        " WHERE n.id = ?",
+    [Q_HIT_INSERT] = "INSERT INTO hits(shop_id, notification_id, campaign_id, kind, name,"
+                     " attributes, at) VALUES (?,?,?,?,?,?,?)",
+    [Q_NOTIF_TOUCH] = "UPDATE notifications SET"
+                      " opened_at = CASE WHEN opened_at = 0 THEN ?2 ELSE opened_at END,"
+                      " clicked_at = CASE WHEN clicked_at = 0 THEN ?3 ELSE clicked_at END"
+                      " WHERE id = ?1 AND ((opened_at = 0 AND ?2 <> 0)"
+                      " OR (clicked_at = 0 AND ?3 <> 0))",
+    [Q_CONVERSION_ADD] = "INSERT INTO conversions(shop_id, notification_id, campaign_id,"
+                         " order_id, kind, amount, currency, at, created_at)"
+                         " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+    [Q_EVENT_TOP_NOTIF] = "SELECT name, count(*) FROM hits WHERE shop_id = ?1"
+                          " AND notification_id = ?2 AND kind = 2 GROUP BY name"
+                          " ORDER BY 2 DESC, name LIMIT ?3",
+    [Q_EVENT_TOP_CAMP] = "SELECT name, count(*) FROM hits WHERE shop_id = ?1"
+                         " AND campaign_id = ?2 AND kind = 2 GROUP BY name"
+                         " ORDER BY 2 DESC, name LIMIT ?3",
 };
 
 #define IDLE_MS    50
@@ -1456,7 +1492,8 @@ static int sq_notification_insert_many(struct store_conn *c, const struct notifi
 
 #define NOTIF_COLS                                                                                 \
     "id, shop_id, subscription_id, restock_id, campaign_id, channel, status, attempts,"            \
-    " not_before, lease_until, expires_at, created_at, sent_at, segments, reason"
+    " not_before, lease_until, expires_at, created_at, sent_at, segments, reason, opened_at,"      \
+    " clicked_at"
 
 static void read_notif(sqlite3_stmt *s, struct arena *a, struct notification *n)
 {
@@ -1475,6 +1512,8 @@ static void read_notif(sqlite3_stmt *s, struct arena *a, struct notification *n)
     n->sent_at = sqlite3_column_int64(s, 12);
     n->segments = sqlite3_column_int64(s, 13);
     n->reason = col_text(s, 14, a);
+    n->opened_at = sqlite3_column_int64(s, 15);
+    n->clicked_at = sqlite3_column_int64(s, 16);
 }
 
 static int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a,
@@ -1749,6 +1788,105 @@ static int sq_decision_insert(struct store_conn *c, int64_t sid, int64_t restock
     return exec_done(c, s);
 }
 
+/* ---- tracking ------------------------------------------------------------------------------ */
+
+static int sq_notification_context(struct store_conn *c, int64_t id, struct arena *a,
+                                   struct notif_context *x)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_CONTEXT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    *x = (struct notif_context){
+        .id = sqlite3_column_int64(s, 0),
+        .sid = sqlite3_column_int64(s, 1),
+        .campaign_id = sqlite3_column_int64(s, 2),
+        .subscription_id = sqlite3_column_int64(s, 3),
+        .opened_at = sqlite3_column_int64(s, 4),
+        .clicked_at = sqlite3_column_int64(s, 5),
+        .shop_url = col_text(s, 6, a),
+        .currency = col_text(s, 7, a),
+        .conversions_enabled = sqlite3_column_int(s, 8),
+        .variant_id = col_text(s, 9, a),
+        .variant_url = col_text(s, 10, a),
+        .quantity = sqlite3_column_int64(s, 11),
+        .campaign =
+            {
+                .id = sqlite3_column_int64(s, 12),
+                .sid = sqlite3_column_int64(s, 1),
+                .channel = sqlite3_column_int(s, 13),
+                .status = sqlite3_column_int(s, 14),
+                .is_default = sqlite3_column_int(s, 15),
+                .json = col_text(s, 16, a),
+                .created_at = sqlite3_column_int64(s, 17),
+                .updated_at = sqlite3_column_int64(s, 18),
+            },
+    };
+    finish(s);
+    return RS_OK;
+}
+
+static int sq_hit_insert(struct store_conn *c, const struct hit *h)
+{
+    sqlite3_stmt *s = stmt(c, Q_HIT_INSERT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, h->sid);
+    sqlite3_bind_int64(s, 2, h->notification_id);
+    sqlite3_bind_int64(s, 3, h->campaign_id);
+    sqlite3_bind_int(s, 4, (int)h->kind);
+    bind_text(s, 5, h->name);
+    bind_text(s, 6, h->attributes);
+    sqlite3_bind_int64(s, 7, h->at);
+    return exec_done(c, s);
+}
+
+static int sq_notification_touch(struct store_conn *c, int64_t id, int64_t opened_at,
+                                 int64_t clicked_at)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_TOUCH);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, opened_at);
+    sqlite3_bind_int64(s, 3, clicked_at);
+    return exec_done(c, s);
+}
+
+static int sq_conversion_add(struct store_conn *c, const struct conversion *cv, int *added)
+{
+    sqlite3_stmt *s = stmt(c, Q_CONVERSION_ADD);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, cv->sid);
+    sqlite3_bind_int64(s, 2, cv->notification_id);
+    sqlite3_bind_int64(s, 3, cv->campaign_id);
+    sqlite3_bind_int64(s, 4, cv->order_id);
+    sqlite3_bind_int(s, 5, cv->kind);
+    sqlite3_bind_int64(s, 6, cv->amount);
+    bind_text(s, 7, cv->currency);
+    sqlite3_bind_int64(s, 8, cv->at);
+    sqlite3_bind_int64(s, 9, cv->created_at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *added = sqlite3_changes(c->db) > 0;
+    return rc;
+}
+
+static int sq_event_top(struct store_conn *c, int64_t sid, int64_t notification_id,
+                        int64_t campaign_id, int limit, struct arena *a,
+                        int (*cb)(void *, const char *, int64_t), void *arg)
+{
+    sqlite3_stmt *s = stmt(c, notification_id ? Q_EVENT_TOP_NOTIF : Q_EVENT_TOP_CAMP);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, notification_id ? notification_id : campaign_id);
+    sqlite3_bind_int(s, 3, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(arg, col_text(s, 0, a), sqlite3_column_int64(s, 1))) break;
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sqlite3_sql(s));
+    finish(s);
+    return out;
+}
+
 const struct store_ops store_sqlite = {
     .name = "sqlite",
     .single_process = 1,
@@ -1808,4 +1946,9 @@ const struct store_ops store_sqlite = {
     .activity_add = sq_activity_add,
     .activity_since = sq_activity_since,
     .decision_list = sq_decision_list,
+    .notification_context = sq_notification_context,
+    .hit_insert = sq_hit_insert,
+    .notification_touch = sq_notification_touch,
+    .conversion_add = sq_conversion_add,
+    .event_top = sq_event_top,
 };
