@@ -59,6 +59,32 @@ struct decision {
     int64_t at;
 };
 
+/* One row of the customers report (SPEC §4): a sent notification, its subscription and what came
+ * of it. conversion: -1 none, 0 direct, 1 assisted (counted conversions only); order fields are
+ * NULL/0 without an order (order_total -1). */
+struct customer_row {
+    int64_t notification_id;
+    enum channel channel;
+    const char *contact, *variant_id, *product_title, *variant_title;
+    int64_t signed_up, sent_at, opened_at, clicked_at;
+    int conversion;
+    const char *order_number, *order_currency;
+    int64_t order_at, order_total;
+};
+
+/* Customers report page: sent notifications of shop sid with id > after_id and sent_at in
+ * [from, to) (to 0: no upper bound), in id order, at most limit. */
+struct report_filter {
+    int64_t sid, after_id, from, to;
+    int limit;
+};
+
+/* A waiting subscription as the demand report reads it. */
+struct waiting_row { /* variant_id is valid only during the callback */
+    const char *variant_id;
+    int64_t quantity, created_at;
+};
+
 struct store_ops {
     const char *name;
     /* Opens (creating and migrating) the store at target. RS_ESTORE with a message on failure. */
@@ -179,6 +205,13 @@ struct store_ops {
     int (*decision_list)(struct store_conn *c, int64_t sid, int64_t subscription_id,
                          struct arena *a, int (*cb)(void *arg, const struct decision *d),
                          void *arg);
+    /* Reports (report.h). report_customers: one page, see struct report_filter.
+     * report_waiting: every waiting subscription of a shop, grouped by variant (variant_id
+     * order, then sign-up order). Both stop early when cb returns != 0. */
+    int (*report_customers)(struct store_conn *c, const struct report_filter *f, struct arena *a,
+                            int (*cb)(void *arg, const struct customer_row *row), void *arg);
+    int (*report_waiting)(struct store_conn *c, int64_t sid, struct arena *a,
+                          int (*cb)(void *arg, const struct waiting_row *row), void *arg);
 };
 
 /* A connection with its backend's operations: what core functions take to read or write. */
