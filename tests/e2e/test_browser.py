@@ -162,6 +162,82 @@ def test_widget_signs_up_from_another_origin(restock, sink, tmp_path):
     assert len(zoe) == 1 and zoe[0]["status"] == "waiting" and zoe[0]["source"] == "widget"
 
 
+class Recorder:
+    """A storefront origin that serves a copy of restock's /sw.js and a page registering it, and
+    stands in for the tracking branch's POST /v1/events, recording what the worker sends."""
+
+    def __init__(self, sw_source):
+        self.events = []
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path.startswith("/sw.js"):
+                    body, kind = sw_source, "text/javascript"
+                elif self.path == "/page":
+                    body = (b"<!doctype html><script>navigator.serviceWorker.register("
+                            b"'/sw.js?restock=' + encodeURIComponent(location.origin))"
+                            b".then(() => navigator.serviceWorker.ready)"
+                            b".then(() => { window.__swReady = true; });</script>")
+                    kind = "text/html"
+                else:
+                    self.send_response(204)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                rec.events.append((self.path, self.headers.get("Content-Type"),
+                                   self.rfile.read(n).decode()))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_service_worker_shows_push_and_reports_open(restock, tmp_path):
+    restock.add_shop()
+    srv = restock.start()
+    sw = srv.get("/sw.js")
+    assert sw.status == 200
+    rec = Recorder(sw.body)
+    payload = {"title": "Organic Tee is back", "body": "Red / M, 19.90 EUR",
+               "icon": "https://shop.example/icon.png", "image": "https://shop.example/tee.jpg",
+               "link": "https://restock.test/r/abc", "msg_hash": "h-123",
+               "buttons": [{"title": "Buy now", "link": "https://restock.test/r/abc?to=cart"},
+                           {"title": "See it", "link": "https://restock.test/r/abc"}]}
+    try:
+        res = node("check_sw.js", f"http://127.0.0.1:{rec.port}/page", json.dumps(payload),
+                   tmp_path)
+        seed.wait_for(lambda: rec.events, timeout=10, what="the open event")
+    finally:
+        rec.close()
+    assert res["errors"] == []
+    [n] = res["notifications"]
+    assert n["title"] == payload["title"] and n["body"] == payload["body"]
+    assert n["icon"] == payload["icon"] and n["image"] == payload["image"]
+    assert n["tag"] == "h-123"
+    assert [a["title"] for a in n["actions"]] == ["Buy now", "See it"]
+    [(path, ctype, body)] = rec.events
+    assert path == "/v1/events" and ctype.startswith("text/plain")
+    assert json.loads(body) == {"msgHash": "h-123", "event": "open"}
+
+
 def test_assets_served(restock):
     restock.add_shop()
     srv = restock.start()
