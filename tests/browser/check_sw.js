@@ -28,13 +28,15 @@ const [pageUrl, payload] = process.argv.slice(2);
     await cdp.send("ServiceWorker.deliverPushMessage", {
       origin: new URL(pageUrl).origin, registrationId: reg.registrationId, data: payload,
     });
-    const shown = await page.waitForFunction(async () => {
-      const r = await navigator.serviceWorker.ready;
-      const ns = await r.getNotifications();
-      return ns.length ? ns.map((n) => ({ title: n.title, body: n.body, icon: n.icon, image: n.image,
-        tag: n.tag, actions: n.actions.map((a) => ({ action: a.action, title: a.title })) })) : null;
-    }, null, { timeout: 15000 });
-    result.notifications = await shown.jsonValue();
+    const deadline = Date.now() + 15000;
+    do {
+      result.notifications = await page.evaluate(async () => {
+        const r = await navigator.serviceWorker.ready;
+        const ns = await r.getNotifications();
+        return ns.map((n) => ({ title: n.title, body: n.body, icon: n.icon, image: n.image, tag: n.tag,
+          actions: n.actions.map((a) => ({ action: a.action, title: a.title })) }));
+      });
+    } while (!result.notifications.length && Date.now() < deadline && !(await page.waitForTimeout(100)));
     result.errors = errors;
   } finally {
     await browser.close();
