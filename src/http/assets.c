@@ -5,7 +5,7 @@
  * Makefile makes assets.o depend on them). Chart.js is Debian's libjs-chart.js, read from its
  * installed path on first use and kept.
  *
- *   GET /dashboard            index.html          GET /widget.js   widget.js
+ *   GET /dashboard(/)         index.html          GET /widget.js   widget.js
  *   GET /dashboard/app.js     app.js              GET /sw.js       sw.js
  *   GET /dashboard/app.css    app.css
  *   GET /dashboard/chart.js   /usr/share/javascript/chart.js/chart.min.js
@@ -48,6 +48,7 @@ struct asset {
 
 static const struct asset assets[] = {
     {"/dashboard", dash_html, dash_html_end, "text/html; charset=utf-8", 0},
+    {"/dashboard/", dash_html, dash_html_end, "text/html; charset=utf-8", 0},
     {"/dashboard/app.js", dash_js, dash_js_end, "text/javascript; charset=utf-8", 0},
     {"/dashboard/app.css", dash_css, dash_css_end, "text/css; charset=utf-8", 0},
     {"/dashboard/chart.js", NULL, NULL, "text/javascript; charset=utf-8", 0},

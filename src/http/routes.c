@@ -17,6 +17,7 @@ const struct route routes[] = {
     {"GET", "/widget.js", h_asset, 0, "widget"},
     {"GET", "/sw.js", h_asset, 0, "service_worker"},
     {"GET", "/dashboard", h_asset, 0, "dashboard"},
+    {"GET", "/dashboard/", h_asset, 0, "dashboard"},
     {"GET", "/dashboard/{file}", h_asset, 0, "dashboard_asset"},
     /* admin: Authorization: Bearer API_KEY */
     {"GET", "/v1/shop", h_shop_get, R_ADMIN, "shop_get"},

@@ -241,7 +241,7 @@ def test_service_worker_shows_push_and_reports_open(restock, tmp_path):
 def test_assets_served(restock):
     restock.add_shop()
     srv = restock.start()
-    for path, kind in [("/dashboard", "text/html"), ("/dashboard/app.js", "text/javascript"),
+    for path, kind in [("/dashboard", "text/html"), ("/dashboard/", "text/html"), ("/dashboard/app.js", "text/javascript"),
                        ("/dashboard/app.css", "text/css"), ("/dashboard/chart.js", "text/javascript"),
                        ("/widget.js", "text/javascript"), ("/sw.js", "text/javascript")]:
         r = srv.get(path)
