@@ -139,22 +139,31 @@ def test_export_cli_equals_http(restock, world):
         assert len(p.stderr.strip().splitlines()) == 1
 
 
-def test_customers_csv_streams_many_pages(restock, world):
-    """2,500 more sent notifications (three pages of the stream): every one exactly once, in id
-    order, and the JSON pages agree."""
-    shop, _ = world
-    shop.server.stop()
+def add_sent(restock, n, base=1700000000):
+    """n more sent notifications for ada (written while the server is stopped)."""
     db = sqlite3.connect(restock.db)
-    n0 = db.execute("SELECT max(id) FROM notifications").fetchone()[0]
     sub = db.execute("SELECT id, shop_id FROM subscriptions WHERE email = 'ada@example.com'"
                      ).fetchone()
     db.executemany(
         "INSERT INTO notifications(shop_id, subscription_id, restock_id, campaign_id, channel,"
         " status, attempts, not_before, lease_until, expires_at, created_at, sent_at, segments)"
-        " VALUES (?, ?, ?, 1, 0, 1, 1, 0, 0, 0, 1700000000, 1700000000 + ?, 0)",
-        [(sub[1], sub[0], 1000 + i, i) for i in range(2500)])
+        " VALUES (?, ?, ?, 1, 0, 1, 1, 0, 0, 0, ?, ? + ?, 0)",
+        [(sub[1], sub[0], 1000 + i, base, base, i) for i in range(n)])
     db.commit()
     db.close()
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_customers_csv_streams_many_pages(restock, world):
+    """2,500 more sent notifications (three pages of the stream): every one exactly once, in id
+    order, and the JSON pages agree."""
+    shop, _ = world
+    shop.server.stop()
+    add_sent(restock, 2500)
     shop.server = restock.start()
     r = report(shop, format="csv")
     assert r.status == 200
@@ -162,9 +171,61 @@ def test_customers_csv_streams_many_pages(restock, world):
     assert len(table) == 1 + 5 + 2500
     assert len(all_rows(shop, limit=1000)) == 2505
     notified = [row[COLUMNS.index("notified_at")] for row in table[1:]]
-    iso = [datetime.datetime.fromtimestamp(1700000000 + i, datetime.timezone.utc)
-           .strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(2500)]
-    assert notified[5:] == iso and n0 > 0
+    assert notified[5:] == [iso(1700000000 + i) for i in range(2500)]
+
+
+def test_customers_csv_interleaved_on_one_thread(restock, world):
+    """On one HTTP thread, two slow CSV downloads (30,000 rows each, more than the socket buffers
+    hold) are read a little at a time while other requests, reads and a durable sign-up, run on
+    the same thread between their pages: each download is complete and in order, and every other
+    request is answered."""
+    shop, _ = world
+    shop.server.stop()
+    add_sent(restock, 30000)
+    shop.server = srv = restock.start("--threads", "1")
+    key = shop.key.encode()
+    socks = []
+    for _ in range(2):
+        s = lib.socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+        s.setsockopt(lib.socket.SOL_SOCKET, lib.socket.SO_RCVBUF, 262144)
+        s.sendall(b"GET /v1/reports/customers?format=csv HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Bearer " + key + b"\r\nConnection: close\r\n\r\n")
+        socks.append([s, b""])
+    n = 0
+    while any(s is not None for s, _ in socks):
+        for pair in socks:
+            if pair[0] is None:
+                continue
+            chunk = pair[0].recv(32768)
+            if not chunk:
+                pair[0].close()
+                pair[0] = None
+            pair[1] += chunk
+        n += 1
+        if n % 20 == 0:  # other work on the same thread, between the streams' pages
+            assert shop.stock("7300").json["status"] == "sold_out"
+            assert report(shop, limit=3).status == 200
+            if n % 100 == 0:
+                assert shop.signup("7300", email=f"late{n}@example.com").status == 201
+    assert n > 40  # the downloads really were read in many pieces
+    expect = [iso(1700000000 + i) for i in range(30000)]
+    for _, raw in socks:
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and b"chunked" in head.lower()
+        parts, at, size = [], 0, -1
+        while at < len(body):  # undo the chunked transfer coding
+            eol = body.index(b"\r\n", at)
+            size = int(body[at:eol], 16)
+            if size == 0:
+                break
+            parts.append(body[eol + 2:eol + 2 + size])
+            at = eol + 2 + size + 2
+        assert size == 0, "the stream was cut short"
+        text = b"".join(parts)
+        table = parse_csv(text)
+        assert len(table) == 1 + 5 + 30000
+        notified = [row[COLUMNS.index("notified_at")] for row in table[6:]]
+        assert notified == expect
 
 
 def test_demand(world):
