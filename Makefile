@@ -50,6 +50,10 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librestock.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librestock.a $(LDLIBS)
 
+# The dashboard's files are compiled into assets.o (.incbin), which the compiler's -MMD cannot see.
+DASH_FILES := $(wildcard src/http/dashboard/*)
+$(BUILD)/obj/src/http/assets.o build/fuzz/obj/src/http/assets.o: $(DASH_FILES)
+
 -include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
 
 # Debian packages, installed when missing (scripts/deps.sh knows the list).

@@ -3,6 +3,7 @@
  *
  *   restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]
  *   restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]
+ *   restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]
  *   restock --help | --version
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input; every failure prints one
@@ -19,9 +20,11 @@
 #include "core/app.h"
 #include "core/demo.h"
 #include "core/fanout.h"
+#include "core/report.h"
 #include "core/shop.h"
 #include "deliver/outbox.h"
 #include "http/server.h"
+#include "util/crypto.h"
 #include "util/log.h"
 
 #define RESTOCK_VERSION "0.1.0"
@@ -34,6 +37,7 @@ static void usage(FILE *out)
             "  restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]\n"
             "  restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] "
             "[--db DB]\n"
+            "  restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]\n"
             "  restock --help | --version\n\n"
             "DB is a SQLite file path (default restock.db) or a postgresql:// URL.\n"
             "--demo creates a demo shop with products and subscribers on an empty database.\n\n",
@@ -149,6 +153,78 @@ static int cmd_shop_add(int argc, char **argv)
     return rc ? die(&st) : 0;
 }
 
+/* The customers report as CSV on stdout, read in pages like the HTTP stream (core/report.h). */
+static int export_rows(struct app *app, struct report_filter *f, struct rs_status *st)
+{
+    struct buf out = BUF_INIT(0);
+    report_csv_header(&out);
+    int rc = RS_OK, n = f->limit;
+    while (rc == RS_OK && n == f->limit) {
+        struct arena *a = arena_new();
+        struct tx tx = {app->ops, app->ops->reader(app->store)};
+        rc = tx.c ? report_csv_page(&tx, f, a, &out, &n) : RS_ESTORE;
+        app->ops->reader_release(app->store);
+        arena_free(a);
+        if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len) rc = RS_EINTERNAL;
+        buf_reset(&out);
+    }
+    buf_free(&out);
+    if (rc == RS_OK && fflush(stdout)) rc = RS_EINTERNAL;
+    if (rc)
+        rs_fail(st, rc, "export customers: %s",
+                rc == RS_EINTERNAL ? "cannot write to stdout" : "the store failed");
+    return rc;
+}
+
+static int cmd_export_customers(int argc, char **argv)
+{
+    const char *db = NULL, *shop = NULL, *from = NULL, *to = NULL;
+    struct rs_status st = {0};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--shop") == 0   ? &shop
+                            : strcmp(argv[i], "--from") == 0 ? &from
+                            : strcmp(argv[i], "--to") == 0   ? &to
+                            : strcmp(argv[i], "--db") == 0   ? &db
+                                                             : NULL;
+        if (!slot)
+            return rs_fail(&st, RS_EUSAGE, "export customers: unexpected argument %s", argv[i]),
+                   die(&st);
+        if (i + 1 >= argc)
+            return rs_fail(&st, RS_EUSAGE, "export customers: %s needs a value", argv[i]), die(&st);
+        *slot = argv[++i];
+    }
+    if (!shop) return rs_fail(&st, RS_EUSAGE, "export customers: --shop is required"), die(&st);
+    char *cargv[] = {"--db", (char *)db};
+    struct config cfg;
+    struct app app;
+    if (config_load(&cfg, db ? 2 : 0, cargv, &st)) return die(&st);
+    log_init(cfg.log_format);
+    if (app_open(&app, &cfg, &st)) {
+        config_free(&cfg);
+        return die(&st);
+    }
+    struct arena *a = arena_new();
+    struct shop sh;
+    char *uuid = arena_strdup(a, shop);
+    uuid_lower(uuid);
+    struct store_conn *c = app.ops->reader(app.store);
+    int rc = !c                  ? RS_ESTORE
+             : !uuid_valid(uuid) ? RS_ENOTFOUND
+                                 : app.ops->shop_by_uuid(c, uuid, a, &sh);
+    app.ops->reader_release(app.store);
+    if (rc == RS_ENOTFOUND)
+        rs_fail(&st, RS_EINVAL, "export customers: --shop: no shop %s", shop);
+    else if (rc)
+        rs_fail(&st, rc, "export customers: cannot read the shop");
+    struct report_filter f = {.sid = rc ? 0 : sh.sid, .limit = REPORT_PAGE};
+    if (!rc) rc = report_range(sh.timezone, from, to, &f.from, &f.to, &st);
+    if (!rc) rc = export_rows(&app, &f, &st);
+    arena_free(a);
+    app_close(&app);
+    config_free(&cfg);
+    return rc ? die(&st) : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct rs_status st = {0};
@@ -175,6 +251,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "shop") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd_shop_add(argc - 3, argv + 3);
+    if (strcmp(cmd, "export") == 0 && argc >= 3 && strcmp(argv[2], "customers") == 0)
+        return cmd_export_customers(argc - 3, argv + 3);
     if (strcmp(cmd, "shop") == 0 && argc >= 3)
         rs_fail(&st, RS_EUSAGE, "unknown command shop %s (see restock --help)", argv[2]);
     else

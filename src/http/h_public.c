@@ -40,9 +40,9 @@ int h_stock_get(struct req *r)
         return RS_OK;
     }
     req_json_response(r, 200,
-                      json_pack("{s:s,s:s,s:I}", "variant_id", v.variant_id, "status",
+                      json_pack("{s:s,s:s,s:I,s:s}", "variant_id", v.variant_id, "status",
                                 stock_status_name(stock_status_of(&sh, v.available)), "available",
-                                (json_int_t)v.available));
+                                (json_int_t)v.available, "vapid_public_key", sh.vapid_public));
     return RS_OK;
 }
 

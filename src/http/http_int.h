@@ -62,6 +62,10 @@ struct req {
     const char *resp_type;
     const char *hdr[4][2];
     int nhdr;
+    /* a streamed answer (req_stream): sent from a content reader instead of resp */
+    MHD_ContentReaderCallback stream_read;
+    MHD_ContentReaderFreeCallback stream_free;
+    void *stream_cls;
     /* async writes */
     int state;
     struct store_job job; /* job.arg is the request; run/run_arg are the handler's */
@@ -88,6 +92,12 @@ void req_response(struct req *r, int status, const char *type, const char *body,
 void req_error(struct req *r, int err, const char *msg);
 void req_fail(struct req *r, const struct rs_status *st);
 void req_add_header(struct req *r, const char *name, const char *value);
+/* Answers with a body of unknown length produced by read(cls, ...) as MHD calls it (chunked), on
+ * the connection's HTTP thread, after the handler has returned and the thread's store reader has
+ * been released: read() may take the thread's reader and must release it before returning.
+ * free_cls(cls) runs when the response is done (or never sent). */
+void req_stream(struct req *r, int status, const char *type, MHD_ContentReaderCallback read,
+                void *cls, MHD_ContentReaderFreeCallback free_cls);
 /* Hands a write job to the group committer: run(tx, arg) on the writer, then, once durable,
  * finish(r) on an HTTP thread builds the answer (a failed job is answered with its error without
  * calling finish). The handler must return RS_PENDING right after (req_submit returns it). */
@@ -122,6 +132,9 @@ int h_open(struct req *r);
 int h_event(struct req *r);
 int h_notification_events(struct req *r);
 int h_campaign_events(struct req *r);
+int h_report_customers(struct req *r);
+int h_report_demand(struct req *r);
+int h_asset(struct req *r);
 
 /* metrics.c */
 void metrics_observe(int route, int status, double ms);

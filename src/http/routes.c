@@ -17,6 +17,11 @@ const struct route routes[] = {
     {"POST", "/v1/events", h_event, R_PUBLIC | R_BODY, "event"},
     {"GET", "/healthz", h_healthz, 0, "healthz"},
     {"GET", "/metrics", h_metrics, 0, "metrics"},
+    {"GET", "/widget.js", h_asset, 0, "widget"},
+    {"GET", "/sw.js", h_asset, 0, "service_worker"},
+    {"GET", "/dashboard", h_asset, 0, "dashboard"},
+    {"GET", "/dashboard/", h_asset, 0, "dashboard"},
+    {"GET", "/dashboard/{file}", h_asset, 0, "dashboard_asset"},
     /* admin: Authorization: Bearer API_KEY */
     {"GET", "/v1/shop", h_shop_get, R_ADMIN, "shop_get"},
     {"PATCH", "/v1/shop", h_shop_patch, R_ADMIN | R_BODY, "shop_patch"},
@@ -36,6 +41,8 @@ const struct route routes[] = {
      "campaign_preview"},
     {"POST", "/v1/campaigns/{id}/test", h_campaign_test, R_ADMIN | R_FORM, "campaign_test"},
     {"GET", "/v1/campaigns/{id}/events", h_campaign_events, R_ADMIN, "campaign_events"},
+    {"GET", "/v1/reports/customers", h_report_customers, R_ADMIN, "report_customers"},
+    {"GET", "/v1/reports/demand", h_report_demand, R_ADMIN, "report_demand"},
 };
 
 const int nroutes = (int)(sizeof(routes) / sizeof(routes[0]));

@@ -75,8 +75,32 @@ void req_add_header(struct req *r, const char *name, const char *value)
     }
 }
 
+void req_stream(struct req *r, int status, const char *type, MHD_ContentReaderCallback read,
+                void *cls, MHD_ContentReaderFreeCallback free_cls)
+{
+    if (r->stream_free) r->stream_free(r->stream_cls);
+    free(r->resp);
+    r->resp = NULL;
+    r->resp_len = 0;
+    r->stream_read = read;
+    r->stream_free = free_cls;
+    r->stream_cls = cls;
+    r->resp_type = type;
+    r->status = status;
+}
+
+/* Drops a stream the answer no longer uses (an error replaced it, or it was never sent). */
+static void drop_stream(struct req *r)
+{
+    if (r->stream_free) r->stream_free(r->stream_cls);
+    r->stream_read = NULL;
+    r->stream_free = NULL;
+    r->stream_cls = NULL;
+}
+
 void req_response(struct req *r, int status, const char *type, const char *body, size_t n)
 {
+    drop_stream(r);
     free(r->resp);
     r->resp = xmalloc(n + 1);
     memcpy(r->resp, body, n);
@@ -87,6 +111,7 @@ void req_response(struct req *r, int status, const char *type, const char *body,
 
 void req_json_response(struct req *r, int status, json_t *v)
 {
+    drop_stream(r);
     struct buf out = BUF_INIT(0);
     int rc = v ? json_write(&out, v) : -1;
     json_decref(v);
@@ -305,9 +330,20 @@ static void add_cors(struct MHD_Response *resp)
 static enum MHD_Result send_answer(struct req *r, int cors)
 {
     if (!r->status) req_error(r, RS_EINTERNAL, "no answer");
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (void *)"",
-                                        r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp;
+    if (r->stream_read) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, r->stream_read,
+                                                 r->stream_cls, r->stream_free);
+        if (!resp) drop_stream(r);
+        r->stream_read = NULL; /* the response owns the stream now */
+        r->stream_free = NULL;
+        r->stream_cls = NULL;
+        if (!resp) return MHD_NO;
+    } else {
+        resp = MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (void *)"",
+                                               r->resp ? MHD_RESPMEM_MUST_FREE
+                                                       : MHD_RESPMEM_PERSISTENT);
+    }
     r->resp = NULL;
     if (r->resp_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
     int cache_set = 0; /* a handler's own Cache-Control replaces the default */
@@ -426,6 +462,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     sanitize(path);
     sanitize(method);
     log_access(method, path, r->route ? r->route->name : NULL, r->status, ms, r->client);
+    drop_stream(r);
     free(r->resp);
     buf_free(&r->body);
     arena_free(r->arena);

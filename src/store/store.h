@@ -91,10 +91,37 @@ struct conversion {
     int64_t at, created_at;
 };
 
+/* One row of the customers report (SPEC §4): a sent notification, its subscription and what
+ * came of it. conversion: -1 none, 0 direct, 1 assisted (counted conversions only); order
+ * fields are NULL/0 without an order (order_total -1). */
+struct customer_row {
+    int64_t notification_id;
+    enum channel channel;
+    const char *contact, *variant_id, *product_title, *variant_title;
+    int64_t signed_up, sent_at, opened_at, clicked_at;
+    int conversion;
+    const char *order_number, *order_currency;
+    int64_t order_at, order_total;
+};
+
+/* Customers report page: sent notifications of shop sid with id > after_id and sent_at in
+ * [from, to) (to 0: no upper bound), in id order, at most limit. */
+struct report_filter {
+    int64_t sid, after_id, from, to;
+    int limit;
+};
+
+/* A waiting subscription as the demand report reads it. */
+struct waiting_row { /* variant_id is valid only during the callback */
+    const char *variant_id;
+    int64_t quantity, created_at;
+};
+
 struct store_ops {
     const char *name;
     int single_process; /* one `serve` process per database (SQLite) */
-    /* Opens (creating and migrating) the store at target. RS_ESTORE with a message on failure. */
+    /* Opens (creating and migrating) the store at target. RS_ESTORE with a message on failure.
+     */
     int (*open)(const char *target, struct store **out, struct rs_status *st);
     void (*close)(struct store *s);
     struct store_conn *(*reader)(struct store *s);
@@ -132,22 +159,23 @@ struct store_ops {
     int (*sub_find)(struct store_conn *c, int64_t sid, const char *variant_id, enum channel ch,
                     const char *contact_key, struct arena *a, struct subscription *out);
     int (*sub_get)(struct store_conn *c, int64_t id, struct arena *a, struct subscription *out);
-    /* Calls cb for each match in id order, at most f->limit; stops early when cb returns != 0. */
+    /* Calls cb for each match in id order, at most f->limit; stops early when cb returns != 0.
+     */
     int (*sub_list)(struct store_conn *c, const struct sub_filter *f, struct arena *a, sub_cb cb,
                     void *arg);
     int (*sub_set_status)(struct store_conn *c, int64_t id, enum sub_status st, int64_t at);
     /* Unsubscribes every subscription of a contact at a shop; *n = how many changed. */
     int (*sub_unsubscribe_contact)(struct store_conn *c, int64_t sid, const char *contact_key,
                                    int64_t at, int64_t *n);
-    /* A variant sold out again: its notified subscriptions with notify_count < max whose contact
-     * has not bought it since being notified (activity) go back to waiting (SPEC §2). *n = how
-     * many. */
+    /* A variant sold out again: its notified subscriptions with notify_count < max whose
+     * contact has not bought it since being notified (activity) go back to waiting (SPEC §2).
+     * *n = how many. */
     int (*sub_reenroll)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t max,
                         int64_t at, int64_t *n);
-    /* The waiting subscriptions of a variant with id > after_id, in sign-up order, with only what
-     * the fan-out reads: id, sid, variant_id, channel, status, contact_key, first_name, locale,
-     * quantity, notify_count, created_at, customer_id, tracking_user_id, source (the other fields
-     * are NULL or 0). */
+    /* The waiting subscriptions of a variant with id > after_id, in sign-up order, with only
+     * what the fan-out reads: id, sid, variant_id, channel, status, contact_key, first_name,
+     * locale, quantity, notify_count, created_at, customer_id, tracking_user_id, source (the
+     * other fields are NULL or 0). */
     int (*sub_waiting)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t after_id,
                        int limit, struct arena *a, sub_cb cb, void *arg);
     /* Marks notified (status, notified_at, notify_count + 1) every subscription with id in
@@ -180,8 +208,8 @@ struct store_ops {
     int (*notification_get)(struct store_conn *c, int64_t id, struct arena *a,
                             struct notification *out);
     /* Leases up to `limit` due notifications (queued or retrying, not_before <= now, lease
-     * expired) of the given channels (bit per enum channel) until lease_until; calls cb with each
-     * id. */
+     * expired) of the given channels (bit per enum channel) until lease_until; calls cb with
+     * each id. */
     int (*outbox_claim)(struct store_conn *c, unsigned channels, int64_t now, int64_t lease_until,
                         int limit, int (*cb)(void *arg, int64_t id), void *arg);
     /* Records a delivery's outcome, only while the worker still holds the notification's lease
@@ -199,7 +227,8 @@ struct store_ops {
                       int64_t *used);
     int (*budget_add)(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t campaign_id,
                       int64_t n);
-    /* Frequency caps: notifications of a campaign to a contact on a day (shop-local day number). */
+    /* Frequency caps: notifications of a campaign to a contact on a day (shop-local day
+     * number). */
     int (*cap_get)(struct store_conn *c, int64_t sid, int64_t campaign_id, const char *contact_key,
                    int64_t day, int64_t *n);
     int (*cap_add)(struct store_conn *c, int64_t sid, int64_t campaign_id, const char *contact_key,
@@ -241,6 +270,13 @@ struct store_ops {
     int (*event_top)(struct store_conn *c, int64_t sid, int64_t notification_id,
                      int64_t campaign_id, int limit, struct arena *a,
                      int (*cb)(void *arg, const char *name, int64_t hits), void *arg);
+    /* Reports (report.h). report_customers: one page, see struct report_filter.
+     * report_waiting: every waiting subscription of a shop, grouped by variant (variant_id
+     * order, then sign-up order). Both stop early when cb returns != 0. */
+    int (*report_customers)(struct store_conn *c, const struct report_filter *f, struct arena *a,
+                            int (*cb)(void *arg, const struct customer_row *row), void *arg);
+    int (*report_waiting)(struct store_conn *c, int64_t sid, struct arena *a,
+                          int (*cb)(void *arg, const struct waiting_row *row), void *arg);
 };
 
 /* A connection with its backend's operations: what core functions take to read or write. */

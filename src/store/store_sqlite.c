@@ -292,6 +292,8 @@ enum stmt_id {
     Q_CONVERSION_ADD,
     Q_EVENT_TOP_NOTIF,
     Q_EVENT_TOP_CAMP,
+    Q_REPORT_CUSTOMERS,
+    Q_REPORT_WAITING,
     Q_COUNT
 };
 
@@ -435,6 +437,21 @@ static const char *const sql[Q_COUNT] = {
     [Q_EVENT_TOP_CAMP] = "SELECT name, count(*) FROM hits WHERE shop_id = ?1"
                          " AND campaign_id = ?2 AND kind = 2 GROUP BY name"
                          " ORDER BY 2 DESC, name LIMIT ?3",
+    /* the outbox walked by id (+n.shop_id: never by notifications_key, which would sort every
+     * page); confirmation messages (restock 0) are not notifications of a restock */
+    [Q_REPORT_CUSTOMERS] =
+        "SELECT n.id, n.channel, coalesce(s.email, s.phone, s.push_endpoint, s.contact_key),"
+        " s.variant_id, v.title, v.variant_title, s.created_at, n.sent_at, n.opened_at,"
+        " n.clicked_at, c.kind, o.order_number, o.created_at, o.total, o.currency"
+        " FROM notifications n JOIN subscriptions s ON s.id = n.subscription_id"
+        " LEFT JOIN variants v ON v.shop_id = s.shop_id AND v.variant_id = s.variant_id"
+        " LEFT JOIN conversions c ON c.shop_id = n.shop_id AND c.notification_id = n.id"
+        " AND c.status = 0"
+        " LEFT JOIN orders o ON o.id = c.order_id"
+        " WHERE +n.shop_id = ?1 AND n.id > ?2 AND n.status = 1 AND n.restock_id <> 0"
+        " AND n.sent_at >= ?3 AND (?4 = 0 OR n.sent_at < ?4) ORDER BY n.id LIMIT ?5",
+    [Q_REPORT_WAITING] = "SELECT variant_id, quantity, created_at FROM subscriptions"
+                         " WHERE shop_id = ? AND status = 1 ORDER BY variant_id, id",
 };
 
 #define IDLE_MS    50
@@ -1887,6 +1904,67 @@ static int sq_event_top(struct store_conn *c, int64_t sid, int64_t notification_
     return out;
 }
 
+/* ---- reports ------------------------------------------------------------------------------ */
+
+static int sq_report_customers(struct store_conn *c, const struct report_filter *f, struct arena *a,
+                               int (*cb)(void *, const struct customer_row *), void *arg)
+{
+    sqlite3_stmt *s = stmt(c, Q_REPORT_CUSTOMERS);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, f->sid);
+    sqlite3_bind_int64(s, 2, f->after_id);
+    sqlite3_bind_int64(s, 3, f->from);
+    sqlite3_bind_int64(s, 4, f->to);
+    sqlite3_bind_int(s, 5, f->limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int has_order = sqlite3_column_type(s, 11) != SQLITE_NULL;
+        struct customer_row row = {
+            .notification_id = sqlite3_column_int64(s, 0),
+            .channel = (enum channel)sqlite3_column_int(s, 1),
+            .contact = col_text(s, 2, a),
+            .variant_id = col_text(s, 3, a),
+            .product_title = col_text(s, 4, a),
+            .variant_title = col_text(s, 5, a),
+            .signed_up = sqlite3_column_int64(s, 6),
+            .sent_at = sqlite3_column_int64(s, 7),
+            .opened_at = sqlite3_column_int64(s, 8),
+            .clicked_at = sqlite3_column_int64(s, 9),
+            .conversion =
+                sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10),
+            .order_number = col_text(s, 11, a),
+            .order_at = sqlite3_column_int64(s, 12),
+            .order_total = has_order ? sqlite3_column_int64(s, 13) : -1,
+            .order_currency = col_text(s, 14, a),
+        };
+        if (cb(arg, &row)) break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sqlite3_sql(s));
+    finish(s);
+    return out;
+}
+
+static int sq_report_waiting(struct store_conn *c, int64_t sid, struct arena *a,
+                             int (*cb)(void *, const struct waiting_row *), void *arg)
+{
+    sqlite3_stmt *s = stmt(c, Q_REPORT_WAITING);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    int rc;
+    (void)a;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct waiting_row row = {
+            .variant_id = (const char *)sqlite3_column_text(s, 0), /* valid until the next step */
+            .quantity = sqlite3_column_int64(s, 1),
+            .created_at = sqlite3_column_int64(s, 2),
+        };
+        if (cb(arg, &row)) break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sqlite3_sql(s));
+    finish(s);
+    return out;
+}
+
 const struct store_ops store_sqlite = {
     .name = "sqlite",
     .single_process = 1,
@@ -1951,4 +2029,6 @@ const struct store_ops store_sqlite = {
     .notification_touch = sq_notification_touch,
     .conversion_add = sq_conversion_add,
     .event_top = sq_event_top,
+    .report_customers = sq_report_customers,
+    .report_waiting = sq_report_waiting,
 };

@@ -195,7 +195,8 @@ def test_stock_status_with_default_thresholds(shop):
         shop.set_stock("v", available)
         r = shop.stock("v")
         assert r.status == 200
-        assert r.json == {"variant_id": "v", "status": status, "available": available}
+        assert r.json == {"variant_id": "v", "status": status, "available": available,
+                          "vapid_public_key": shop.info["vapid_public_key"]}
         assert variant(shop, "v")["status"] == status
 
 
