@@ -5,6 +5,9 @@
  */
 #include "http/http_int.h"
 
+/* An uploaded XML feed may be larger than a JSON body; larger feeds go through the CLI. */
+#define FEED_UPLOAD_LIMIT (32u << 20)
+
 const struct route routes[] = {
     /* public: storefronts, chats, notifications */
     {"POST", "/v1/subscriptions", h_subscribe, R_PUBLIC | R_BODY, "subscribe"},
@@ -12,6 +15,9 @@ const struct route routes[] = {
     {"GET", "/u/{token}", h_unsubscribe_page, R_PUBLIC, "unsubscribe_page"},
     {"POST", "/u/{token}", h_unsubscribe_post, R_PUBLIC | R_FORM, "unsubscribe"},
     {"GET", "/c/{token}", h_confirm, R_PUBLIC, "confirm"},
+    {"POST", "/v1/views", h_views, R_PUBLIC | R_BODY, "views"},
+    /* Shopify: verified by the body's HMAC under the shop's webhook secret */
+    {"POST", "/webhooks/shopify/{shop}", h_shopify_webhook, R_FORM, "shopify_webhook"},
     {"GET", "/healthz", h_healthz, 0, "healthz"},
     {"GET", "/metrics", h_metrics, 0, "metrics"},
     /* admin: Authorization: Bearer API_KEY */
