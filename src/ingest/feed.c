@@ -230,7 +230,8 @@ static void item_start(struct parser *p, int depth)
 {
     p->in_item = 1;
     p->item_depth = depth;
-    p->line = xmlTextReaderGetParserLineNumber(p->r);
+    xmlNodePtr node = xmlTextReaderCurrentNode(p->r);
+    p->line = node ? xmlGetLineNo(node) : xmlTextReaderGetParserLineNumber(p->r);
     p->err[0] = '\0';
     memset(p->val, 0, sizeof(p->val));
 }
@@ -282,9 +283,10 @@ static int walk(struct parser *p, struct rs_status *st)
         }
     }
     if (rc) return rc;
+    if ((rc = flush(p, st))) return rc; /* the items read before an XML error are applied */
     if (ret < 0 || p->xml_err[0])
         return rs_fail(st, RS_EINVAL, "%s", p->xml_err[0] ? p->xml_err : "the XML is malformed");
-    return flush(p, st);
+    return RS_OK;
 }
 
 static int parse(xmlTextReaderPtr r, const struct feed_opts *o, feed_batch_fn batch_fn,
@@ -310,7 +312,7 @@ static int parse(xmlTextReaderPtr r, const struct feed_opts *o, feed_batch_fn ba
     return rc;
 }
 
-#define XML_OPTS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT)
+#define XML_OPTS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_BIG_LINES)
 
 int feed_parse_memory(const char *xml, size_t n, const struct feed_opts *o, feed_batch_fn batch_fn,
                       feed_report_fn report, void *arg, struct feed_stats *stats,

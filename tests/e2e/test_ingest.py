@@ -416,7 +416,7 @@ def test_feed_atom_through_the_cli(restock):
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == {"items": 1, "created": 1, "updated": 0, "restocked": 0,
                                     "bad": 1}
-    assert "line 5: g:price" in p.stderr
+    assert "line 6: g:price" in p.stderr
     db = sqlite3.connect(restock.db)
     row = db.execute("SELECT title, url, price, available FROM variants").fetchone()
     db.close()
