@@ -37,8 +37,7 @@ const struct route routes[] = {
     {"POST", "/v1/campaigns/{id}/preview", h_campaign_preview, R_ADMIN | R_FORM,
      "campaign_preview"},
     {"POST", "/v1/campaigns/{id}/test", h_campaign_test, R_ADMIN | R_FORM, "campaign_test"},
-    {"POST", "/v1/feeds/import", h_feed_import, R_ADMIN | R_FORM, "feed_import",
-     FEED_UPLOAD_LIMIT},
+    {"POST", "/v1/feeds/import", h_feed_import, R_ADMIN | R_FORM, "feed_import", FEED_UPLOAD_LIMIT},
     {"GET", "/v1/privacy/requests/{id}", h_privacy_request_get, R_ADMIN, "privacy_request"},
 };
 

@@ -1896,10 +1896,10 @@ static int sq_customer_redact(struct store_conn *c, int64_t sid, const char *who
 {
     char *set = redact_set(c, sid, who_json);
     if (!set) return fail_db(c->db, "redact");
-    static const char subs[] = "(SELECT id FROM subscriptions WHERE shop_id = ?1 AND"
-                               " (" IN_SET("contact_key") " OR " IN_SET("email") " OR " IN_SET(
-                                   "phone") " OR " IN_SET("'c:' || customer_id") " OR " IN_SET(
-                                   "'t:' || tracking_user_id") "))";
+    static const char subs[] =
+        "(SELECT id FROM subscriptions WHERE shop_id = ?1 AND"
+        " (" IN_SET("contact_key") " OR " IN_SET("email") " OR " IN_SET("phone") " OR " IN_SET(
+            "'c:' || customer_id") " OR " IN_SET("'t:' || tracking_user_id") "))";
     const char *const steps[] = {
         "UPDATE hits SET attributes = NULL WHERE shop_id = ?1 AND notification_id IN (SELECT id"
         " FROM notifications WHERE shop_id = ?1 AND subscription_id IN " /* subs */,
