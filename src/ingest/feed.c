@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <libxml/xmlreader.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "util/money.h"
@@ -204,8 +205,8 @@ static int flush(struct parser *p, struct rs_status *st)
 {
     if (!p->n) return RS_OK;
     p->stats->batches++;
-    int rc = p->batch_fn(p->arg, p->items, p->n, p->a, st);
-    arena_free(p->a);
+    int rc = p->batch_fn(p->arg, p->items, p->n, &p->a, st);
+    arena_free(p->a); /* NULL when the batch function took it */
     p->a = arena_new();
     p->items = arena_alloc(p->a, p->cap * sizeof(*p->items));
     p->n = 0;
@@ -341,6 +342,13 @@ struct importer {
     feed_report_fn report;
     void *report_arg;
     struct feed_stats *stats;
+    /* the batch in flight on the committer */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int busy;
+    struct store_job job;
+    struct catalog_batch b;
+    struct arena *arena;
 };
 
 static void import_report(void *arg, long line, const char *msg)
@@ -349,31 +357,87 @@ static void import_report(void *arg, long line, const char *msg)
     if (im->report) im->report(im->report_arg, line, msg);
 }
 
-static int import_batch(void *arg, struct variant_in *items, size_t n, struct arena *a,
+static void import_done(struct store_job *job)
+{
+    struct importer *im = job->arg;
+    pthread_mutex_lock(&im->mu);
+    im->busy = 0;
+    pthread_cond_signal(&im->cv);
+    pthread_mutex_unlock(&im->mu);
+}
+
+static int import_run(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct importer *im = arg;
+    return catalog_apply(tx, &im->b, st);
+}
+
+/* Waits for the batch in flight, counts it, frees its arena; its error, if any. */
+static int import_wait(struct importer *im, struct rs_status *st)
+{
+    pthread_mutex_lock(&im->mu);
+    while (im->busy)
+        pthread_cond_wait(&im->cv, &im->mu);
+    pthread_mutex_unlock(&im->mu);
+    if (!im->arena) return RS_OK;
+    int rc = im->job.status.err;
+    if (rc) *st = im->job.status;
+    im->stats->created += im->b.created;
+    im->stats->updated += im->b.updated;
+    im->stats->restocked += im->b.nrestocked;
+    arena_free(im->arena);
+    im->arena = NULL;
+    return rc;
+}
+
+static int import_batch(void *arg, struct variant_in *items, size_t n, struct arena **a,
                         struct rs_status *st)
 {
     struct importer *im = arg;
-    struct catalog_batch b = {.shop = im->shop, .items = items, .n = n, .now = now_s(), .arena = a};
-    int rc = committer_run(im->app->cm, catalog_apply, &b, st);
+    int rc = import_wait(im, st);
     if (rc) return rc;
-    im->stats->created += b.created;
-    im->stats->updated += b.updated;
-    im->stats->restocked += b.nrestocked;
+    im->arena = *a;
+    *a = NULL;
+    im->b = (struct catalog_batch){
+        .shop = im->shop, .items = items, .n = n, .now = now_s(), .arena = im->arena};
+    im->job = (struct store_job){.run = import_run, .done = import_done, .arg = im};
+    im->busy = 1;
+    committer_submit(im->app->cm, &im->job);
     return RS_OK;
+}
+
+static int import(struct importer *im, const char *path, const char *xml, size_t n,
+                  const struct feed_opts *o, struct rs_status *st)
+{
+    pthread_mutex_init(&im->mu, NULL);
+    pthread_cond_init(&im->cv, NULL);
+    int rc = path ? feed_parse_file(path, o, import_batch, import_report, im, im->stats, st)
+                  : feed_parse_memory(xml, n, o, import_batch, import_report, im, im->stats, st);
+    struct rs_status last = {0};
+    int rc2 = import_wait(im, &last);
+    if (!rc && rc2) {
+        rc = rc2;
+        *st = last;
+    }
+    pthread_cond_destroy(&im->cv);
+    pthread_mutex_destroy(&im->mu);
+    return rc;
 }
 
 int feed_import_file(struct app *app, const struct shop *sh, const char *path,
                      const struct feed_opts *o, feed_report_fn report, void *arg,
                      struct feed_stats *stats, struct rs_status *st)
 {
-    struct importer im = {app, sh, report, arg, stats};
-    return feed_parse_file(path, o, import_batch, import_report, &im, stats, st);
+    struct importer im = {
+        .app = app, .shop = sh, .report = report, .report_arg = arg, .stats = stats};
+    return import(&im, path, NULL, 0, o, st);
 }
 
 int feed_import_memory(struct app *app, const struct shop *sh, const char *xml, size_t n,
                        const struct feed_opts *o, feed_report_fn report, void *arg,
                        struct feed_stats *stats, struct rs_status *st)
 {
-    struct importer im = {app, sh, report, arg, stats};
-    return feed_parse_memory(xml, n, o, import_batch, import_report, &im, stats, st);
+    struct importer im = {
+        .app = app, .shop = sh, .report = report, .report_arg = arg, .stats = stats};
+    return import(&im, NULL, xml, n, o, st);
 }

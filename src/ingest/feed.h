@@ -37,9 +37,10 @@ struct feed_stats {
 
 /* Called for each bad item (line, message) — the message names the field. */
 typedef void (*feed_report_fn)(void *arg, long line, const char *msg);
-/* Called with each full batch (and the last); items live in a, which is freed after it returns.
+/* Called with each full batch (and the last); items live in *a. The callee may take the arena
+ * (setting *a = NULL: it frees it when done with the items); otherwise it is freed after the call.
  * A non-zero return stops the parse with that error (st set). */
-typedef int (*feed_batch_fn)(void *arg, struct variant_in *items, size_t n, struct arena *a,
+typedef int (*feed_batch_fn)(void *arg, struct variant_in *items, size_t n, struct arena **a,
                              struct rs_status *st);
 
 /* Parses a feed from memory or a file, handing items to batch_fn in batches. RS_OK, or RS_EINVAL
@@ -52,7 +53,9 @@ int feed_parse_file(const char *path, const struct feed_opts *o, feed_batch_fn b
                     struct rs_status *st);
 
 /* Parses and applies a feed to a shop: one catalog_apply writer job per batch through the
- * app's committer (waits for each). Bad items go to report. */
+ * app's committer, the next batch parsed while the previous one commits (at most one in
+ * flight, so memory stays two batches). Returns once every batch is durable. Bad items go to
+ * report. */
 int feed_import_file(struct app *app, const struct shop *sh, const char *path,
                      const struct feed_opts *o, feed_report_fn report, void *arg,
                      struct feed_stats *stats, struct rs_status *st);

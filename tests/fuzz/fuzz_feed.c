@@ -9,7 +9,7 @@
 
 #include "ingest/feed.h"
 
-static int check(void *arg, struct variant_in *items, size_t n, struct arena *a,
+static int check(void *arg, struct variant_in *items, size_t n, struct arena **a,
                  struct rs_status *st)
 {
     (void)a, (void)st;

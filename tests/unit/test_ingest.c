@@ -339,7 +339,7 @@ struct collected {
     long lines[8];
 };
 
-static int collect(void *arg, struct variant_in *items, size_t n, struct arena *a,
+static int collect(void *arg, struct variant_in *items, size_t n, struct arena **a,
                    struct rs_status *st)
 {
     (void)a, (void)st;
