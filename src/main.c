@@ -25,6 +25,7 @@
 #include "deliver/outbox.h"
 #include "http/server.h"
 #include "ingest/feed.h"
+#include "ingest/feed_fetch.h"
 #include "util/log.h"
 
 #define RESTOCK_VERSION "0.1.0"
@@ -69,6 +70,7 @@ static int cmd_serve(int argc, char **argv)
         return die(&st);
     }
     int rc = 0;
+    struct feed_fetcher *feeds = NULL;
     if (cfg.demo) {
         char key[API_KEY_MAX], id[40];
         int created;
@@ -86,6 +88,7 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here ignores them */
     app.outbox = outbox_start(&app);
     app.fanout = fanout_start(&app);
+    feeds = feed_fetcher_start(&app);
     struct http_server *srv = http_start(&app, &st);
     if (!srv) {
         rc = die(&st);
@@ -98,6 +101,7 @@ static int cmd_serve(int argc, char **argv)
     log_msg(LOG_INFO, "signal %d: stopping", sig);
     http_stop(srv);
 out:
+    feed_fetcher_stop(feeds);
     fanout_stop(app.fanout);
     outbox_stop(app.outbox);
     app_close(&app);

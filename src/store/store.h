@@ -228,6 +228,11 @@ struct store_ops {
      * events_before, at most `limit` rows of each; *n = rows deleted. */
     int (*ingest_prune)(struct store_conn *c, int64_t activity_before, int64_t events_before,
                         int limit, int64_t *n);
+    /* Shops whose feed is due at now (feed_url set, feed_interval_minutes > 0, last fetched at
+     * least that long ago): cb(arg, sid) for each. feed_mark records a fetch's start. */
+    int (*feed_due)(struct store_conn *c, int64_t now, int (*cb)(void *arg, int64_t sid),
+                    void *arg);
+    int (*feed_mark)(struct store_conn *c, int64_t sid, int64_t at);
 };
 
 /* A connection with its backend's operations: what core functions take to read or write. */

@@ -231,7 +231,10 @@ static const char *const migrations[] = {
     "CREATE TABLE privacy_requests(id INTEGER PRIMARY KEY, shop_id INTEGER NOT NULL,"
     " kind TEXT NOT NULL, customer_id TEXT, email TEXT, phone TEXT, request_id TEXT,"
     " at INTEGER NOT NULL);"
-    "CREATE INDEX privacy_requests_shop ON privacy_requests(shop_id, id);",
+    "CREATE INDEX privacy_requests_shop ON privacy_requests(shop_id, id);"
+    "ALTER TABLE shops ADD COLUMN feed_url TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE shops ADD COLUMN feed_interval_minutes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE shops ADD COLUMN feed_fetched_at INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -239,7 +242,7 @@ static const char *const migrations[] = {
     "sid, uuid, name, url, currency, timezone, locale, sender_name, sender_email, api_key_hash,"   \
     " webhook_secret, vapid_public, vapid_private, low_stock_threshold, min_available,"            \
     " min_soldout_minutes, subscription_ttl_days, max_notifications, conversions_enabled,"         \
-    " double_opt_in, created_at"
+    " double_opt_in, created_at, feed_url, feed_interval_minutes"
 #define VARIANT_COLS                                                                               \
     "shop_id, variant_id, product_id, product_number, inventory_item_id, title, variant_title,"    \
     " url, image_url, price, original_price, currency, category, available, soldout_since,"        \
@@ -313,11 +316,12 @@ static const char *const sql[Q_COUNT] = {
     [Q_ROLLBACK_TO] = "ROLLBACK TO job",
     [Q_SECRET] = "SELECT value FROM meta WHERE key = 'server_secret'",
     [Q_SHOP_INSERT] = "INSERT INTO shops(" SHOP_COLS ") VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                      "?,?,?,?,?,?)",
+                      "?,?,?,?,?,?,?,?)",
     [Q_SHOP_UPDATE] = "UPDATE shops SET name=?2, url=?3, currency=?4, timezone=?5, locale=?6,"
                       " sender_name=?7, sender_email=?8, low_stock_threshold=?9,"
                       " min_available=?10, min_soldout_minutes=?11, subscription_ttl_days=?12,"
-                      " max_notifications=?13, conversions_enabled=?14, double_opt_in=?15"
+                      " max_notifications=?13, conversions_enabled=?14, double_opt_in=?15,"
+                      " feed_url=?16, feed_interval_minutes=?17"
                       " WHERE sid=?1",
     [Q_SHOP_BY_UUID] = "SELECT " SHOP_COLS " FROM shops WHERE uuid = ?",
     [Q_SHOP_BY_KEY] = "SELECT " SHOP_COLS " FROM shops WHERE api_key_hash = ?",
@@ -856,6 +860,8 @@ static int sq_shop_insert(struct store_conn *c, struct shop *sh)
     sqlite3_bind_int(s, 18, sh->conversions_enabled);
     sqlite3_bind_int(s, 19, sh->double_opt_in);
     sqlite3_bind_int64(s, 20, sh->created_at);
+    bind_text(s, 21, sh->feed_url ? sh->feed_url : "");
+    sqlite3_bind_int64(s, 22, sh->feed_interval_minutes);
     int rc = exec_done(c, s);
     if (rc == RS_OK) sh->sid = sqlite3_last_insert_rowid(c->db);
     return rc;
@@ -875,6 +881,8 @@ static int sq_shop_update(struct store_conn *c, const struct shop *sh)
     sqlite3_bind_int64(s, 13, sh->max_notifications);
     sqlite3_bind_int(s, 14, sh->conversions_enabled);
     sqlite3_bind_int(s, 15, sh->double_opt_in);
+    bind_text(s, 16, sh->feed_url ? sh->feed_url : "");
+    sqlite3_bind_int64(s, 17, sh->feed_interval_minutes);
     return exec_done(c, s);
 }
 
@@ -902,6 +910,8 @@ static void read_shop(sqlite3_stmt *s, struct arena *a, struct shop *sh)
     sh->conversions_enabled = sqlite3_column_int(s, 18);
     sh->double_opt_in = sqlite3_column_int(s, 19);
     sh->created_at = sqlite3_column_int64(s, 20);
+    sh->feed_url = col_text(s, 21, a);
+    sh->feed_interval_minutes = sqlite3_column_int64(s, 22);
 }
 
 static int shop_query(struct store_conn *c, sqlite3_stmt *s, struct arena *a, struct shop *out)
@@ -917,10 +927,10 @@ static int shop_query(struct store_conn *c, sqlite3_stmt *s, struct arena *a, st
 static void shop_dup(const struct shop *src, struct arena *a, struct shop *out)
 {
     *out = *src;
-    const char **strings[] = {&out->uuid,         &out->name,         &out->url,
-                              &out->currency,     &out->timezone,     &out->locale,
-                              &out->sender_name,  &out->sender_email, &out->webhook_secret,
-                              &out->vapid_public, &out->vapid_private};
+    const char **strings[] = {&out->uuid,         &out->name,          &out->url,
+                              &out->currency,     &out->timezone,      &out->locale,
+                              &out->sender_name,  &out->sender_email,  &out->webhook_secret,
+                              &out->vapid_public, &out->vapid_private, &out->feed_url};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         if (*strings[i]) *strings[i] = arena_strdup(a, *strings[i]);
 }
@@ -1992,6 +2002,27 @@ static int sq_ingest_prune(struct store_conn *c, int64_t activity_before, int64_
     return rc;
 }
 
+static int sq_feed_due(struct store_conn *c, int64_t now, int (*cb)(void *arg, int64_t sid),
+                       void *arg)
+{
+    sqlite3_stmt *s = prepare(c, "SELECT sid FROM shops WHERE feed_interval_minutes > 0"
+                                 " AND feed_url <> '' AND feed_fetched_at + feed_interval_minutes"
+                                 " * 60 <= ? ORDER BY sid");
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, now);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(arg, sqlite3_column_int64(s, 0))) break;
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? RS_OK : fail_db(c->db, "feed_due");
+    sqlite3_finalize(s);
+    return out;
+}
+
+static int sq_feed_mark(struct store_conn *c, int64_t sid, int64_t at)
+{
+    return run3(c, "UPDATE shops SET feed_fetched_at = ?3 WHERE sid = ?1", sid, NULL, at, NULL);
+}
+
 const struct store_ops store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -2055,4 +2086,6 @@ const struct store_ops store_sqlite = {
     .customer_redact = sq_customer_redact,
     .shop_erase = sq_shop_erase,
     .ingest_prune = sq_ingest_prune,
+    .feed_due = sq_feed_due,
+    .feed_mark = sq_feed_mark,
 };

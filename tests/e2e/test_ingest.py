@@ -447,3 +447,85 @@ def test_feed_of_a_million_items_streams_in_bounded_memory(restock):
     assert json.loads(p.stdout)["items"] == 1_000_000
     rss = int(p.stderr.rsplit("maxrss_kb=", 1)[1].split()[0])
     assert rss < 64 * 1024, f"peak RSS {rss} KiB"
+
+
+class FeedHost:
+    """A loopback HTTP server serving one feed, counting its fetches."""
+
+    def __init__(self, body):
+        import http.server
+        import threading
+        host = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                host.hits += 1
+                data = host.body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.body, self.hits = body, 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def wait_for(pred, timeout=15):
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_feed_url_fetched_on_its_schedule(restock):
+    host = FeedHost(FEED_HEAD + rss_item(1) + rss_item(2, "out of stock") + "</channel></rss>")
+    try:
+        info = restock.add_shop(url="https://shop0.example")
+        shop = lib.Shop(restock.start("--feed-allow-private", "1"), info)
+        for bad in ("ftp://127.0.0.1/feed.xml", "http:///x", "file:///etc/passwd", "http://a b"):
+            r = shop.patch({"feed_url": bad})
+            assert r.status == 400 and r.error["message"].startswith("feed_url"), (bad, r)
+        r = shop.patch({"feed_interval_minutes": 100000})
+        assert r.status == 400, r
+        url = f"http://127.0.0.1:{host.port}/feed.xml"
+        r = shop.patch({"feed_url": url, "feed_interval_minutes": 60})
+        assert r.status == 200 and r.json["feed_url"] == url, r
+        assert r.json["feed_interval_minutes"] == 60
+        assert wait_for(lambda: shop.variant("SKU2").status == 200)
+        assert variant(shop, "SKU1")["available"] == 1
+        import time
+        time.sleep(3)
+        assert host.hits == 1                      # not again before the interval
+        assert shop.patch({"feed_url": ""}).json["feed_url"] == ""
+    finally:
+        host.close()
+
+
+def test_feed_url_to_a_loopback_address_is_refused_by_default(restock):
+    host = FeedHost(FEED_HEAD + rss_item(1) + "</channel></rss>")
+    try:
+        info = restock.add_shop(url="https://shop0.example")
+        srv = restock.start()
+        shop = lib.Shop(srv, info)
+        r = shop.patch({"feed_url": f"http://127.0.0.1:{host.port}/feed.xml",
+                        "feed_interval_minutes": 1})
+        assert r.status == 200, r
+        assert wait_for(lambda: "feed of shop" in srv.log(), timeout=10), srv.log()[-2000:]
+        assert host.hits == 0
+        assert shop.variant("SKU1").status == 404
+    finally:
+        host.close()
