@@ -5,7 +5,8 @@
 #             deliveries for 1,000 variants over 2 locations, each body pre-signed with the shop's
 #             webhook secret (the Lua script computes nothing per request but an event id), so
 #             restock does the whole path: HMAC check, JSON, event id, per-location level, sum,
-#             restock detection, group commit. Target >= 20,000/s, every answer 2xx.
+#             restock detection, group commit. Target >= 20,000/s, every answer 2xx. Then, as
+#             the baseline measured in the same run, sign-ups (bench/signup.lua) on that server.
 #   feed      `restock import-feed` of a generated Google Merchant RSS feed of BENCH_ITEMS items
 #             (default 1,000,000), first into an empty catalog (all created), then again with
 #             every item's stock changed (all updated, a tenth of them restocks). Items/s and the
@@ -79,6 +80,7 @@ rnd = random.Random(seed)
 base = 49148385181700000
 catalog = [{"variant_id": str(45283937034300000 + i), "inventory_item_id": base + i,
             "title": f"Item {i}", "available": 0} for i in range(1000)]
+catalog.append({"variant_id": "bench-sold-out", "title": "Sold out", "available": 0})
 json.dump(catalog, open(f"{tmp}/catalog.json", "w"))
 with open(f"{tmp}/bodies.txt", "w") as f:
     for k in range(4000):
@@ -99,6 +101,12 @@ line=$(grep '^BENCH ' "$TMP/webhook.wrk") || fail "no summary from wrk"
 eval "$(echo "$line" | cut -d' ' -f2-)"
 w_rps=$rps w_p99=$p99_us w_non2xx=$non2xx w_requests=$requests
 w_rss=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' /proc/"$RESTOCK_PID"/status)
+# the baseline, same server, same run: sign-ups (bench/run.sh's durable write)
+wrk -c "$CONNS" -t "$THREADS" -d "$DURATION" --latency -s "$BENCH_DIR/signup.lua" "$URL" -- \
+    "$SHOP" bench-sold-out "$SEED" >"$TMP/signup.wrk" 2>&1 || fail "wrk failed (sign-ups)"
+line=$(grep '^BENCH ' "$TMP/signup.wrk") || fail "no summary from wrk (sign-ups)"
+eval "$(echo "$line" | cut -d' ' -f2-)"
+b_rps=$rps b_p99=$p99_us
 stop "$RESTOCK_PID"
 RESTOCK_PID=""
 events=$(sqlite3 "$DB" 'SELECT count(*) FROM webhook_events')
@@ -148,6 +156,8 @@ echo "restock ingest bench: $(nproc) cores, seed $SEED"
 printf '%-22s %14s %10s %10s\n' name "rate" p99 "peak RSS"
 printf '%-22s %12.0f/s %7.2f ms %6s MiB\n' "webhooks (inventory)" "$w_rps" \
     "$(awk -v u="$w_p99" 'BEGIN {print u / 1000}')" "$w_rss"
+printf '%-22s %12.0f/s %7.2f ms %10s\n' "sign-ups (baseline)" "$b_rps" \
+    "$(awk -v u="$b_p99" 'BEGIN {print u / 1000}')" -
 printf '%-22s %12s/s %10s %6s MiB\n' "feed import (create)" "$c_rate" - "$c_rss"
 printf '%-22s %12s/s %10s %6s MiB\n' "feed import (update)" "$u_rate" - "$u_rss"
 echo

@@ -65,10 +65,19 @@ static int parse_attrs(const json_t *body, struct view *v, struct rs_status *st)
         return rs_fail(st, RS_EINVAL, "image_url: must be an http(s) URL");
     x->price = -1;
     if (jhas(body, "price")) {
-        /* in the shop's currency: its exponent is checked again when applied */
-        int rc = jmoney(body, "price", 2, &x->price, "", st);
+        /* in the shop's currency, whose exponent is known once the shop is read: checked here
+         * at the largest exponent, converted in views_apply */
+        int64_t probe;
+        int rc = jmoney(body, "price", 3, &probe, "", st);
         if (rc) return rc;
-        if (x->price < 0) return rs_fail(st, RS_EINVAL, "price: must not be negative");
+        if (probe < 0) return rs_fail(st, RS_EINVAL, "price: must not be negative");
+        const json_t *pj = json_object_get(body, "price");
+        if (json_is_string(pj))
+            v->price_text = arena_strdup(a, json_string_value(pj));
+        else if (json_is_integer(pj))
+            v->price_text = arena_printf(a, "%lld", (long long)json_integer_value(pj));
+        else
+            v->price_real = json_number_value(pj);
         v->attrs.has |= VF_PRICE;
     }
     return RS_OK;
@@ -137,7 +146,15 @@ static int fill_variant(struct tx *tx, struct view *v, const struct shop *sh, st
                    (x->url[strlen(sh->url)] && x->url[strlen(sh->url)] != '/' &&
                     x->url[strlen(sh->url)] != '?')))
         return rs_fail(st, RS_EINVAL, "url: must be a page of the shop (%s)", sh->url);
-    if ((has & VF_PRICE) && currency_exponent(sh->currency) != 2) has &= ~(unsigned)VF_PRICE;
+    if (has & VF_PRICE) {
+        int exp = currency_exponent(sh->currency);
+        int64_t minor;
+        int bad = v->price_text ? money_parse(v->price_text, strlen(v->price_text), exp, &minor)
+                                : money_from_double(v->price_real, exp, &minor);
+        if (bad < 0)
+            return rs_fail(st, RS_EINVAL, "price: must be a decimal amount in %s", sh->currency);
+        v->attrs.v.price = minor;
+    }
     if (!*exists) {
         *cur = (struct variant){.sid = sh->sid,
                                 .variant_id = v->variant_id,

@@ -35,6 +35,8 @@ struct view {
     const char *who[4];
     int nwho;
     struct variant_in attrs; /* descriptive attributes given (has bits) */
+    const char *price_text;  /* the price as given (decimal text), or NULL: price_real */
+    double price_real;
     int has_push;
     struct signup push; /* when has_push: the would-be subscription */
     int64_t now;
