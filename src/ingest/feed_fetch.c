@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fanout.h"
 #include "ingest/feed.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -154,6 +155,7 @@ static void fetch_shop(struct app *app, int64_t sid, int64_t now)
         struct feed_opts o = {.in_stock_default = 1, .batch = 1000};
         struct feed_stats fs = {0};
         rc = feed_import_file(app, &sh, fdpath, &o, report, (void *)sh.uuid, &fs, &st);
+        if (fs.restocked) fanout_kick(app->fanout);
         log_msg(rc ? LOG_WARN : LOG_INFO,
                 "feed of shop %s: %zu items, %zu created, %zu updated, %zu restocked, %zu bad%s%s",
                 sh.uuid, fs.items, fs.created, fs.updated, fs.restocked, fs.bad, rc ? "; " : "",

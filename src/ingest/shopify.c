@@ -476,6 +476,8 @@ int shopify_parse(struct shopify_hook *h, const char *body, size_t n, struct rs_
         if (!h->item_id || !h->location_id)
             rc = rs_fail(st, RS_EINVAL, "%s: required",
                          h->item_id ? "location_id" : "inventory_item_id");
+        else if (!json_object_get(j, "available"))
+            rc = rs_fail(st, RS_EINVAL, "available: required (null when untracked)");
         else if (h->available < -1000000000 || h->available > 1000000000)
             rc = rs_fail(st, RS_EINVAL, "available: out of range");
         else if (h->available < 0 && jhas(j, "available"))

@@ -176,6 +176,8 @@ def test_unknown_topic_and_bad_payload(shop):
     assert r.status == 400, r
     r = hook(shop, "inventory_levels/update", {"location_id": 1, "available": 1})
     assert r.status == 400 and "inventory_item_id" in r.error["message"], r
+    r = hook(shop, "inventory_levels/update", {"inventory_item_id": 1, "location_id": 1})
+    assert r.status == 400 and r.error["message"].startswith("available"), r
     r = hook(shop, "products/update", {"id": 1, "variants": [{"id": 2, "price": [1]}]})
     assert r.status == 400 and "variants[0].price" in r.error["message"], r
     # a 20-digit id (beyond int64) is kept exact as text, not refused
