@@ -253,6 +253,19 @@ def test_customer_redact_leaves_no_trace(shop, push_host):
                                            "email": "ada@example.com"}, content_type="text/plain")
         assert r.status == 200, r
     before = len(shop.subs()) if hasattr(shop, "subs") else None
+    # what attribution and the fan-out store of her: an order with her identity, a cap counter
+    db = sqlite3.connect(shop.server.owner.db, timeout=10)
+    sid = db.execute("SELECT sid FROM shops").fetchone()[0]
+    db.execute("INSERT INTO orders(shop_id, order_number, source, total, currency, created_at,"
+               " status, email, phone, customer_id, tracking_user_id, cart_token, received_at)"
+               " VALUES (?, '1001', 'shopify', 3980, 'EUR', 1, 0, 'ada@example.com',"
+               " '+4520123456', '7005551234567890123', 'trk-ada', 'tok-ada', 1)", (sid,))
+    db.execute("INSERT INTO orders(shop_id, order_number, source, total, currency, created_at,"
+               " status, email, received_at) VALUES (?, '1002', 'shopify', 100, 'EUR', 1, 0,"
+               " 'bob@example.com', 1)", (sid,))
+    db.execute("INSERT INTO caps VALUES (?, 1, 'ada@example.com', 20000, 1)", (sid,))
+    db.commit()
+    db.close()
     r = hook(shop, "customers/data_request",
              {"shop_id": 954889, "shop_domain": "shop0.myshopify.com",
               "orders_requested": [299938], "customer": {"id": 7005551234567890123,
@@ -271,7 +284,7 @@ def test_customer_redact_leaves_no_trace(shop, push_host):
               "customer": {"id": 7005551234567890123, "email": "ADA@example.com",
                            "phone": "+45 20 12 34 56"}, "orders_to_redact": [299938]})
     assert r.status == 200, r
-    needles = ("ada@example.com", "+4520123456", "trk-ada", "ada-endpoint", "Ada",
+    needles = ("ada@example.com", "+4520123456", "trk-ada", "ada-endpoint", "Ada", "tok-ada",
                "7005551234567890123", keys["p256dh"], keys["auth"])
     for t, c, v in every_cell(shop.server.owner.db):
         for n in needles:
@@ -282,6 +295,9 @@ def test_customer_redact_leaves_no_trace(shop, push_host):
     assert db.execute("SELECT count(*) FROM subscriptions WHERE email = 'bob@example.com'"
                       " AND status = 1").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM activity WHERE who = 'redacted'").fetchone()[0] >= 4
+    assert db.execute("SELECT count(*), sum(total) FROM orders").fetchone() == (2, 4080)
+    assert db.execute("SELECT email FROM orders WHERE order_number = '1002'").fetchone() == (
+        "bob@example.com",)
     db.close()
     if before is not None:
         assert len(shop.subs()) == before
