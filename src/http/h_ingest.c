@@ -24,26 +24,34 @@
 
 /* ---- pruning ------------------------------------------------------------------------------- */
 
+#define PRUNE_EVERY 3600 /* seconds; 10 while a run deletes a full chunk */
+
 struct prune_job {
-    int64_t now; /* first: views_prune reads the job's arg as an int64_t * */
+    struct views_prune p;
     struct store_job job;
 };
 
+static atomic_llong last_prune;
+
 static void prune_done(struct store_job *job)
 {
-    if (job->status.err) log_msg(LOG_WARN, "pruning activity: %s", job->status.msg);
-    free(job->arg);
+    struct prune_job *pj = job->arg; /* &pj->p, its first member */
+    if (job->status.err)
+        log_msg(LOG_WARN, "pruning activity: %s", job->status.msg);
+    else if (pj->p.deleted >= VIEWS_PRUNE_CHUNK) /* more to do: again in 10 s */
+        atomic_store(&last_prune, (long long)(pj->p.now - PRUNE_EVERY + 10));
+    free(pj);
 }
 
 static void maybe_prune(struct app *app)
 {
-    static atomic_llong last;
-    long long now = now_s(), prev = atomic_load(&last);
-    if (now - prev < 3600 || !atomic_compare_exchange_strong(&last, &prev, now)) return;
-    struct prune_job *p = xcalloc(1, sizeof(*p));
-    p->now = now;
-    p->job = (struct store_job){.run = views_prune, .done = prune_done, .arg = p};
-    committer_submit(app->cm, &p->job);
+    long long now = now_s(), prev = atomic_load(&last_prune);
+    if (now - prev < PRUNE_EVERY || !atomic_compare_exchange_strong(&last_prune, &prev, now))
+        return;
+    struct prune_job *pj = xcalloc(1, sizeof(*pj));
+    pj->p.now = now;
+    pj->job = (struct store_job){.run = views_prune, .done = prune_done, .arg = &pj->p};
+    committer_submit(app->cm, &pj->job);
 }
 
 /* ---- POST /webhooks/shopify/{shop} --------------------------------------------------------- */

@@ -203,8 +203,8 @@ int views_apply(struct tx *tx, void *arg, struct rs_status *st)
 
 int views_prune(struct tx *tx, void *arg, struct rs_status *st)
 {
-    int64_t now = *(int64_t *)arg, n = 0;
-    int rc = tx->ops->ingest_prune(tx->c, now - (int64_t)VIEWS_KEEP_DAYS * 86400, now - 30 * 86400,
-                                   10000, &n);
+    struct views_prune *p = arg;
+    int rc = tx->ops->ingest_prune(tx->c, p->now - (int64_t)VIEWS_KEEP_DAYS * 86400,
+                                   p->now - 30 * 86400, VIEWS_PRUNE_CHUNK, &p->deleted);
     return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
 }

@@ -52,7 +52,13 @@ int views_parse(struct app *app, const json_t *body, struct arena *a, struct vie
 /* The writer job: the shop must exist (RS_ENOTFOUND naming `shop`). */
 int views_apply(struct tx *tx, void *view, struct rs_status *st);
 /* The writer job of pruning: activity older than VIEWS_KEEP_DAYS and webhook event ids older
- * than 30 days, at most 10000 rows of each per call; arg is a int64_t* holding now. */
-int views_prune(struct tx *tx, void *now, struct rs_status *st);
+ * than 30 days, at most VIEWS_PRUNE_CHUNK rows of each per call (so one job stays short); the
+ * caller runs it again soon while a call deletes a full chunk. */
+#define VIEWS_PRUNE_CHUNK 10000
+struct views_prune {
+    int64_t now;
+    int64_t deleted; /* result */
+};
+int views_prune(struct tx *tx, void *prune, struct rs_status *st);
 
 #endif
