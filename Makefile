@@ -64,6 +64,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 build/san/restock build/san/unit_tests
+	@$(MAKE) --no-print-directory all # the memory-bounded feed test measures the optimised binary
 	@$(MAKE) --no-print-directory lint
 	ASAN_OPTIONS=detect_leaks=1 build/san/unit_tests
 	@$(MAKE) --no-print-directory fuzz
