@@ -2,7 +2,8 @@
 # bench/ingest.sh — restock's ingest benchmark: signed Shopify webhooks and XML feed imports.
 #
 #   webhooks  wrk (64 keep-alive connections, 2 threads, 10 s) posts inventory_levels/update
-#             deliveries for 1,000 variants over 2 locations, each body pre-signed with the shop's
+#             deliveries for 1,000 variants over 2 locations (levels 1-39, 0 in 2% of them: stock
+#             moving as it sells, with some restocks), each body pre-signed with the shop's
 #             webhook secret (the Lua script computes nothing per request but an event id), so
 #             restock does the whole path: HMAC check, JSON, event id, per-location level, sum,
 #             restock detection, group commit. Target >= 20,000/s, every answer 2xx. Then, as
@@ -86,7 +87,7 @@ with open(f"{tmp}/bodies.txt", "w") as f:
     for k in range(4000):
         body = json.dumps({"inventory_item_id": base + rnd.randrange(1000),
                            "location_id": 68842553411 + rnd.randrange(2),
-                           "available": rnd.choice([0, 0, 1, 3, 7]),
+                           "available": 0 if rnd.random() < 0.02 else rnd.randrange(1, 40),
                            "updated_at": "2026-11-24T10:00:00-05:00"}, separators=(",", ":"))
         mac = base64.b64encode(hmac.new(secret, body.encode(), hashlib.sha256).digest()).decode()
         f.write(f"{mac} {body}\n")
