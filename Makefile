@@ -8,7 +8,7 @@
 #   make SANITIZE=1 sanitizer build of build/restock
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libcurl openssl
+PKGS    := libmicrohttpd jansson sqlite3 libcurl openssl libxml-2.0
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -22,7 +22,8 @@ else
 BUILD   := build
 endif
 
-LIB_SRC := $(sort $(wildcard src/util/*.c src/core/*.c src/store/*.c src/http/*.c src/deliver/*.c))
+LIB_SRC := $(sort $(wildcard src/util/*.c src/core/*.c src/store/*.c src/http/*.c src/deliver/*.c \
+                           src/ingest/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 BIN     := $(BUILD)/restock
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -67,6 +68,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 build/san/restock build/san/unit_tests
+	@$(MAKE) --no-print-directory all # the memory-bounded feed test measures the optimised binary
 	@$(MAKE) --no-print-directory lint
 	ASAN_OPTIONS=detect_leaks=1 build/san/unit_tests
 	@$(MAKE) --no-print-directory fuzz

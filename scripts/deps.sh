@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential pkg-config clang clang-format
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev libxml2-dev
 tzdata sqlite3 python3-pytest python3-aiosmtpd python3-cryptography libjs-chart.js wrk nginx-light
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core time"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -4,6 +4,7 @@
  *   restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]
  *   restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]
  *   restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]
+ *   restock import-feed --shop ID [--in-stock N] [--db DB] FILE
  *   restock --help | --version
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input; every failure prints one
@@ -20,11 +21,13 @@
 #include "core/app.h"
 #include "core/demo.h"
 #include "core/fanout.h"
-#include "core/report.h"
 #include "core/shop.h"
+#include "util/crypto.h"
 #include "deliver/outbox.h"
 #include "http/server.h"
-#include "util/crypto.h"
+#include "core/report.h"
+#include "ingest/feed.h"
+#include "ingest/feed_fetch.h"
 #include "util/log.h"
 
 #define RESTOCK_VERSION "0.1.0"
@@ -38,6 +41,7 @@ static void usage(FILE *out)
             "  restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] "
             "[--db DB]\n"
             "  restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]\n"
+            "  restock import-feed --shop ID [--in-stock N] [--db DB] FILE   XML product feed\n"
             "  restock --help | --version\n\n"
             "DB is a SQLite file path (default restock.db) or a postgresql:// URL.\n"
             "--demo creates a demo shop with products and subscribers on an empty database.\n\n",
@@ -69,6 +73,7 @@ static int cmd_serve(int argc, char **argv)
         return die(&st);
     }
     int rc = 0;
+    struct feed_fetcher *feeds = NULL;
     if (cfg.demo) {
         char key[API_KEY_MAX], id[40];
         int created;
@@ -86,6 +91,7 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here ignores them */
     app.outbox = outbox_start(&app);
     app.fanout = fanout_start(&app);
+    feeds = feed_fetcher_start(&app);
     struct http_server *srv = http_start(&app, &st);
     if (!srv) {
         rc = die(&st);
@@ -98,6 +104,7 @@ static int cmd_serve(int argc, char **argv)
     log_msg(LOG_INFO, "signal %d: stopping", sig);
     http_stop(srv);
 out:
+    feed_fetcher_stop(feeds);
     fanout_stop(app.fanout);
     outbox_stop(app.outbox);
     app_close(&app);
@@ -147,6 +154,76 @@ static int cmd_shop_add(int argc, char **argv)
         free(s);
         json_decref(o);
     }
+    arena_free(a);
+    app_close(&app);
+    config_free(&cfg);
+    return rc ? die(&st) : 0;
+}
+
+static void feed_line(void *arg, long line, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "restock: import-feed: line %ld: %s (item skipped)\n", line, msg);
+}
+
+/* Streams the feed into the shop's catalog, one durable batch at a time; bad items are reported
+ * on stderr and skipped (exit 0); a feed that is not well-formed XML is exit 2 (items before
+ * the error stay applied). */
+static int cmd_import_feed(int argc, char **argv)
+{
+    const char *db = NULL, *shop = NULL, *file = NULL, *in_stock = NULL;
+    struct rs_status st = {0};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--shop") == 0       ? &shop
+                            : strcmp(argv[i], "--db") == 0       ? &db
+                            : strcmp(argv[i], "--in-stock") == 0 ? &in_stock
+                                                                 : NULL;
+        if (!slot) {
+            if (argv[i][0] == '-' || file)
+                return rs_fail(&st, RS_EUSAGE, "import-feed: unexpected argument %s", argv[i]),
+                       die(&st);
+            file = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc)
+            return rs_fail(&st, RS_EUSAGE, "import-feed: %s needs a value", argv[i]), die(&st);
+        *slot = argv[++i];
+    }
+    if (!shop || !file)
+        return rs_fail(&st, RS_EUSAGE, "import-feed: --shop ID and FILE are required"), die(&st);
+    struct feed_opts o = {.in_stock_default = 1, .batch = 1000};
+    if (in_stock) {
+        char *end;
+        o.in_stock_default = strtoll(in_stock, &end, 10);
+        if (!*in_stock || *end || o.in_stock_default < 0 || o.in_stock_default > 1000000000)
+            return rs_fail(&st, RS_EUSAGE, "import-feed: --in-stock must be 0 to 1000000000"),
+                   die(&st);
+    }
+    char *cargv[] = {"--db", (char *)db};
+    struct config cfg;
+    struct app app;
+    if (config_load(&cfg, db ? 2 : 0, cargv, &st)) return die(&st);
+    log_init(cfg.log_format);
+    if (app_open(&app, &cfg, &st)) {
+        config_free(&cfg);
+        return die(&st);
+    }
+    struct arena *a = arena_new();
+    struct shop sh;
+    char *uuid = arena_strdup(a, shop);
+    uuid_lower(uuid);
+    struct store_conn *c = app.ops->reader(app.store);
+    int rc = c ? app.ops->shop_by_uuid(c, uuid, a, &sh) : RS_ESTORE;
+    app.ops->reader_release(app.store);
+    if (rc == RS_ENOTFOUND)
+        rs_fail(&st, RS_EUSAGE, "import-feed: --shop: no shop %s", shop);
+    else if (rc)
+        rs_fail(&st, rc, "import-feed: the store failed");
+    struct feed_stats fs = {0};
+    if (!rc) rc = feed_import_file(&app, &sh, file, &o, feed_line, NULL, &fs, &st);
+    if (!rc || fs.items)
+        printf("{\"items\":%zu,\"created\":%zu,\"updated\":%zu,\"restocked\":%zu,\"bad\":%zu}\n",
+               fs.items, fs.created, fs.updated, fs.restocked, fs.bad);
     arena_free(a);
     app_close(&app);
     config_free(&cfg);
@@ -251,6 +328,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "shop") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd_shop_add(argc - 3, argv + 3);
+    if (strcmp(cmd, "import-feed") == 0) return cmd_import_feed(argc - 2, argv + 2);
     if (strcmp(cmd, "export") == 0 && argc >= 3 && strcmp(argv[2], "customers") == 0)
         return cmd_export_customers(argc - 3, argv + 3);
     if (strcmp(cmd, "shop") == 0 && argc >= 3)

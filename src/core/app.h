@@ -15,6 +15,7 @@ struct ratelimit;
 struct push_hosts;
 struct fanout;
 struct outbox;
+struct order_sink;
 
 struct app {
     struct config *cfg;
@@ -27,6 +28,8 @@ struct app {
     /* background work of `restock serve` (NULL in CLI commands and unit tests) */
     struct fanout *fanout;
     struct outbox *outbox;
+    /* where Shopify orders go (order_sink.h); NULL: converted, checked and dropped */
+    const struct order_sink *orders;
 };
 
 /* Opens the store named by cfg->db, starts the committer. RS_EUSAGE for a bad option value,

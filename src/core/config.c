@@ -51,6 +51,8 @@ static const struct opt {
     I(rate_limit_contact, "10", 0, 100000000, "sign-ups per hour per contact (0: off)"),
     I(retry_base, "30", 1, 86400, "seconds before a failed delivery's first retry (then doubling)"),
     I(max_attempts, "8", 1, 100, "delivery attempts before a notification is failed"),
+    I(feed_allow_private, "0", 0, 1,
+      "1: a shop's feed_url may resolve to loopback or private addresses"),
 #undef S
 #undef I
 };

@@ -19,7 +19,7 @@ struct config {
     char *sms_url, *sms_user, *sms_password, *sms_from;
     char *vapid_subject, *push_hosts, *log_format;
     long workers, threads, body_limit, rate_limit_ip, rate_limit_contact;
-    long retry_base, max_attempts;
+    long retry_base, max_attempts, feed_allow_private;
     int demo; /* --demo: not an option of the table, a flag of `serve` */
 };
 

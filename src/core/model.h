@@ -21,6 +21,8 @@ struct shop {
     int64_t subscription_ttl_days, max_notifications;
     int conversions_enabled, double_opt_in;
     int64_t created_at;
+    const char *feed_url;          /* an XML product feed fetched on a schedule; "" none */
+    int64_t feed_interval_minutes; /* 0: not fetched */
 };
 
 struct variant {

@@ -43,7 +43,20 @@ const char *shop_url_canonical(const char *url, struct arena *a)
 
 /* ---- settings ------------------------------------------------------------------------------ */
 
-enum set_kind { K_TEXT, K_URL, K_CURRENCY, K_TZ, K_LOCALE, K_EMAIL, K_INT, K_BOOL };
+enum set_kind { K_TEXT, K_URL, K_CURRENCY, K_TZ, K_LOCALE, K_EMAIL, K_INT, K_BOOL, K_FEED_URL };
+
+/* A feed_url: "" (none), or http(s)://host... of printable ASCII, at most 2048 bytes. Where it
+ * may resolve to is checked when fetched (feed_fetch.c). */
+static int feed_url_ok(const char *u)
+{
+    if (!*u) return 1;
+    if (strlen(u) > 2048) return 0;
+    size_t skip = strncmp(u, "https://", 8) == 0 ? 8 : strncmp(u, "http://", 7) == 0 ? 7 : 0;
+    if (!skip || !u[skip] || u[skip] == '/') return 0;
+    for (const char *c = u; *c; c++)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f) return 0;
+    return 1;
+}
 
 static const struct setting {
     const char *name;
@@ -73,6 +86,8 @@ static const struct setting {
     N(max_notifications, 1, 100),
     {"conversions_enabled", K_BOOL, offsetof(struct shop, conversions_enabled), 0, 1},
     {"double_opt_in", K_BOOL, offsetof(struct shop, double_opt_in), 0, 1},
+    T(feed_url, K_FEED_URL),
+    N(feed_interval_minutes, 0, 10080),
 #undef T
 #undef N
 };
@@ -110,6 +125,9 @@ static int apply_setting(struct shop *sh, const struct setting *s, const json_t 
     case K_CURRENCY:
         if (currency_exponent(in) >= 0) val = arena_strdup(a, in);
         break;
+    case K_FEED_URL:
+        if (feed_url_ok(in)) val = arena_strdup(a, in);
+        break;
     case K_TZ:
         if (tz_valid(in)) val = arena_strdup(a, in);
         break;
@@ -131,7 +149,8 @@ static int apply_setting(struct shop *sh, const struct setting *s, const json_t 
                                            [K_CURRENCY] = "an ISO 4217 currency code",
                                            [K_TZ] = "an IANA time zone name",
                                            [K_LOCALE] = "a BCP 47 language tag",
-                                           [K_EMAIL] = "an email address"};
+                                           [K_EMAIL] = "an email address",
+                                           [K_FEED_URL] = "an http(s) URL, or \"\" for none"};
         return rs_fail(st, RS_EINVAL, "%s: must be %s", s->name, what[s->kind]);
     }
     *(const char **)(base + s->off) = val;
@@ -262,6 +281,7 @@ int shop_create(struct app *app, const struct shop_new *in, struct arena *a, str
         .max_notifications = 3,
         .conversions_enabled = 1,
         .double_opt_in = 0,
+        .feed_url = "",
         .created_at = now_s(),
     };
     if (!in->name) return rs_fail(st, RS_EINVAL, "name: required");

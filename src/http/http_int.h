@@ -34,7 +34,8 @@ struct route {
     const char *method, *pattern; /* pattern segments "{name}" capture one path segment */
     handler_fn fn;
     unsigned flags;
-    const char *name; /* for metrics and logs */
+    const char *name;  /* for metrics and logs */
+    size_t body_limit; /* 0: the configured body_limit */
 };
 
 extern const struct route routes[];
@@ -135,6 +136,10 @@ int h_campaign_events(struct req *r);
 int h_report_customers(struct req *r);
 int h_report_demand(struct req *r);
 int h_asset(struct req *r);
+int h_shopify_webhook(struct req *r);
+int h_views(struct req *r);
+int h_feed_import(struct req *r);
+int h_privacy_request_get(struct req *r);
 
 /* metrics.c */
 void metrics_observe(int route, int status, double ms);

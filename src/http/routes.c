@@ -5,6 +5,9 @@
  */
 #include "http/http_int.h"
 
+/* An uploaded XML feed may be larger than a JSON body; larger feeds go through the CLI. */
+#define FEED_UPLOAD_LIMIT (32u << 20)
+
 const struct route routes[] = {
     /* public: storefronts, chats, notifications */
     {"POST", "/v1/subscriptions", h_subscribe, R_PUBLIC | R_BODY, "subscribe"},
@@ -15,6 +18,9 @@ const struct route routes[] = {
     {"GET", "/r/{token}", h_click, R_PUBLIC, "click"},
     {"GET", "/o/{token}", h_open, R_PUBLIC, "open"},
     {"POST", "/v1/events", h_event, R_PUBLIC | R_BODY, "event"},
+    {"POST", "/v1/views", h_views, R_PUBLIC | R_BODY, "views"},
+    /* Shopify: verified by the body's HMAC under the shop's webhook secret */
+    {"POST", "/webhooks/shopify/{shop}", h_shopify_webhook, R_FORM, "shopify_webhook"},
     {"GET", "/healthz", h_healthz, 0, "healthz"},
     {"GET", "/metrics", h_metrics, 0, "metrics"},
     {"GET", "/widget.js", h_asset, 0, "widget"},
@@ -43,6 +49,8 @@ const struct route routes[] = {
     {"GET", "/v1/campaigns/{id}/events", h_campaign_events, R_ADMIN, "campaign_events"},
     {"GET", "/v1/reports/customers", h_report_customers, R_ADMIN, "report_customers"},
     {"GET", "/v1/reports/demand", h_report_demand, R_ADMIN, "report_demand"},
+    {"POST", "/v1/feeds/import", h_feed_import, R_ADMIN | R_FORM, "feed_import", FEED_UPLOAD_LIMIT},
+    {"GET", "/v1/privacy/requests/{id}", h_privacy_request_get, R_ADMIN, "privacy_request"},
 };
 
 const int nroutes = (int)(sizeof(routes) / sizeof(routes[0]));

@@ -397,6 +397,7 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
     }
     r->route = &routes[i];
     r->route_index = i;
+    if (r->route->body_limit > r->body.limit) r->body.limit = r->route->body_limit;
     const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > r->body.limit) {
         req_error(r, RS_ETOOBIG, NULL);

@@ -117,6 +117,14 @@ struct waiting_row { /* variant_id is valid only during the callback */
     int64_t quantity, created_at;
 };
 
+/* A customers/data_request received from Shopify (privacy_requests). */
+struct privacy_request {
+    int64_t id, sid;
+    const char *kind; /* "data_request" */
+    const char *customer_id, *email, *phone, *request_id;
+    int64_t at;
+};
+
 struct store_ops {
     const char *name;
     int single_process; /* one `serve` process per database (SQLite) */
@@ -277,6 +285,51 @@ struct store_ops {
                             int (*cb)(void *arg, const struct customer_row *row), void *arg);
     int (*report_waiting)(struct store_conn *c, int64_t sid, struct arena *a,
                           int (*cb)(void *arg, const struct waiting_row *row), void *arg);
+    /* ---- ingest (src/ingest): Shopify, feeds, the clickstream ---- */
+    /* The variant with this Shopify inventory_item_id (the lowest variant id if several);
+     * *variant_id in a. RS_ENOTFOUND when none. */
+    int (*variant_by_item)(struct store_conn *c, int64_t sid, const char *inventory_item_id,
+                           struct arena *a, const char **variant_id);
+    /* Sets one location's level of an inventory item (available < 0: the location no longer
+     * tracks it, its level is removed), then *sum = the item's levels summed over locations and
+     * *nlevels = how many there are. */
+    int (*level_set)(struct store_conn *c, int64_t sid, const char *inventory_item_id,
+                     const char *location_id, int64_t available, int64_t at, int64_t *sum,
+                     int64_t *nlevels);
+    /* Records a delivered webhook's event id; *dup = 1 (and nothing written) when it was
+     * recorded before. */
+    int (*webhook_event_add)(struct store_conn *c, int64_t sid, const char *event_id,
+                             const char *topic, int64_t at, int *dup);
+    /* Shopify order id ↔ order number (refunds name only the id). get: RS_ENOTFOUND. */
+    int (*shopify_order_put)(struct store_conn *c, int64_t sid, const char *order_id,
+                             const char *order_number);
+    int (*shopify_order_get)(struct store_conn *c, int64_t sid, const char *order_id,
+                             struct arena *a, const char **order_number);
+    int (*privacy_request_add)(struct store_conn *c, struct privacy_request *pr); /* sets id */
+    int (*privacy_request_get)(struct store_conn *c, int64_t sid, int64_t id, struct arena *a,
+                               struct privacy_request *out);
+    /* Erases a customer's personal data at a shop. who_json is a JSON array of identity keys in
+     * activity's form (canonical email, E.164 phone, "c:" + customer id, "t:" + tracking id);
+     * the identities carried by that customer's subscriptions join the set. Subscriptions keep
+     * their rows (counts stay right) but lose every contact field (contact_key becomes
+     * "redacted:" + id; waiting or pending ones are unsubscribed); activity rows keep their
+     * kind and time under who "redacted"; orders lose email, phone, customer and tracking ids
+     * and cart token; caps and privacy requests of them go; hits of their notifications lose
+     * their attributes. *n = subscriptions changed. */
+    int (*customer_redact)(struct store_conn *c, int64_t sid, const char *who_json, int64_t at,
+                           int64_t *n);
+    /* Erases a shop and every row of it (every table with a shop_id column, order items through
+     * their orders, the shop row). */
+    int (*shop_erase)(struct store_conn *c, int64_t sid);
+    /* Deletes activity older than activity_before and webhook event ids older than
+     * events_before, at most `limit` rows of each; *n = rows deleted. */
+    int (*ingest_prune)(struct store_conn *c, int64_t activity_before, int64_t events_before,
+                        int limit, int64_t *n);
+    /* Shops whose feed is due at now (feed_url set, feed_interval_minutes > 0, last fetched at
+     * least that long ago): cb(arg, sid) for each. feed_mark records a fetch's start. */
+    int (*feed_due)(struct store_conn *c, int64_t now, int (*cb)(void *arg, int64_t sid),
+                    void *arg);
+    int (*feed_mark)(struct store_conn *c, int64_t sid, int64_t at);
 };
 
 /* A connection with its backend's operations: what core functions take to read or write. */

@@ -46,7 +46,8 @@ def test_patch_valid_settings_and_they_persist(shop, restock):
     r = shop.patch({"max_notifications": 1})
     assert r.status == 200 and r.json == dict(want, max_notifications=1, id=shop.id,
                                               vapid_public_key=r.json["vapid_public_key"],
-                                              created_at=r.json["created_at"])
+                                              created_at=r.json["created_at"],
+                                              feed_url="", feed_interval_minutes=0)
     before = shop.settings()
     shop.server.stop()
     again = restock.start()

@@ -121,6 +121,75 @@ static struct subscription sub_for(const struct env *e, const char *variant, con
                                  .updated_at = 10};
 }
 
+/* The ingest operations (migration 6), inside one job as shopify_apply runs them. */
+static int ingest_ops(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    struct env *e = arg;
+    const struct store_ops *ops = tx->ops;
+    int64_t sid = e->shop.sid, sum = -1, nl = -1, n = -1;
+    const char *item = "4567890123456789012", *vid = NULL, *num = NULL;
+    static const struct {
+        const char *loc;
+        int64_t available, sum, n;
+    } levels[] = {{"1", 3, 3, 1}, {"2", 4, 7, 2}, {"1", 5, 9, 2}, {"2", -1, 5, 1}, {"1", -1, 0, 0}};
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        CHECK_INT(
+            ops->level_set(tx->c, sid, item, levels[i].loc, levels[i].available, 20, &sum, &nl),
+            RS_OK);
+        CHECK_INT(sum, levels[i].sum);
+        CHECK_INT(nl, levels[i].n);
+    }
+    CHECK_INT(ops->variant_by_item(tx->c, sid, item, e->a, &vid), RS_OK);
+    CHECK_STR(vid, "4471");
+    CHECK_INT(ops->variant_by_item(tx->c, sid, "nope", e->a, &vid), RS_ENOTFOUND);
+    int dup = -1;
+    CHECK_INT(ops->webhook_event_add(tx->c, sid, "ev-1", "t", 20, &dup), RS_OK);
+    CHECK_INT(dup, 0);
+    CHECK_INT(ops->webhook_event_add(tx->c, sid, "ev-1", "t", 21, &dup), RS_OK);
+    CHECK_INT(dup, 1);
+    CHECK_INT(ops->webhook_event_add(tx->c, sid + 1, "ev-1", "t", 21, &dup), RS_OK);
+    CHECK_INT(dup, 0); /* per shop */
+    CHECK_INT(ops->shopify_order_put(tx->c, sid, "5678901234567890123", "1001"), RS_OK);
+    CHECK_INT(ops->shopify_order_get(tx->c, sid, "5678901234567890123", e->a, &num), RS_OK);
+    CHECK_STR(num, "1001");
+    CHECK_INT(ops->shopify_order_get(tx->c, sid + 1, "5678901234567890123", e->a, &num),
+              RS_ENOTFOUND);
+    struct privacy_request pr = {.sid = sid,
+                                 .kind = "data_request",
+                                 .email = "ada@example.com",
+                                 .request_id = "9",
+                                 .at = 20},
+                           got;
+    CHECK_INT(ops->privacy_request_add(tx->c, &pr), RS_OK);
+    CHECK_INT(ops->privacy_request_get(tx->c, sid, pr.id, e->a, &got), RS_OK);
+    CHECK_STR(got.email, "ada@example.com");
+    CHECK_INT(ops->privacy_request_get(tx->c, sid + 1, pr.id, e->a, &got), RS_ENOTFOUND);
+    CHECK_INT(ops->activity_add(tx->c, sid, "ada@example.com", "view", "4471", 1), RS_OK);
+    CHECK_INT(ops->activity_add(tx->c, sid, "bob@example.com", "view", "4471", 1), RS_OK);
+    CHECK_INT(ops->customer_redact(tx->c, sid, "[\"ada@example.com\"]", 30, &n), RS_OK);
+    CHECK_INT(n, 2); /* ada's two subscriptions */
+    struct subscription f;
+    CHECK_INT(ops->sub_find(tx->c, sid, "4471", CH_EMAIL, "ada@example.com", e->a, &f),
+              RS_ENOTFOUND);
+    CHECK_INT(ops->sub_find(tx->c, sid, "4471", CH_EMAIL, "bob@example.com", e->a, &f), RS_OK);
+    int found = -1;
+    CHECK_INT(ops->activity_since(tx->c, sid, "ada@example.com", "view", NULL, 0, &found), RS_OK);
+    CHECK_INT(found, 0);
+    CHECK_INT(ops->activity_since(tx->c, sid, "bob@example.com", "view", NULL, 0, &found), RS_OK);
+    CHECK_INT(found, 1);
+    CHECK_INT(ops->privacy_request_get(tx->c, sid, pr.id, e->a, &got), RS_ENOTFOUND);
+    CHECK_INT(ops->ingest_prune(tx->c, 2, 21, 100, &n), RS_OK);
+    CHECK_INT(n, 3); /* two activity rows at 1, the event ids at 20 */
+    return RS_OK;
+}
+
+static int erase_shop(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->shop_erase(tx->c, ((struct env *)arg)->shop.sid);
+}
+
 static void contract(const struct store_ops *ops, const char *target)
 {
     struct env e;
@@ -217,6 +286,16 @@ static void contract(const struct store_ops *ops, const char *target)
     byv.variant_id = "4471";
     CHECK_INT(ops->sub_list(r, &byv, e.a, count_cb, &n), RS_OK);
     CHECK_INT(n, 2);
+    ops->reader_release(e.s);
+
+    CHECK_INT(committer_run(e.cm, ingest_ops, &e, &st), RS_OK);
+    CHECK_INT(committer_run(e.cm, erase_shop, &e, &st), RS_OK);
+    r = ops->reader(e.s);
+    CHECK_INT(ops->shop_by_uuid(r, e.shop.uuid, e.a, &got), RS_ENOTFOUND);
+    CHECK_INT(ops->variant_get(r, e.shop.sid, "4471", e.a, &gv), RS_ENOTFOUND);
+    n = 0;
+    CHECK_INT(ops->sub_list(r, &all, e.a, count_cb, &n), RS_OK);
+    CHECK_INT(n, 0);
     ops->reader_release(e.s);
     teardown(&e);
 }

@@ -1,0 +1,57 @@
+/*
+ * order_sink — where orders from outside (Shopify webhooks today; the order feed and
+ * POST /v1/orders share the shape) are handed to attribution (SPEC §2 Order, §6).
+ *
+ * The ingest side converts a source's payload into a `struct order_in` (the core order shape)
+ * and calls the app's sink from inside a writer job, so the order and whatever recorded its
+ * delivery (the webhook's event id) commit together. Attribution implements the sink: `create`
+ * stores the order once per (shop, order_number) — a second create of the same number changes
+ * nothing — and attributes it; `cancel` takes a cancelled order's conversion out of the totals;
+ * `refund` adds `amount` (minor units of `currency`) to the order's refunded total. Each returns
+ * RS_OK, RS_ENOTFOUND (cancel or refund of an order never created: the caller acknowledges and
+ * ignores it), or an error with st set (the job, and so the delivery, is rolled back and
+ * retried by the source).
+ *
+ * Strings are borrowed for the call. app->orders NULL (no attribution wired in): orders are
+ * converted and checked, and dropped.
+ */
+#ifndef RESTOCK_ORDER_SINK_H
+#define RESTOCK_ORDER_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+#include "store/store.h"
+
+struct order_item_in {
+    const char *variant_id, *product_number, *url; /* any may be NULL */
+    int64_t quantity;
+    int64_t price; /* minor units, per unit; -1 unknown */
+};
+
+struct order_in {
+    const char *order_number; /* unique per shop: the key of "an order counts once" */
+    const char *source;       /* "shopify", "api", "feed" */
+    const char *external_id;  /* the source's own id (Shopify order id), or NULL */
+    int64_t total;            /* minor units of currency */
+    const char *currency;
+    int64_t created_at;
+    /* the buyer; NULL when unknown. email canonical (lower case), phone E.164 when it parses
+     * (else as given) */
+    const char *email, *phone, *customer_id, *tracking_user_id;
+    const char *cart_token; /* the restock token from the cart attributes (SPEC §6.1), or NULL */
+    struct order_item_in *items;
+    size_t nitems;
+};
+
+struct order_sink {
+    int (*create)(struct tx *tx, const struct shop *sh, const struct order_in *o, int64_t now,
+                  struct rs_status *st);
+    int (*cancel)(struct tx *tx, const struct shop *sh, const char *order_number, int64_t at,
+                  struct rs_status *st);
+    int (*refund)(struct tx *tx, const struct shop *sh, const char *order_number, int64_t amount,
+                  const char *currency, int64_t at, struct rs_status *st);
+};
+
+#endif
