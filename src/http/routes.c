@@ -12,6 +12,7 @@ const struct route routes[] = {
     {"GET", "/u/{token}", h_unsubscribe_page, R_PUBLIC, "unsubscribe_page"},
     {"POST", "/u/{token}", h_unsubscribe_post, R_PUBLIC | R_FORM, "unsubscribe"},
     {"GET", "/c/{token}", h_confirm, R_PUBLIC, "confirm"},
+    {"POST", "/serve/collect/conversion", h_collect, R_PUBLIC | R_BODY | R_COLLECT, "collect"},
     {"GET", "/healthz", h_healthz, 0, "healthz"},
     {"GET", "/metrics", h_metrics, 0, "metrics"},
     /* admin: Authorization: Bearer API_KEY */
@@ -31,6 +32,11 @@ const struct route routes[] = {
     {"POST", "/v1/campaigns/{id}/preview", h_campaign_preview, R_ADMIN | R_FORM,
      "campaign_preview"},
     {"POST", "/v1/campaigns/{id}/test", h_campaign_test, R_ADMIN | R_FORM, "campaign_test"},
+    {"POST", "/v1/orders", h_order_create, R_ADMIN | R_BODY, "order_create"},
+    {"GET", "/v1/orders/{number}", h_order_get, R_ADMIN, "order_get"},
+    {"POST", "/v1/orders/{number}/cancel", h_order_cancel, R_ADMIN | R_FORM, "order_cancel"},
+    {"POST", "/v1/orders/{number}/refunds", h_order_refund, R_ADMIN | R_BODY, "order_refund"},
+    {"GET", "/v1/stats", h_stats, R_ADMIN, "stats"},
 };
 
 const int nroutes = (int)(sizeof(routes) / sizeof(routes[0]));
