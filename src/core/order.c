@@ -434,8 +434,8 @@ json_t *order_to_json(const struct order *o, const struct conversion *cv)
     }
     json_t *c = json_object();
     json_object_set_new(c, "kind", json_string(cv->kind == CONV_DIRECT ? "direct" : "assisted"));
-    json_object_set_new(c, "notification_id", json_sprintf("%lld", (long long)cv->notification_id));
-    json_object_set_new(c, "campaign_id", json_sprintf("%lld", (long long)cv->campaign_id));
+    json_object_set_new(c, "notification_id", json_integer(cv->notification_id));
+    json_object_set_new(c, "campaign_id", json_integer(cv->campaign_id));
     json_object_set_new(c, "amount", money_json(cv->amount, cv->currency));
     json_object_set_new(c, "refunded", money_json(cv->refunded, cv->currency));
     json_object_set_new(c, "net", money_json(cv->amount - cv->refunded, cv->currency));
