@@ -15,7 +15,8 @@
  * The database is left at DIR/collect.db for bench/collect.sh, which drives the real endpoint
  * with wrk. Prints KEY=VALUE lines (SHOP, N, V, times) for it.
  *
- * Usage: collect [--subs N] [--variants V] [--orders M] [--window W] [--dir DIR]
+ * Usage: collect [--subs N] [--variants V] [--orders M] [--window W] [--dir DIR] [--reuse K]
+ * (--reuse K: skip the build and attribute M more orders, numbered R<K>-n, on DIR/collect.db)
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -143,6 +144,7 @@ struct slot {
     char number[32], email[64], sku[32];
 };
 
+static int order_prefix; /* --reuse: order numbers R<prefix>-n, else B-n */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static long pending, converted, failed;
@@ -177,8 +179,11 @@ static double orders(struct app *app, struct shop *sh, long n, long m, long vari
         pthread_mutex_unlock(&mu);
         for (; k < window && done < m; k++, done++) {
             struct slot *s = &slots[k];
-            long who = (long)((done * 7919 + 17) % n);
-            snprintf(s->number, sizeof(s->number), "B-%ld", done);
+            long who = (long)((done * 7919 + 17 + (long)order_prefix * 1000003) % n);
+            if (order_prefix)
+                snprintf(s->number, sizeof(s->number), "R%d-%ld", order_prefix, done);
+            else
+                snprintf(s->number, sizeof(s->number), "B-%ld", done);
             snprintf(s->email, sizeof(s->email), "p%ld@bench.example", who);
             snprintf(s->sku, sizeof(s->sku), "SKU-%ld", who % variants);
             s->item = (struct order_item){.product_number = s->sku, .quantity = 1};
@@ -207,7 +212,7 @@ static double orders(struct app *app, struct shop *sh, long n, long m, long vari
 int main(int argc, char **argv)
 {
     long n = 1000000, v = 1000, m = 100000;
-    int window = 256;
+    int window = 256, reuse = 0;
     const char *dir = "/tmp";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--subs") == 0) n = atol(argv[i + 1]);
@@ -215,12 +220,13 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--orders") == 0) m = atol(argv[i + 1]);
         else if (strcmp(argv[i], "--window") == 0) window = (int)atol(argv[i + 1]);
         else if (strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
+        else if (strcmp(argv[i], "--reuse") == 0) reuse = atoi(argv[i + 1]);
         else die("unknown option", NULL);
     }
     if (n < 1 || v < 1 || v > n || window < 1) die("bad arguments", NULL);
     char db[512];
     snprintf(db, sizeof(db), "%s/collect.db", dir);
-    unlink(db);
+    if (!reuse) unlink(db);
     char *cargv[] = {"--db", db, "--log-format", "text"};
     struct config cfg;
     struct app app;
@@ -230,8 +236,17 @@ int main(int argc, char **argv)
     struct shop sh;
     char key[API_KEY_MAX];
     struct shop_new in = {"Bench", "https://bench.example", "EUR", "UTC"};
-    if (shop_create(&app, &in, a, &sh, key, &st)) die("shop", &st);
     int64_t now = now_s() - 2 * 86400;
+    struct fanout_stats fs = {0};
+    double t_subs = 0, t_fan = 0, t_sent = 0;
+    if (reuse) { /* orders again on a database built before: order numbers R<reuse>-... */
+        struct store_conn *c = app.ops->reader(app.store);
+        if (!c || app.ops->shop_by_sid(c, 1, a, &sh)) die("reuse: no shop 1", NULL);
+        app.ops->reader_release(app.store);
+        order_prefix = reuse;
+        goto orders;
+    }
+    if (shop_create(&app, &in, a, &sh, key, &st)) die("shop", &st);
 
     double t0 = now_ms();
     variants(&app, &sh, a, v, 0, now);
@@ -239,20 +254,20 @@ int main(int argc, char **argv)
         struct fill f = {sh.sid, i, i + 50000 < n ? i + 50000 : n, now, v};
         if (committer_run(app.cm, fill_job, &f, &st)) die("subscribers", &st);
     }
-    double t_subs = now_ms() - t0;
+    t_subs = now_ms() - t0;
     t0 = now_ms();
     variants(&app, &sh, a, v, 10, now + 60);
-    struct fanout_stats fs = {0};
     int found = 1;
     while (found)
         if (fanout_step(&app, now + 60, 0, &fs, &found, &st)) die("fan-out", &st);
-    double t_fan = now_ms() - t0;
+    t_fan = now_ms() - t0;
     app_close(&app);
     t0 = now_ms();
     mark_sent(db, now + 120);
-    double t_sent = now_ms() - t0;
+    t_sent = now_ms() - t0;
 
     if (app_open(&app, &cfg, &st)) die("reopen", &st);
+orders:;
     long conv = 0;
     double t_orders = m ? orders(&app, &sh, n, m, v, window, &conv) : 0;
     app_close(&app);

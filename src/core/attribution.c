@@ -3,7 +3,6 @@
  */
 #include "core/attribution.h"
 
-#include <jansson.h>
 #include <string.h>
 
 #include "core/token.h"
@@ -69,37 +68,6 @@ static int add_cand(void *arg, const struct attr_cand *c)
     return 0;
 }
 
-/* The goal window of a campaign as stored (a deleted campaign: the default). */
-static int window_of(struct tx *tx, int64_t sid, int64_t campaign_id, struct arena *a, int *days)
-{
-    struct stored_campaign sc;
-    *days = DEFAULT_WINDOW_DAYS;
-    int rc = tx->ops->campaign_get(tx->c, sid, campaign_id, a, &sc);
-    if (rc == RS_ENOTFOUND) return RS_OK;
-    if (rc) return rc;
-    json_t *o = json_loads(sc.json, 0, NULL);
-    json_t *w = json_object_get(json_object_get(o, "goal"), "window_days");
-    if (json_is_integer(w) && json_integer_value(w) > 0) *days = (int)json_integer_value(w);
-    json_decref(o);
-    return RS_OK;
-}
-
-static int fill_windows(struct tx *tx, int64_t sid, struct cands *cs)
-{
-    for (size_t i = 0; i < cs->n; i++) {
-        size_t k = 0;
-        while (k < i && cs->v[k].campaign_id != cs->v[i].campaign_id)
-            k++;
-        if (k < i) {
-            cs->v[i].window_days = cs->v[k].window_days;
-            continue;
-        }
-        int rc = window_of(tx, sid, cs->v[i].campaign_id, cs->a, &cs->v[i].window_days);
-        if (rc) return rc;
-    }
-    return RS_OK;
-}
-
 /* The candidate named by the order's click token, when it is a sent notification of the shop
  * for one of the order's variants. */
 static int token_cand(struct tx *tx, const struct shop *sh, const struct order *o,
@@ -147,7 +115,6 @@ int attribution_apply(struct tx *tx, const struct shop *sh, const struct order *
     };
     int rc = tx->ops->attr_candidates(tx->c, &q, a, add_cand, &cs);
     if (!rc) rc = token_cand(tx, sh, o, variants, nvariants, secret, &cs);
-    if (!rc) rc = fill_windows(tx, sh->sid, &cs);
     if (rc) return rs_fail(st, rc, "the store failed");
     enum conversion_kind kind;
     int i = attribution_decide(cs.v, cs.n, o->created_at, 1, &kind);

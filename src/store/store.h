@@ -65,7 +65,7 @@ struct attr_cand {
     const char *variant_id;
     int64_t sent_at, clicked_at; /* clicked_at 0: never clicked */
     int converted;               /* it already has a conversion */
-    int window_days;             /* its campaign's goal window (filled by the core) */
+    int window_days;             /* its campaign's goal window_days; 0: none stored */
     int via_token;               /* named by the order's cart token (filled by the core) */
 };
 
@@ -220,7 +220,7 @@ struct store_ops {
                            const char *url, struct arena *a,
                            int (*cb)(void *arg, const char *variant_id), void *arg);
     /* The sent notifications to a buyer for the query's variants (see struct attr_query), each
-     * once, through cb (window_days and via_token left 0). */
+     * once, through cb (via_token left 0). */
     int (*attr_candidates)(struct store_conn *c, const struct attr_query *q, struct arena *a,
                            int (*cb)(void *arg, const struct attr_cand *cand), void *arg);
     /* One sent notification of the shop as a candidate; RS_ENOTFOUND when it is not one. */

@@ -84,6 +84,21 @@
  *   subscriptions by customer_id and by tracking_user_id: partial indexes (where not NULL), so
  *   an order finds its buyer's subscriptions by any identity; restocks (shop_id, variant_id, at)
  *   so it finds a variant's notifications of the window through the outbox key
+ *   Orders in, attribution and stats (migration 6):
+ *   variants (shop_id, product_number), (shop_id, url): partial indexes — order items name a
+ *         variant by product number or product URL (Hello Retail's collect call)
+ *   subscriptions (shop_id, email) WHERE channel <> email, (shop_id, phone) WHERE channel <>
+ *         sms: an order's buyer by an email or phone that is not the contact key (which the
+ *         unique key's prefix already finds)
+ *   stats_slots(shop_id, slot, campaign_id, sent, opened, clicked, direct_n, direct_amount,
+ *         direct_net, assisted_n, assisted_amount, assisted_net)  PK, WITHOUT ROWID — the stats
+ *         rollup: slot = t / 900 (15-minute slots of UTC time, so any zone's local days are
+ *         whole slots); kept by triggers in the same transaction as the rows: a notification
+ *         becoming sent (slot of sent_at), its first open and first click (slots of opened_at,
+ *         clicked_at), a conversion inserted or updated (its old row taken away, its new one
+ *         added, counted only while status 0; net = amount - refunded)
+ *   event_slots(shop_id, slot, campaign_id, name, hits)  PK, WITHOUT ROWID — event hits (kind
+ *         2) per slot and name, for the top events; kept by a trigger on hits
  *   A double opt-in confirmation message is a notification with restock_id 0 and campaign_id 0:
  *   the same unique key makes it one per subscription, re-queued for a resend.
  */
@@ -313,6 +328,11 @@ static const char *const migrations[] = {
 #define ORDER_COLS                                                                                 \
     "id, shop_id, order_number, source, total, currency, created_at, status, refunded, email,"     \
     " phone, customer_id, tracking_user_id, cart_token, received_at"
+/* A notification's campaign's goal window (days), read from the stored campaign JSON by SQLite
+ * itself (no parse of the whole campaign per order); 0 when there is none. */
+#define GOAL_WINDOW                                                                                \
+    "coalesce((SELECT json_extract(g.json, '$.goal.window_days') FROM campaigns g"                 \
+    " WHERE g.id = n.campaign_id AND g.shop_id = n.shop_id), 0)"
 #define STATS_SUMS                                                                                 \
     "slot, sum(sent), sum(opened), sum(clicked), sum(direct_n), sum(direct_amount),"               \
     " sum(direct_net), sum(assisted_n), sum(assisted_amount), sum(assisted_net)"
@@ -508,14 +528,14 @@ static const char *const sql[Q_COUNT] = {
     /* a subscription's sent notifications through its variant's restocks in the window and the
      * outbox key (shop_id, restock_id, subscription_id) */
     [Q_ATTR_NOTIFS] = "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, EXISTS(SELECT 1 FROM"
-                      " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id)"
-                      " FROM restocks r JOIN notifications n ON n.shop_id = r.shop_id"
+                      " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id),"
+                      " " GOAL_WINDOW " FROM restocks r JOIN notifications n ON n.shop_id = r.shop_id"
                       " AND n.restock_id = r.id AND n.subscription_id = ?3"
                       " WHERE r.shop_id = ?1 AND r.variant_id = ?2 AND r.at >= ?4 AND r.at <= ?5"
                       " AND n.status = 1",
     [Q_ATTR_ONE] = "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, EXISTS(SELECT 1 FROM"
                    " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id),"
-                   " n.subscription_id, s.variant_id FROM notifications n JOIN subscriptions s"
+                   " " GOAL_WINDOW ", n.subscription_id, s.variant_id FROM notifications n JOIN subscriptions s"
                    " ON s.id = n.subscription_id WHERE n.id = ?2 AND n.shop_id = ?1"
                    " AND n.status = 1 AND n.restock_id <> 0",
     [Q_CONV_INSERT] = "INSERT INTO conversions(shop_id, notification_id, campaign_id, order_id,"
@@ -1959,6 +1979,7 @@ static void read_cand(sqlite3_stmt *s, struct attr_cand *out)
     out->sent_at = sqlite3_column_int64(s, 2);
     out->clicked_at = sqlite3_column_int64(s, 3);
     out->converted = sqlite3_column_int(s, 4);
+    out->window_days = sqlite3_column_int(s, 5);
 }
 
 struct attr_sub {
@@ -2026,8 +2047,8 @@ static int sq_attr_candidate(struct store_conn *c, int64_t sid, int64_t notifica
     int rc = step_row(c, s);
     if (rc) return rc;
     read_cand(s, out);
-    out->subscription_id = sqlite3_column_int64(s, 5);
-    out->variant_id = col_text(s, 6, a);
+    out->subscription_id = sqlite3_column_int64(s, 6);
+    out->variant_id = col_text(s, 7, a);
     finish(s);
     return RS_OK;
 }
