@@ -128,8 +128,8 @@ static void mark_sent(const char *path, int64_t at)
     snprintf(q, sizeof(q), "UPDATE notifications SET status = 1, sent_at = %lld, attempts = 1",
              (long long)at);
     if (sqlite3_open(path, &db) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-64000", NULL, NULL,
-                     NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-64000", NULL, NULL, NULL) !=
+            SQLITE_OK ||
         sqlite3_exec(db, q, NULL, NULL, NULL) != SQLITE_OK)
         die("mark sent", NULL);
     sqlite3_close(db);
@@ -188,9 +188,15 @@ static double orders(struct app *app, struct shop *sh, long n, long m, long vari
             snprintf(s->sku, sizeof(s->sku), "SKU-%ld", who % variants);
             s->item = (struct order_item){.product_number = s->sku, .quantity = 1};
             s->oj = (struct order_job){.app = app, .shop = sh, .arena = a};
-            s->oj.in = (struct order){.order_number = s->number, .source = "bench", .currency = "EUR",
-                                      .total = 1990, .created_at = at, .received_at = at,
-                                      .email = s->email, .items = &s->item, .nitems = 1};
+            s->oj.in = (struct order){.order_number = s->number,
+                                      .source = "bench",
+                                      .currency = "EUR",
+                                      .total = 1990,
+                                      .created_at = at,
+                                      .received_at = at,
+                                      .email = s->email,
+                                      .items = &s->item,
+                                      .nitems = 1};
             s->job = (struct store_job){.run = slot_run, .done = slot_done, .arg = s};
         }
         for (int i = 0; i < k; i++) {
@@ -215,13 +221,20 @@ int main(int argc, char **argv)
     int window = 256, reuse = 0;
     const char *dir = "/tmp";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--subs") == 0) n = atol(argv[i + 1]);
-        else if (strcmp(argv[i], "--variants") == 0) v = atol(argv[i + 1]);
-        else if (strcmp(argv[i], "--orders") == 0) m = atol(argv[i + 1]);
-        else if (strcmp(argv[i], "--window") == 0) window = (int)atol(argv[i + 1]);
-        else if (strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
-        else if (strcmp(argv[i], "--reuse") == 0) reuse = atoi(argv[i + 1]);
-        else die("unknown option", NULL);
+        if (strcmp(argv[i], "--subs") == 0)
+            n = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--variants") == 0)
+            v = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--orders") == 0)
+            m = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--window") == 0)
+            window = (int)atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--dir") == 0)
+            dir = argv[i + 1];
+        else if (strcmp(argv[i], "--reuse") == 0)
+            reuse = atoi(argv[i + 1]);
+        else
+            die("unknown option", NULL);
     }
     if (n < 1 || v < 1 || v > n || window < 1) die("bad arguments", NULL);
     char db[512];

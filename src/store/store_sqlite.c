@@ -527,15 +527,17 @@ static const char *const sql[Q_COUNT] = {
                     " AND tracking_user_id = ?5",
     /* a subscription's sent notifications through its variant's restocks in the window and the
      * outbox key (shop_id, restock_id, subscription_id) */
-    [Q_ATTR_NOTIFS] = "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, EXISTS(SELECT 1 FROM"
-                      " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id),"
-                      " " GOAL_WINDOW " FROM restocks r JOIN notifications n ON n.shop_id = r.shop_id"
-                      " AND n.restock_id = r.id AND n.subscription_id = ?3"
-                      " WHERE r.shop_id = ?1 AND r.variant_id = ?2 AND r.at >= ?4 AND r.at <= ?5"
-                      " AND n.status = 1",
+    [Q_ATTR_NOTIFS] =
+        "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, EXISTS(SELECT 1 FROM"
+        " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id),"
+        " " GOAL_WINDOW " FROM restocks r JOIN notifications n ON n.shop_id = r.shop_id"
+        " AND n.restock_id = r.id AND n.subscription_id = ?3"
+        " WHERE r.shop_id = ?1 AND r.variant_id = ?2 AND r.at >= ?4 AND r.at <= ?5"
+        " AND n.status = 1",
     [Q_ATTR_ONE] = "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, EXISTS(SELECT 1 FROM"
                    " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id),"
-                   " " GOAL_WINDOW ", n.subscription_id, s.variant_id FROM notifications n JOIN subscriptions s"
+                   " " GOAL_WINDOW
+                   ", n.subscription_id, s.variant_id FROM notifications n JOIN subscriptions s"
                    " ON s.id = n.subscription_id WHERE n.id = ?2 AND n.shop_id = ?1"
                    " AND n.status = 1 AND n.restock_id <> 0",
     [Q_CONV_INSERT] = "INSERT INTO conversions(shop_id, notification_id, campaign_id, order_id,"
