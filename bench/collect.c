@@ -222,17 +222,17 @@ int main(int argc, char **argv)
     const char *dir = "/tmp";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--subs") == 0)
-            n = atol(argv[i + 1]);
+            n = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--variants") == 0)
-            v = atol(argv[i + 1]);
+            v = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--orders") == 0)
-            m = atol(argv[i + 1]);
+            m = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--window") == 0)
-            window = (int)atol(argv[i + 1]);
+            window = (int)strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--dir") == 0)
             dir = argv[i + 1];
         else if (strcmp(argv[i], "--reuse") == 0)
-            reuse = atoi(argv[i + 1]);
+            reuse = (int)strtol(argv[i + 1], NULL, 10);
         else
             die("unknown option", NULL);
     }
