@@ -10,6 +10,8 @@
  *             WINDOW jobs in flight (default 256), each from a distinct order number and a
  *             buyer picked by a fixed sequence over the N contacts, naming her variant by
  *             product number: the core's ceiling, with no HTTP
+ *   stats     GET /v1/stats's work (stats_query on a reader) for the 90 days up to today, 20
+ *             times: average and worst milliseconds
  *   rss       the process's peak resident set (VmHWM)
  *
  * The database is left at DIR/collect.db for bench/collect.sh, which drives the real endpoint
@@ -31,6 +33,7 @@
 #include "core/fanout.h"
 #include "core/order.h"
 #include "core/shop.h"
+#include "core/stats.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -125,7 +128,11 @@ static void mark_sent(const char *path, int64_t at)
 {
     sqlite3 *db;
     char q[128];
-    snprintf(q, sizeof(q), "UPDATE notifications SET status = 1, sent_at = %lld, attempts = 1",
+    /* spread over the 9 days before `at`, one 15-minute slot after another: every one within
+     * the default 10-day goal window, and the stats rollup with a realistic number of slots */
+    snprintf(q, sizeof(q),
+             "UPDATE notifications SET status = 1, sent_at = %lld - (id %% 864) * 900,"
+             " attempts = 1",
              (long long)at);
     if (sqlite3_open(path, &db) != SQLITE_OK ||
         sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-64000", NULL, NULL, NULL) !=
@@ -133,6 +140,34 @@ static void mark_sent(const char *path, int64_t at)
         sqlite3_exec(db, q, NULL, NULL, NULL) != SQLITE_OK)
         die("mark sent", NULL);
     sqlite3_close(db);
+}
+
+/* ---- stats: GET /v1/stats's work for the 90 days up to today, on a reader ------------------ */
+
+static void stats_90(struct app *app, struct shop *sh, double *avg, double *max)
+{
+    int64_t today = now_s() / 86400;
+    int y, m, d;
+    char from[16], to[16];
+    civil_from_days(today - 89, &y, &m, &d);
+    snprintf(from, sizeof(from), "%04d-%02d-%02d", y, m, d);
+    civil_from_days(today, &y, &m, &d);
+    snprintf(to, sizeof(to), "%04d-%02d-%02d", y, m, d);
+    *avg = *max = 0;
+    for (int i = 0; i < 20; i++) {
+        struct arena *a = arena_new();
+        struct rs_status st = {0};
+        json_t *out = NULL;
+        double t0 = now_ms();
+        struct tx tx = {app->ops, app->ops->reader(app->store)};
+        if (stats_query(&tx, sh, from, to, 0, a, &out, &st)) die("stats", &st);
+        app->ops->reader_release(app->store);
+        double ms = now_ms() - t0;
+        *avg += ms / 20;
+        if (ms > *max) *max = ms;
+        json_decref(out);
+        arena_free(a);
+    }
 }
 
 /* ---- in-process orders ---------------------------------------------------------------------- */
@@ -283,6 +318,8 @@ int main(int argc, char **argv)
 orders:;
     long conv = 0;
     double t_orders = m ? orders(&app, &sh, n, m, v, window, &conv) : 0;
+    double s_avg, s_max;
+    stats_90(&app, &sh, &s_avg, &s_max);
     app_close(&app);
     config_free(&cfg);
 
@@ -292,6 +329,7 @@ orders:;
         printf("INPROCESS_ORDERS=%ld\nINPROCESS_MS=%.0f\nINPROCESS_RATE=%.0f\n"
                "INPROCESS_CONVERSIONS=%ld\n",
                m, t_orders, m / (t_orders / 1000.0), conv);
+    printf("STATS_90D_AVG_MS=%.2f\nSTATS_90D_MAX_MS=%.2f\n", s_avg, s_max);
     printf("RSS_KIB=%ld\n", peak_rss_kib());
     arena_free(a);
     return 0;
