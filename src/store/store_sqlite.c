@@ -94,9 +94,9 @@
  *         direct_net, assisted_n, assisted_amount, assisted_net)  PK, WITHOUT ROWID — the stats
  *         rollup: slot = t / 900 (15-minute slots of UTC time, so any zone's local days are
  *         whole slots); kept by triggers in the same transaction as the rows: a notification
- *         becoming sent (slot of sent_at), its first open and first click (slots of opened_at,
- *         clicked_at), a conversion inserted or updated (its old row taken away, its new one
- *         added, counted only while status 0; net = amount - refunded)
+ *         of a restock (not a double opt-in confirmation) becoming sent (slot of sent_at), its
+ * first open and first click (slots of opened_at, clicked_at), a conversion inserted or updated
+ * (its old row taken away, its new one added, counted only while status 0; net = amount - refunded)
  *   event_slots(shop_id, slot, campaign_id, name, hits)  PK, WITHOUT ROWID — event hits (kind
  *         2) per slot and name, for the top events; kept by a trigger on hits
  *   A double opt-in confirmation message is a notification with restock_id 0 and campaign_id 0:
@@ -262,12 +262,15 @@ static const char *const migrations[] = {
     " campaign_id INTEGER NOT NULL, name TEXT NOT NULL, hits INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(shop_id, slot, campaign_id, name)) WITHOUT ROWID;"
     "INSERT INTO stats_slots(shop_id, slot, campaign_id, sent) SELECT shop_id, sent_at / 900,"
-    " campaign_id, count(*) FROM notifications WHERE status = 1 GROUP BY 1, 2, 3;"
+    " campaign_id, count(*) FROM notifications WHERE status = 1 AND restock_id <> 0"
+    " GROUP BY 1, 2, 3;"
     "INSERT INTO stats_slots(shop_id, slot, campaign_id, opened) SELECT shop_id,"
     " opened_at / 900, campaign_id, count(*) FROM notifications WHERE opened_at <> 0"
+    " AND restock_id <> 0"
     " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET opened = opened + excluded.opened;"
     "INSERT INTO stats_slots(shop_id, slot, campaign_id, clicked) SELECT shop_id,"
     " clicked_at / 900, campaign_id, count(*) FROM notifications WHERE clicked_at <> 0"
+    " AND restock_id <> 0"
     " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET clicked = clicked + excluded.clicked;"
     "INSERT INTO stats_slots(shop_id, slot, campaign_id, direct_n, direct_amount, direct_net,"
     " assisted_n, assisted_amount, assisted_net) SELECT shop_id, at / 900, campaign_id,"
@@ -283,20 +286,21 @@ static const char *const migrations[] = {
     " assisted_net = assisted_net + excluded.assisted_net;"
     "INSERT INTO event_slots SELECT shop_id, at / 900, campaign_id, name, count(*) FROM hits"
     " WHERE kind = 2 AND name IS NOT NULL GROUP BY 1, 2, 3, 4;"
-    "CREATE TRIGGER stats_sent_insert AFTER INSERT ON notifications WHEN new.status = 1 BEGIN"
+    "CREATE TRIGGER stats_sent_insert AFTER INSERT ON notifications"
+    " WHEN new.status = 1 AND new.restock_id <> 0 BEGIN"
     " INSERT INTO stats_slots(shop_id, slot, campaign_id, sent) VALUES (new.shop_id,"
     " new.sent_at / 900, new.campaign_id, 1) ON CONFLICT DO UPDATE SET sent = sent + 1; END;"
     "CREATE TRIGGER stats_sent AFTER UPDATE OF status ON notifications"
-    " WHEN new.status = 1 AND old.status <> 1 BEGIN"
+    " WHEN new.status = 1 AND old.status <> 1 AND new.restock_id <> 0 BEGIN"
     " INSERT INTO stats_slots(shop_id, slot, campaign_id, sent) VALUES (new.shop_id,"
     " new.sent_at / 900, new.campaign_id, 1) ON CONFLICT DO UPDATE SET sent = sent + 1; END;"
     "CREATE TRIGGER stats_opened AFTER UPDATE OF opened_at ON notifications"
-    " WHEN old.opened_at = 0 AND new.opened_at <> 0 BEGIN"
+    " WHEN old.opened_at = 0 AND new.opened_at <> 0 AND new.restock_id <> 0 BEGIN"
     " INSERT INTO stats_slots(shop_id, slot, campaign_id, opened) VALUES (new.shop_id,"
     " new.opened_at / 900, new.campaign_id, 1) ON CONFLICT DO UPDATE SET opened = opened + 1;"
     " END;"
     "CREATE TRIGGER stats_clicked AFTER UPDATE OF clicked_at ON notifications"
-    " WHEN old.clicked_at = 0 AND new.clicked_at <> 0 BEGIN"
+    " WHEN old.clicked_at = 0 AND new.clicked_at <> 0 AND new.restock_id <> 0 BEGIN"
     " INSERT INTO stats_slots(shop_id, slot, campaign_id, clicked) VALUES (new.shop_id,"
     " new.clicked_at / 900, new.campaign_id, 1) ON CONFLICT DO UPDATE SET clicked = clicked + 1;"
     " END;" STATS_CONV_TRIGGER("stats_conversion_insert", "AFTER INSERT", "new.status = 0", "new",

@@ -693,3 +693,45 @@ TEST(attribution_cancel_refund_and_stats)
               q(&e, "SELECT count(*) FROM notifications WHERE status = 1"));
     env_close(&e);
 }
+
+static json_t *day_of(json_t *s, const char *date)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(s, "days"), i, d)
+    {
+        if (strcmp(json_string_value(json_object_get(d, "date")), date) == 0) return d;
+    }
+    return NULL;
+}
+
+TEST(attribution_stats_days_follow_the_shop_zone)
+{
+    /* Copenhagen is UTC+1 in December: 22:59:59Z is the 23rd there, 23:00:00Z the 24th */
+    struct env e;
+    int64_t n1, n2;
+    env_open(&e);
+    setup_two(&e, &n1, &n2);
+    struct placed p =
+        order(&e, "{\"order_number\":\"Z-1\",\"total\":\"10.00\",\"created_at\":"
+                  "\"2026-12-23T22:59:59Z\",\"email\":\"ada@example.com\",\"items\":[{\"variant_"
+                  "id\":\"v1\"}]}");
+    CHECK_INT(p.conv.kind, CONV_DIRECT);
+    p = order(&e, "{\"order_number\":\"Z-2\",\"total\":\"20.00\",\"created_at\":"
+                  "\"2026-12-23T23:00:00Z\",\"email\":\"ada@example.com\",\"items\":[{\"variant_"
+                  "id\":\"v1\"}]}");
+    CHECK_INT(p.conv.kind, CONV_ASSISTED);
+    json_t *s = stats(&e);
+    json_t *d23 = day_of(s, "2026-12-23"), *d24 = day_of(s, "2026-12-24");
+    CHECK(d23 && d24);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(d23, "direct"), "count")), 1);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(d23, "assisted"), "count")), 0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(d24, "assisted"), "revenue")),
+              "20.00");
+    CHECK_INT(json_integer_value(json_object_get(d23, "clicked")), 1); /* n2's click, 12:00Z */
+    json_t *t = json_object_get(s, "totals");
+    CHECK(json_real_value(json_object_get(t, "conversion_rate_sent")) == 1.0);
+    CHECK(json_real_value(json_object_get(t, "click_rate")) == 0.5);
+    json_decref(s);
+    env_close(&e);
+}
