@@ -393,7 +393,11 @@ enum stmt_id {
     Q_ORDER_UPDATE,
     Q_VARIANT_BY_NUMBER,
     Q_VARIANT_BY_URL,
-    Q_ATTR_SUBS,
+    Q_ATTR_BY_KEY,
+    Q_ATTR_BY_EMAIL,
+    Q_ATTR_BY_PHONE,
+    Q_ATTR_BY_CUSTOMER,
+    Q_ATTR_BY_TRACKING,
     Q_ATTR_NOTIFS,
     Q_ATTR_ONE,
     Q_CONV_INSERT,
@@ -516,19 +520,18 @@ static const char *const sql[Q_COUNT] = {
     [Q_VARIANT_BY_NUMBER] = "SELECT variant_id FROM variants WHERE shop_id = ?"
                             " AND product_number = ? LIMIT 100",
     [Q_VARIANT_BY_URL] = "SELECT variant_id FROM variants WHERE shop_id = ? AND url = ? LIMIT 100",
-    /* every index-led way to a buyer's subscriptions; a NULL identity matches nothing */
-    [Q_ATTR_SUBS] = "SELECT id, variant_id FROM subscriptions WHERE shop_id = ?1"
-                    " AND contact_key = ?2"
-                    " UNION SELECT id, variant_id FROM subscriptions WHERE shop_id = ?1"
-                    " AND contact_key = ?3"
-                    " UNION SELECT id, variant_id FROM subscriptions WHERE shop_id = ?1"
-                    " AND email = ?2 AND channel <> 0 AND email IS NOT NULL"
-                    " UNION SELECT id, variant_id FROM subscriptions WHERE shop_id = ?1"
-                    " AND phone = ?3 AND channel <> 1 AND phone IS NOT NULL"
-                    " UNION SELECT id, variant_id FROM subscriptions WHERE shop_id = ?1"
-                    " AND customer_id = ?4"
-                    " UNION SELECT id, variant_id FROM subscriptions WHERE shop_id = ?1"
-                    " AND tracking_user_id = ?5",
+    /* the index-led ways to a buyer's subscriptions, one per identity (only those the order
+     * has are asked) */
+    [Q_ATTR_BY_KEY] = "SELECT id, variant_id FROM subscriptions WHERE shop_id = ?"
+                      " AND contact_key = ?",
+    [Q_ATTR_BY_EMAIL] = "SELECT id, variant_id FROM subscriptions WHERE shop_id = ? AND email = ?"
+                        " AND channel <> 0 AND email IS NOT NULL",
+    [Q_ATTR_BY_PHONE] = "SELECT id, variant_id FROM subscriptions WHERE shop_id = ? AND phone = ?"
+                        " AND channel <> 1 AND phone IS NOT NULL",
+    [Q_ATTR_BY_CUSTOMER] = "SELECT id, variant_id FROM subscriptions WHERE shop_id = ?"
+                           " AND customer_id = ?",
+    [Q_ATTR_BY_TRACKING] = "SELECT id, variant_id FROM subscriptions WHERE shop_id = ?"
+                           " AND tracking_user_id = ?",
     /* a subscription's sent notifications through its variant's restocks in the window and the
      * outbox key (shop_id, restock_id, subscription_id) */
     [Q_ATTR_NOTIFS] =
@@ -1993,48 +1996,69 @@ struct attr_sub {
     const char *variant_id;
 };
 
+struct attr_subs {
+    struct attr_sub *v;
+    size_t n, cap;
+};
+
+/* Adds the subscriptions one identity finds (those for the query's variants, each once). */
+static int attr_subs_by(struct store_conn *c, enum stmt_id id, const struct attr_query *q,
+                        const char *value, struct arena *a, struct attr_subs *out)
+{
+    if (!value) return RS_OK;
+    sqlite3_stmt *s = stmt(c, id);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, q->sid);
+    bind_text(s, 2, value);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t sub = sqlite3_column_int64(s, 0);
+        const char *v = (const char *)sqlite3_column_text(s, 1);
+        size_t k = 0, i = 0;
+        while (k < q->nvariants && (!v || strcmp(q->variants[k], v) != 0))
+            k++;
+        while (i < out->n && out->v[i].id != sub)
+            i++;
+        if (k == q->nvariants || i < out->n) continue; /* another variant, or found already */
+        if (out->n == out->cap) {
+            out->cap = out->cap ? 2 * out->cap : 8;
+            struct attr_sub *m = arena_alloc(a, out->cap * sizeof(*m));
+            if (out->n) memcpy(m, out->v, out->n * sizeof(*m));
+            out->v = m;
+        }
+        out->v[out->n].id = sub;
+        out->v[out->n++].variant_id = q->variants[k];
+    }
+    finish(s);
+    return rc == SQLITE_DONE ? RS_OK : fail_db(c->db, sql[id]);
+}
+
 static int sq_attr_candidates(struct store_conn *c, const struct attr_query *q, struct arena *a,
                               int (*cb)(void *, const struct attr_cand *), void *arg)
 {
-    sqlite3_stmt *s = stmt(c, Q_ATTR_SUBS), *ns = stmt(c, Q_ATTR_NOTIFS);
-    if (!s || !ns) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, q->sid);
-    bind_text(s, 2, q->email);
-    bind_text(s, 3, q->phone);
-    bind_text(s, 4, q->customer_id);
-    bind_text(s, 5, q->tracking_user_id);
-    struct attr_sub *subs = NULL;
-    size_t n = 0, cap = 0;
+    struct attr_subs subs = {0};
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(s, 1);
-        size_t k = 0;
-        while (k < q->nvariants && (!v || strcmp(q->variants[k], v) != 0))
-            k++;
-        if (k == q->nvariants) continue; /* a variant the order does not have */
-        if (n == cap) {
-            cap = cap ? 2 * cap : 8;
-            struct attr_sub *m = arena_alloc(a, cap * sizeof(*m));
-            if (n) memcpy(m, subs, n * sizeof(*m));
-            subs = m;
-        }
-        subs[n].id = sqlite3_column_int64(s, 0);
-        subs[n++].variant_id = q->variants[k];
-    }
-    finish(s);
-    if (rc != SQLITE_DONE) return fail_db(c->db, sql[Q_ATTR_SUBS]);
+    if ((rc = attr_subs_by(c, Q_ATTR_BY_KEY, q, q->email, a, &subs)) ||
+        (rc = attr_subs_by(c, Q_ATTR_BY_KEY, q, q->phone, a, &subs)) ||
+        (rc = attr_subs_by(c, Q_ATTR_BY_EMAIL, q, q->email, a, &subs)) ||
+        (rc = attr_subs_by(c, Q_ATTR_BY_PHONE, q, q->phone, a, &subs)) ||
+        (rc = attr_subs_by(c, Q_ATTR_BY_CUSTOMER, q, q->customer_id, a, &subs)) ||
+        (rc = attr_subs_by(c, Q_ATTR_BY_TRACKING, q, q->tracking_user_id, a, &subs)))
+        return rc;
+    sqlite3_stmt *ns = stmt(c, Q_ATTR_NOTIFS);
+    if (!ns) return RS_ESTORE;
     int stop = 0;
-    for (size_t i = 0; i < n && !stop; i++) {
+    for (size_t i = 0; i < subs.n && !stop; i++) {
         sqlite3_bind_int64(ns, 1, q->sid);
-        bind_text(ns, 2, subs[i].variant_id);
-        sqlite3_bind_int64(ns, 3, subs[i].id);
+        bind_text(ns, 2, subs.v[i].variant_id);
+        sqlite3_bind_int64(ns, 3, subs.v[i].id);
         sqlite3_bind_int64(ns, 4, q->since);
         sqlite3_bind_int64(ns, 5, q->until);
         while (!stop && (rc = sqlite3_step(ns)) == SQLITE_ROW) {
             struct attr_cand cand;
             read_cand(ns, &cand);
-            cand.subscription_id = subs[i].id;
-            cand.variant_id = subs[i].variant_id;
+            cand.subscription_id = subs.v[i].id;
+            cand.variant_id = subs.v[i].variant_id;
             stop = cb(arg, &cand);
         }
         finish(ns);
