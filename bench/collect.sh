@@ -91,6 +91,7 @@ if [ -n "${INPROCESS_RATE:-}" ]; then
     echo "in-process: $INPROCESS_ORDERS orders in ${INPROCESS_MS} ms = ${INPROCESS_RATE}/s," \
         "$INPROCESS_CONVERSIONS conversions (bench process peak RSS $((RSS_KIB / 1024)) MiB)"
 fi
+echo "stats: GET /v1/stats's work for 90 days: ${STATS_90D_AVG_MS} ms average, ${STATS_90D_MAX_MS} ms worst of 20"
 # shellcheck disable=SC2154 # set by the eval above
 awk -v r="$rps" -v p="$p99_us" -v rss="$rss" 'BEGIN {
     printf "collect endpoint: %.0f orders/s, p99 %.2f ms, server peak RSS %s MiB\n", r, p / 1000, rss }'
