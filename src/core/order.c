@@ -212,9 +212,10 @@ int collect_parse(const json_t *body, const struct shop *sh, int64_t now, struct
     int bad = -1;
     if (json_is_string(t))
         bad = money_parse(json_string_value(t), json_string_length(t), exp, &o->total);
-    else if (json_is_integer(t))
-        bad = money_parse(loose_id(t, a), strlen(loose_id(t, a)), exp, &o->total);
-    else if (json_is_real(t))
+    else if (json_is_integer(t)) {
+        const char *txt = loose_id(t, a);
+        bad = money_parse(txt, strlen(txt), exp, &o->total);
+    } else if (json_is_real(t))
         bad = money_from_double(json_real_value(t), exp, &o->total);
     if (bad || o->total < 0) return rs_fail(st, RS_EINVAL, "total must be a decimal amount");
     const json_t *email = json_object_get(body, "email");
