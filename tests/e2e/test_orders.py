@@ -309,3 +309,19 @@ def test_import_orders(world, restock, tmp_path):
     p = restock.cli("import-orders", "--shop", "00000000-0000-4000-8000-000000000000", str(jl),
                     "--db", restock.db)
     assert p.returncode == 2 and "no shop" in p.stderr
+
+
+def test_another_shop_sees_nothing_and_cannot_use_the_token(world, restock):
+    shop = world
+    assert post_order(shop, ORDER).status == 201
+    other = lib.Shop(shop.server, restock.add_shop(name="Other", url="https://other.example"))
+    assert other.catalog([{"variant_id": "4471", "available": 0}]).status == 200
+    assert get_order(other, "1001").status == 404
+    r = post_order(other, dict(ORDER, order_number="X-1",
+                               note_attributes={"restock": world.click_token}))
+    assert r.status == 201 and r.json["conversion"] is None, r
+    assert stats(other).json["totals"]["sent"] == 0
+    r = collect(other, {"websiteUuid": other.id, "orderNumber": "1001", "total": "5.00",
+                        "email": "ada@example.com", "productNumbers": ["TEE-RED-M"]})
+    assert r.status == 200  # a separate order of that shop: the first shop's is untouched
+    assert get_order(shop, "1001").json["total"] == "39.80"
