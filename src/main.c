@@ -5,12 +5,14 @@
  *   restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]
  *   restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]
  *   restock import-feed --shop ID [--in-stock N] [--db DB] FILE
+ *   restock import-orders --shop ID FILE [--db DB]
  *   restock --help | --version
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input; every failure prints one
  * line on stderr saying what and why.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,14 +23,17 @@
 #include "core/app.h"
 #include "core/demo.h"
 #include "core/fanout.h"
+#include "core/order.h"
+#include "core/order_import.h"
+#include "core/report.h"
 #include "core/shop.h"
-#include "util/crypto.h"
 #include "deliver/outbox.h"
 #include "http/server.h"
-#include "core/report.h"
 #include "ingest/feed.h"
 #include "ingest/feed_fetch.h"
+#include "util/crypto.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #define RESTOCK_VERSION "0.1.0"
 
@@ -36,6 +41,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "restock %s — back-in-stock notifications and conversion attribution\n\n"
+            "  restock import-orders --shop ID FILE [--db DB]   (CSV with a header, or JSON "
+            "lines)\n"
             "Usage:\n"
             "  restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]\n"
             "  restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] "
@@ -302,6 +309,147 @@ static int cmd_export_customers(int argc, char **argv)
     return rc ? die(&st) : 0;
 }
 
+/* ---- import-orders ------------------------------------------------------------------------ */
+
+#define IMPORT_BATCH 256
+
+struct import_batch {
+    struct order_job jobs[IMPORT_BATCH];
+    int n;
+    long created, existing, ignored, converted;
+};
+
+/* One transaction for a batch of orders (each already validated). */
+static int import_run(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct import_batch *b = arg;
+    for (int i = 0; i < b->n; i++) {
+        int rc = order_apply(tx, &b->jobs[i], st);
+        if (rc) return rc;
+    }
+    return RS_OK;
+}
+
+static int import_flush(struct app *app, struct import_batch *b, struct arena **a,
+                        struct rs_status *st)
+{
+    if (!b->n) return RS_OK;
+    int rc = committer_run(app->cm, import_run, b, st);
+    for (int i = 0; !rc && i < b->n; i++) {
+        b->created += b->jobs[i].created;
+        b->existing += !b->jobs[i].created && !b->jobs[i].ignored;
+        b->ignored += b->jobs[i].ignored;
+        b->converted += b->jobs[i].created && b->jobs[i].converted;
+    }
+    b->n = 0;
+    arena_free(*a);
+    *a = arena_new();
+    return rc;
+}
+
+static int import_orders(struct app *app, const struct shop *sh, FILE *f, const char *path,
+                         struct rs_status *st)
+{
+    struct order_import *im = order_import_open(f, st);
+    if (!im) return RS_EINVAL;
+    struct import_batch *b = calloc(1, sizeof(*b));
+    struct arena *a = arena_new();
+    long bad = 0;
+    int rc = RS_OK, more;
+    for (;;) {
+        json_t *o = NULL;
+        long line = 0;
+        struct rs_status lst = {0};
+        more = order_import_next(im, &o, &line, &lst);
+        if (more == 0) break;
+        struct order_job *j = &b->jobs[b->n];
+        memset(j, 0, sizeof(*j));
+        if (more > 0 && order_parse(o, sh, "import", now_s(), a, &j->in, &j->test, &lst)) more = -1;
+        json_decref(o);
+        if (more < 0) {
+            fprintf(stderr, "restock: %s:%ld: %s\n", path, line, lst.msg);
+            bad++;
+            continue;
+        }
+        j->app = app;
+        j->shop = sh;
+        j->arena = a;
+        if (++b->n == IMPORT_BATCH && (rc = import_flush(app, b, &a, st))) break;
+    }
+    if (!rc) rc = import_flush(app, b, &a, st);
+    if (!rc)
+        printf("{\"created\":%ld,\"existing\":%ld,\"ignored\":%ld,\"conversions\":%ld,"
+               "\"bad_lines\":%ld}\n",
+               b->created, b->existing, b->ignored, b->converted, bad);
+    if (!rc && bad) rc = rs_fail(st, RS_EINVAL, "%ld bad record(s) skipped", bad);
+    arena_free(a);
+    free(b);
+    order_import_close(im);
+    return rc;
+}
+
+static int cmd_import_orders(int argc, char **argv)
+{
+    const char *db = NULL, *shop_id = NULL, *path = NULL;
+    struct rs_status st = {0};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--shop") == 0 ? &shop_id
+                            : strcmp(argv[i], "--db") == 0 ? &db
+                                                           : NULL;
+        if (!slot) {
+            if (path || argv[i][0] == '-')
+                return rs_fail(&st, RS_EUSAGE, "import-orders: unexpected argument %s", argv[i]),
+                       die(&st);
+            path = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc)
+            return rs_fail(&st, RS_EUSAGE, "import-orders: %s needs a value", argv[i]), die(&st);
+        *slot = argv[++i];
+    }
+    if (!shop_id || !path)
+        return rs_fail(&st, RS_EUSAGE, "import-orders: --shop ID and FILE are required"), die(&st);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return rs_fail(&st, RS_EUSAGE, "import-orders: cannot open %s: %s", path, strerror(errno)),
+               die(&st);
+    char *cargv[] = {"--db", (char *)db};
+    struct config cfg;
+    struct app app;
+    if (config_load(&cfg, db ? 2 : 0, cargv, &st)) {
+        fclose(f);
+        return die(&st);
+    }
+    log_init(cfg.log_format);
+    if (app_open(&app, &cfg, &st)) {
+        fclose(f);
+        config_free(&cfg);
+        return die(&st);
+    }
+    struct arena *a = arena_new();
+    struct shop sh;
+    char *uuid = arena_strdup(a, shop_id);
+    int rc = RS_EINVAL;
+    if (!uuid_valid(uuid)) {
+        rs_fail(&st, RS_EUSAGE, "import-orders: --shop: not a shop id (UUID)");
+    } else {
+        uuid_lower(uuid);
+        rc = app.ops->shop_by_uuid(app.ops->reader(app.store), uuid, a, &sh);
+        app.ops->reader_release(app.store);
+        if (rc == RS_ENOTFOUND)
+            rs_fail(&st, RS_EUSAGE, "import-orders: --shop: no shop %s", uuid);
+        else if (rc)
+            rs_fail(&st, rc, "import-orders: the store failed");
+        else
+            rc = import_orders(&app, &sh, f, path, &st);
+    }
+    fclose(f);
+    arena_free(a);
+    app_close(&app);
+    config_free(&cfg);
+    return rc ? die(&st) : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct rs_status st = {0};
@@ -328,6 +476,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "shop") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd_shop_add(argc - 3, argv + 3);
+    if (strcmp(cmd, "import-orders") == 0) return cmd_import_orders(argc - 2, argv + 2);
     if (strcmp(cmd, "import-feed") == 0) return cmd_import_feed(argc - 2, argv + 2);
     if (strcmp(cmd, "export") == 0 && argc >= 3 && strcmp(argv[2], "customers") == 0)
         return cmd_export_customers(argc - 3, argv + 3);

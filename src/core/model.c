@@ -46,3 +46,10 @@ int sub_status_parse(const char *s)
 {
     return lookup(statuses, SUB_STATUS_COUNT, s);
 }
+
+static const char *const order_statuses[ORDER_STATUS_COUNT] = {"placed", "cancelled", "refunded"};
+
+const char *order_status_name(enum order_status s)
+{
+    return (unsigned)s < ORDER_STATUS_COUNT ? order_statuses[s] : "?";
+}

@@ -9,6 +9,7 @@
 #ifndef RESTOCK_MODEL_H
 #define RESTOCK_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct shop {
@@ -98,5 +99,40 @@ const char *channel_name(enum channel c);
 int channel_parse(const char *s); /* -1 when unknown */
 const char *sub_status_name(enum sub_status s);
 int sub_status_parse(const char *s);
+
+/* An order (SPEC §2): counted once per shop and order number. */
+enum order_status { ORDER_PLACED, ORDER_CANCELLED, ORDER_REFUNDED, ORDER_STATUS_COUNT };
+
+struct order_item {
+    const char *variant_id; /* as given, or resolved from product_number / url; NULL: unknown */
+    const char *product_number, *url;
+    int64_t quantity, price; /* price in minor units of the order's currency */
+};
+
+struct order {
+    int64_t id, sid;
+    const char *order_number, *source, *currency;
+    int64_t total, refunded; /* minor units */
+    int64_t created_at, received_at;
+    enum order_status status;
+    const char *email, *phone, *customer_id, *tracking_user_id; /* the buyer, normalised */
+    const char *cart_token; /* the restock click token carried through the cart, or NULL */
+    struct order_item *items;
+    size_t nitems;
+};
+
+/* An order (or a goal event, order_id 0) attributed to a notification (SPEC §6). */
+enum conversion_kind { CONV_DIRECT, CONV_ASSISTED };
+
+struct conversion {
+    int64_t id, sid, notification_id, campaign_id, order_id;
+    enum conversion_kind kind;
+    int64_t amount, refunded; /* minor units of currency */
+    const char *currency;
+    int status; /* 0 counted, 1 cancelled */
+    int64_t at, created_at;
+};
+
+const char *order_status_name(enum order_status s);
 
 #endif

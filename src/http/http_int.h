@@ -24,10 +24,12 @@ struct req;
 typedef int (*handler_fn)(struct req *r);
 
 enum route_flags {
-    R_ADMIN = 1 << 0,  /* Authorization: Bearer API_KEY; r->shop is the key's shop */
-    R_PUBLIC = 1 << 1, /* CORS, text/plain JSON bodies, rate-limited per client address */
-    R_BODY = 1 << 2,   /* takes a JSON body (Content-Type checked) */
-    R_FORM = 1 << 3,   /* takes a body of any type (read by the handler) */
+    R_ADMIN = 1 << 0,   /* Authorization: Bearer API_KEY; r->shop is the key's shop */
+    R_PUBLIC = 1 << 1,  /* CORS, text/plain JSON bodies, rate-limited per client address */
+    R_BODY = 1 << 2,    /* takes a JSON body (Content-Type checked) */
+    R_FORM = 1 << 3,    /* takes a body of any type (read by the handler) */
+    R_COLLECT = 1 << 4, /* errors in Hello Retail's shape {"success":false,"message":...}: 400
+                           for bad input, 500 for the rest (429 stays 429) */
 };
 
 struct route {
@@ -117,6 +119,12 @@ int h_stock_get(struct req *r);
 int h_subscribe(struct req *r);
 int h_subscriptions_list(struct req *r);
 int h_campaigns_list(struct req *r);
+int h_order_create(struct req *r);
+int h_order_get(struct req *r);
+int h_order_cancel(struct req *r);
+int h_order_refund(struct req *r);
+int h_collect(struct req *r);
+int h_stats(struct req *r);
 int h_campaign_create(struct req *r);
 int h_campaign_get(struct req *r);
 int h_campaign_patch(struct req *r);

@@ -12,6 +12,7 @@ const struct route routes[] = {
     /* public: storefronts, chats, notifications */
     {"POST", "/v1/subscriptions", h_subscribe, R_PUBLIC | R_BODY, "subscribe"},
     {"GET", "/v1/stock/{shop}/{variant_id}", h_stock_get, R_PUBLIC, "stock"},
+    {"POST", "/serve/collect/conversion", h_collect, R_PUBLIC | R_BODY | R_COLLECT, "collect"},
     {"GET", "/u/{token}", h_unsubscribe_page, R_PUBLIC, "unsubscribe_page"},
     {"POST", "/u/{token}", h_unsubscribe_post, R_PUBLIC | R_FORM, "unsubscribe"},
     {"GET", "/c/{token}", h_confirm, R_PUBLIC, "confirm"},
@@ -31,6 +32,11 @@ const struct route routes[] = {
     /* admin: Authorization: Bearer API_KEY */
     {"GET", "/v1/shop", h_shop_get, R_ADMIN, "shop_get"},
     {"PATCH", "/v1/shop", h_shop_patch, R_ADMIN | R_BODY, "shop_patch"},
+    {"POST", "/v1/orders", h_order_create, R_ADMIN | R_BODY, "order_create"},
+    {"GET", "/v1/orders/{number}", h_order_get, R_ADMIN, "order_get"},
+    {"POST", "/v1/orders/{number}/cancel", h_order_cancel, R_ADMIN | R_FORM, "order_cancel"},
+    {"POST", "/v1/orders/{number}/refunds", h_order_refund, R_ADMIN | R_BODY, "order_refund"},
+    {"GET", "/v1/stats", h_stats, R_ADMIN, "stats"},
     {"PUT", "/v1/catalog", h_catalog_put, R_ADMIN | R_BODY, "catalog"},
     {"POST", "/v1/inventory", h_inventory_post, R_ADMIN | R_BODY, "inventory"},
     {"GET", "/v1/variants/{variant_id}", h_variant_get, R_ADMIN, "variant_get"},

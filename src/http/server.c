@@ -140,8 +140,22 @@ static json_t *safe_string(const char *s)
     return json_string(tmp);
 }
 
+/* Hello Retail's error shape (routes with R_COLLECT, SPEC §6.2). */
+static void collect_error(struct req *r, int err, const char *msg)
+{
+    int status = rs_httpstatus(err);
+    status = status == 429 ? 429 : status >= 500 ? 500 : 400;
+    json_t *o = json_pack("{s:b,s:o}", "success", 0, "message",
+                          safe_string(msg && *msg ? msg : rs_strerror(err)));
+    req_json_response(r, status, o);
+}
+
 void req_error(struct req *r, int err, const char *msg)
 {
+    if (r->route && (r->route->flags & R_COLLECT)) {
+        collect_error(r, err, msg);
+        return;
+    }
     json_t *e = json_object();
     json_object_set_new(e, "code", json_string(rs_errcode(err)));
     json_object_set_new(e, "message", safe_string(msg && *msg ? msg : rs_strerror(err)));

@@ -82,15 +82,6 @@ struct notif_context {
                                         deleted campaign is still given */
 };
 
-/* A conversion of a notification (SPEC §6.1). */
-struct conversion {
-    int64_t sid, notification_id, campaign_id, order_id; /* order_id 0: a goal event */
-    int kind;                                            /* 0 direct, 1 assisted */
-    int64_t amount;                                      /* minor units of currency */
-    const char *currency;
-    int64_t at, created_at;
-};
-
 /* One row of the customers report (SPEC §4): a sent notification, its subscription and what
  * came of it. conversion: -1 none, 0 direct, 1 assisted (counted conversions only); order
  * fields are NULL/0 without an order (order_total -1). */
@@ -123,6 +114,34 @@ struct privacy_request {
     const char *kind; /* "data_request" */
     const char *customer_id, *email, *phone, *request_id;
     int64_t at;
+};
+
+/* Attribution (SPEC §6): a sent notification that may convert an order. */
+struct attr_cand {
+    int64_t notification_id, campaign_id, subscription_id;
+    const char *variant_id;
+    int64_t sent_at, clicked_at; /* clicked_at 0: never clicked */
+    int converted;               /* it already has a conversion */
+    int window_days;             /* its campaign's goal window_days; 0: none stored */
+    int via_token;               /* named by the order's cart token (filled by the core) */
+};
+
+/* Whose notifications to look for: any of the identities (NULL: not given), for the variants,
+ * through restocks of those variants at [since, until]. */
+struct attr_query {
+    int64_t sid;
+    const char *email, *phone, *customer_id, *tracking_user_id;
+    const char *const *variants;
+    size_t nvariants;
+    int64_t since, until;
+};
+
+/* Per-slot totals of the stats rollup (15-minute slots of UTC time: slot = t / 900). */
+struct stats_slot {
+    int64_t slot;
+    int64_t sent, opened, clicked;
+    int64_t direct_n, direct_amount, direct_net;
+    int64_t assisted_n, assisted_amount, assisted_net;
 };
 
 struct store_ops {
@@ -245,6 +264,40 @@ struct store_ops {
     int (*decision_insert)(struct store_conn *c, int64_t sid, int64_t restock_id,
                            int64_t subscription_id, int64_t campaign_id, const char *decision,
                            const char *reason, int64_t at);
+    /* Orders and attribution (SPEC §6). order_get reads an order and its items by number;
+     * order_insert stores one with its items (sets o->id; RS_ECONFLICT when the number exists);
+     * order_update saves status and refunded. */
+    int (*order_get)(struct store_conn *c, int64_t sid, const char *order_number, struct arena *a,
+                     struct order *out);
+    int (*order_insert)(struct store_conn *c, struct order *o);
+    int (*order_update)(struct store_conn *c, const struct order *o);
+    /* The variant ids of a shop with this product number (url NULL) or this product URL
+     * (product_number NULL), at most 100, through cb. */
+    int (*variant_resolve)(struct store_conn *c, int64_t sid, const char *product_number,
+                           const char *url, struct arena *a,
+                           int (*cb)(void *arg, const char *variant_id), void *arg);
+    /* The sent notifications to a buyer for the query's variants (see struct attr_query), each
+     * once, through cb (via_token left 0). */
+    int (*attr_candidates)(struct store_conn *c, const struct attr_query *q, struct arena *a,
+                           int (*cb)(void *arg, const struct attr_cand *cand), void *arg);
+    /* One sent notification of the shop as a candidate; RS_ENOTFOUND when it is not one. */
+    int (*attr_candidate)(struct store_conn *c, int64_t sid, int64_t notification_id,
+                          struct arena *a, struct attr_cand *out);
+    /* conversion_insert: RS_ECONFLICT when the notification has converted already. */
+    int (*conversion_insert)(struct store_conn *c, struct conversion *cv); /* sets cv->id */
+    int (*conversion_by_order)(struct store_conn *c, int64_t sid, int64_t order_id, struct arena *a,
+                               struct conversion *out);
+    /* Sets status and refunded of the conversion of an order (none: RS_OK, nothing changes). */
+    int (*conversion_set)(struct store_conn *c, int64_t sid, int64_t order_id, int status,
+                          int64_t refunded);
+    /* The stats rollup (kept by triggers in the same transactions as the rows it counts): the
+     * slots in [lo, hi] in slot order, summed over campaigns, or of one campaign (> 0). */
+    int (*stats_slots)(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo,
+                       int64_t hi, int (*cb)(void *arg, const struct stats_slot *s), void *arg);
+    /* The `limit` most hit event names (hits of kind 2) in slots [lo, hi], most first. */
+    int (*stats_events)(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo,
+                        int64_t hi, int limit, struct arena *a,
+                        int (*cb)(void *arg, const char *name, int64_t hits), void *arg);
     /* Queues a subscription's double opt-in confirmation (a notification with restock_id 0), or
      * re-queues it when the last was queued at least resend_after seconds ago; *queued says
      * whether anything was (re)queued. It expires ttl seconds after now. */

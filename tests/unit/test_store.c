@@ -190,6 +190,122 @@ static int erase_shop(struct tx *tx, void *arg, struct rs_status *st)
     return tx->ops->shop_erase(tx->c, ((struct env *)arg)->shop.sid);
 }
 
+static int put_order(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->order_insert(tx->c, arg);
+}
+
+static int put_conversion(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->conversion_insert(tx->c, arg);
+}
+
+static int cancel_conversion(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    const struct conversion *cv = arg;
+    return tx->ops->conversion_set(tx->c, cv->sid, cv->order_id, 1, 500);
+}
+
+static int first_variant(void *arg, const char *id)
+{
+    *(const char **)arg = id;
+    return 1;
+}
+
+static int sum_slots(void *arg, const struct stats_slot *s)
+{
+    int64_t *v = arg;
+    v[0] += s->direct_n;
+    v[1] += s->direct_amount;
+    v[2] += s->direct_net;
+    return 0;
+}
+
+/* Orders, their items and conversions: one per shop and number, one conversion per
+ * notification; the stats rollup follows conversions as they are counted and cancelled. */
+static void contract_orders(struct env *e)
+{
+    const struct store_ops *ops = e->ops;
+    struct rs_status st = {0};
+    struct variant v = {.sid = e->shop.sid,
+                        .variant_id = "77",
+                        .product_number = "SKU-77",
+                        .url = "https://s.example/p/77",
+                        .price = -1,
+                        .original_price = -1};
+    CHECK_INT(committer_run(e->cm, put_variant, &v, &st), RS_OK);
+    struct order_item items[2] = {{.variant_id = "77", .quantity = 2, .price = 995},
+                                  {.product_number = "nope", .quantity = 1}};
+    struct order o = {.sid = e->shop.sid,
+                      .order_number = "1001",
+                      .source = "api",
+                      .currency = "EUR",
+                      .total = 1990,
+                      .created_at = 9000,
+                      .received_at = 9001,
+                      .email = "ada@example.com",
+                      .items = items,
+                      .nitems = 2};
+    CHECK_INT(committer_run(e->cm, put_order, &o, &st), RS_OK);
+    CHECK(o.id > 0);
+    struct order dup = o;
+    CHECK_INT(committer_run(e->cm, put_order, &dup, &st), RS_ECONFLICT);
+    struct conversion cv = {.sid = e->shop.sid,
+                            .notification_id = 42,
+                            .campaign_id = 3,
+                            .order_id = o.id,
+                            .kind = CONV_DIRECT,
+                            .amount = 1990,
+                            .currency = "EUR",
+                            .at = 9000,
+                            .created_at = 9001};
+    CHECK_INT(committer_run(e->cm, put_conversion, &cv, &st), RS_OK);
+    struct conversion twice = cv;
+    twice.order_id = o.id + 1;
+    CHECK_INT(committer_run(e->cm, put_conversion, &twice, &st), RS_ECONFLICT);
+
+    struct store_conn *r = ops->reader(e->s);
+    struct order got;
+    CHECK_INT(ops->order_get(r, e->shop.sid, "1001", e->a, &got), RS_OK);
+    CHECK_INT(got.total, 1990);
+    CHECK_INT(got.nitems, 2);
+    CHECK_STR(got.items[0].variant_id, "77");
+    CHECK(got.items[1].variant_id == NULL);
+    CHECK_STR(got.items[1].product_number, "nope");
+    CHECK_INT(ops->order_get(r, e->shop.sid + 1, "1001", e->a, &got), RS_ENOTFOUND);
+    const char *vid = NULL;
+    CHECK_INT(ops->variant_resolve(r, e->shop.sid, "SKU-77", NULL, e->a, first_variant, &vid),
+              RS_OK);
+    CHECK_STR(vid, "77");
+    vid = NULL;
+    CHECK_INT(ops->variant_resolve(r, e->shop.sid, NULL, "https://s.example/p/77", e->a,
+                                   first_variant, &vid),
+              RS_OK);
+    CHECK_STR(vid, "77");
+    struct conversion gc;
+    CHECK_INT(ops->conversion_by_order(r, e->shop.sid, o.id, e->a, &gc), RS_OK);
+    CHECK_INT(gc.notification_id, 42);
+    int64_t sums[3] = {0};
+    CHECK_INT(ops->stats_slots(r, e->shop.sid, 0, 0, 100000, sum_slots, sums), RS_OK);
+    CHECK_INT(sums[0], 1);
+    CHECK_INT(sums[1], 1990);
+    ops->reader_release(e->s);
+
+    CHECK_INT(committer_run(e->cm, cancel_conversion, &cv, &st), RS_OK);
+    r = ops->reader(e->s);
+    CHECK_INT(ops->conversion_by_order(r, e->shop.sid, o.id, e->a, &gc), RS_OK);
+    CHECK_INT(gc.status, 1);
+    CHECK_INT(gc.refunded, 500);
+    int64_t after[3] = {0};
+    CHECK_INT(ops->stats_slots(r, e->shop.sid, 0, 0, 100000, sum_slots, after), RS_OK);
+    CHECK_INT(after[0], 0); /* a cancelled conversion counts nowhere */
+    CHECK_INT(after[1], 0);
+    ops->reader_release(e->s);
+}
+
 static void contract(const struct store_ops *ops, const char *target)
 {
     struct env e;
@@ -297,6 +413,7 @@ static void contract(const struct store_ops *ops, const char *target)
     CHECK_INT(ops->sub_list(r, &all, e.a, count_cb, &n), RS_OK);
     CHECK_INT(n, 0);
     ops->reader_release(e.s);
+    contract_orders(&e);
     teardown(&e);
 }
 

@@ -1,0 +1,319 @@
+/*
+ * order_import — CSV and JSON-lines order feeds; contract in order_import.h.
+ */
+#include "core/order_import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/xalloc.h"
+
+#define MAX_COLS  32
+#define MAX_FIELD (64 * 1024)
+#define MAX_LINE  (1024 * 1024)
+
+enum col {
+    C_ORDER_NUMBER,
+    C_TOTAL,
+    C_CURRENCY,
+    C_CREATED_AT,
+    C_EMAIL,
+    C_PHONE,
+    C_CUSTOMER_ID,
+    C_TRACKING_USER_ID,
+    C_CART_TOKEN,
+    C_TEST,
+    C_VARIANT_ID, /* the item's columns from here on */
+    C_PRODUCT_NUMBER,
+    C_URL,
+    C_QUANTITY,
+    C_PRICE,
+    C_COUNT
+};
+
+static const char *const col_names[C_COUNT] = {
+    "order_number", "total",    "currency",    "created_at",
+    "email",        "phone",    "customer_id", "tracking_user_id",
+    "cart_token",   "test",     "variant_id",  "product_number",
+    "url",          "quantity", "price"};
+
+struct row {
+    char *f[MAX_COLS];
+    int n;
+    long line;
+};
+
+struct order_import {
+    FILE *f;
+    int csv;
+    long line;          /* lines read so far */
+    int cols[MAX_COLS]; /* CSV: the column of each header position */
+    int ncols;
+    struct row pending; /* CSV: a row read ahead (n > 0) */
+    int eof;
+    struct rs_status err; /* CSV: a bad row met while reading an order, reported next */
+    long err_line;
+};
+
+static void row_free(struct row *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->f[i]);
+    r->n = 0;
+}
+
+/* Reads one CSV record: 1, 0 at the end, -1 when malformed (the rest of the record skipped). */
+static int read_row(struct order_import *im, struct row *r, struct rs_status *st)
+{
+    struct buf b = BUF_INIT(MAX_FIELD);
+    int c, quoted = 0, any = 0, bad = 0;
+    r->n = 0;
+    r->line = im->line + 1;
+    for (;;) {
+        c = getc(im->f);
+        if (c == EOF && !any) {
+            buf_free(&b);
+            return 0;
+        }
+        any = 1;
+        if (quoted) {
+            if (c == EOF) {
+                rs_fail(st, RS_EINVAL, "a quoted field is not closed");
+                bad = 1;
+                break;
+            }
+            if (c == '"') {
+                int d = getc(im->f);
+                if (d == '"') {
+                    buf_append(&b, "\"", 1);
+                    continue;
+                }
+                quoted = 0;
+                if (d != EOF) ungetc(d, im->f);
+                continue;
+            }
+            if (c == '\n') im->line++;
+            buf_append(&b, (char *)&c, 1);
+            continue;
+        }
+        if (c == '"' && b.len == 0) {
+            quoted = 1;
+            continue;
+        }
+        if (c == ',' || c == '\n' || c == EOF) {
+            if (c == '\n') im->line++;
+            if (b.len && b.p[b.len - 1] == '\r' && c != ',') b.len--;
+            if (r->n == MAX_COLS) {
+                rs_fail(st, RS_EINVAL, "more than %d columns", MAX_COLS);
+                bad = 1;
+            } else if (b.toobig) {
+                rs_fail(st, RS_EINVAL, "a field longer than %d bytes", MAX_FIELD);
+                bad = 1;
+            } else {
+                r->f[r->n++] = xstrndup(b.p ? b.p : "", b.len);
+            }
+            b.len = 0;
+            b.toobig = 0;
+            if (c != ',') break;
+            continue;
+        }
+        buf_append(&b, (char *)&c, 1);
+    }
+    if (bad) { /* skip to the end of the line */
+        while (c != '\n' && c != EOF)
+            c = getc(im->f);
+        if (c == '\n') im->line++;
+        row_free(r);
+    }
+    buf_free(&b);
+    return bad ? -1 : 1;
+}
+
+static int blank(const struct row *r)
+{
+    return r->n == 1 && !r->f[0][0];
+}
+
+static int read_header(struct order_import *im, struct rs_status *st)
+{
+    struct row h;
+    int rc = read_row(im, &h, st);
+    if (rc <= 0) return rs_fail(st, RS_EINVAL, "line 1: %s", rc ? st->msg : "no header row");
+    for (int i = 0; i < h.n; i++) {
+        int k = 0;
+        while (k < C_COUNT && strcmp(h.f[i], col_names[k]) != 0)
+            k++;
+        if (k == C_COUNT) {
+            rs_fail(st, RS_EINVAL, "line 1: unknown column \"%.64s\"", h.f[i]);
+            row_free(&h);
+            return RS_EINVAL;
+        }
+        im->cols[i] = k;
+    }
+    im->ncols = h.n;
+    row_free(&h);
+    int seen[C_COUNT] = {0};
+    for (int i = 0; i < im->ncols; i++)
+        if (seen[im->cols[i]]++)
+            return rs_fail(st, RS_EINVAL, "line 1: column %s twice", col_names[im->cols[i]]);
+    if (!seen[C_ORDER_NUMBER] || !seen[C_TOTAL])
+        return rs_fail(st, RS_EINVAL, "line 1: the header needs order_number and total");
+    return RS_OK;
+}
+
+struct order_import *order_import_open(FILE *f, struct rs_status *st)
+{
+    struct order_import *im = xcalloc(1, sizeof(*im));
+    im->f = f;
+    int c;
+    while ((c = getc(f)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+        if (c == '\n') im->line++;
+    if (c != EOF) ungetc(c, f);
+    im->csv = c != '{' && c != EOF;
+    if (im->csv && read_header(im, st)) {
+        order_import_close(im);
+        return NULL;
+    }
+    return im;
+}
+
+void order_import_close(struct order_import *im)
+{
+    if (!im) return;
+    row_free(&im->pending);
+    free(im);
+}
+
+static int next_json(struct order_import *im, json_t **out, long *line, struct rs_status *st)
+{
+    char *l = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    for (;;) {
+        n = getline(&l, &cap, im->f);
+        if (n < 0) {
+            free(l);
+            return 0;
+        }
+        *line = ++im->line;
+        while (n && (l[n - 1] == '\n' || l[n - 1] == '\r' || l[n - 1] == ' '))
+            n--;
+        if (n) break;
+    }
+    int rc = 1;
+    if (n > MAX_LINE) {
+        rs_fail(st, RS_EINVAL, "longer than %d bytes", MAX_LINE);
+        rc = -1;
+    } else if (!(*out = json_parse_strict(l, (size_t)n, st))) {
+        rc = -1;
+    }
+    free(l);
+    return rc;
+}
+
+static const char *cell(const struct order_import *im, const struct row *r, enum col k)
+{
+    for (int i = 0; i < im->ncols && i < r->n; i++)
+        if (im->cols[i] == (int)k) return r->f[i][0] ? r->f[i] : NULL;
+    return NULL;
+}
+
+static json_t *item_of(const struct order_import *im, const struct row *r)
+{
+    json_t *it = json_object();
+    for (int k = C_VARIANT_ID; k < C_COUNT; k++) {
+        const char *v = cell(im, r, (enum col)k);
+        if (!v) continue;
+        char *end;
+        long long q = k == C_QUANTITY ? strtoll(v, &end, 10) : 0;
+        if (k == C_QUANTITY && *v && !*end)
+            json_object_set_new(it, "quantity", json_integer(q));
+        else
+            json_object_set_new(it, col_names[k], json_string(v));
+    }
+    return it;
+}
+
+static json_t *order_of(const struct order_import *im, const struct row *r)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < C_VARIANT_ID; k++) {
+        const char *v = cell(im, r, (enum col)k);
+        if (!v) continue;
+        if (k == C_TEST)
+            json_object_set_new(o, "test",
+                                strcmp(v, "true") == 0 || strcmp(v, "1") == 0    ? json_true()
+                                : strcmp(v, "false") == 0 || strcmp(v, "0") == 0 ? json_false()
+                                                                                 : json_string(v));
+        else
+            json_object_set_new(o, col_names[k], json_string(v));
+    }
+    json_object_set_new(o, "items", json_array());
+    return o;
+}
+
+static int same_order(const struct order_import *im, const struct row *a, const struct row *b)
+{
+    const char *x = cell(im, a, C_ORDER_NUMBER), *y = cell(im, b, C_ORDER_NUMBER);
+    return x && y && strcmp(x, y) == 0;
+}
+
+static int next_csv(struct order_import *im, json_t **out, long *line, struct rs_status *st)
+{
+    if (im->err.err) {
+        *st = im->err;
+        *line = im->err_line;
+        im->err.err = 0;
+        return -1;
+    }
+    struct row first = im->pending;
+    im->pending.n = 0;
+    while (!first.n) {
+        int rc = im->eof ? 0 : read_row(im, &first, st);
+        if (rc == 0) {
+            im->eof = 1;
+            return 0;
+        }
+        if (rc < 0) {
+            *line = first.line;
+            return -1;
+        }
+        if (blank(&first)) row_free(&first);
+    }
+    *line = first.line;
+    json_t *o = order_of(im, &first);
+    json_array_append_new(json_object_get(o, "items"), item_of(im, &first));
+    for (;;) {
+        struct row r;
+        int rc = im->eof ? 0 : read_row(im, &r, &im->err);
+        if (rc == 0) {
+            im->eof = 1;
+            break;
+        }
+        if (rc < 0) { /* the order ends here; the bad row is reported next */
+            im->err_line = r.line;
+            break;
+        }
+        if (blank(&r)) {
+            row_free(&r);
+            continue;
+        }
+        if (!same_order(im, &first, &r)) {
+            im->pending = r;
+            break;
+        }
+        json_array_append_new(json_object_get(o, "items"), item_of(im, &r));
+        row_free(&r);
+    }
+    row_free(&first);
+    *out = o;
+    return 1;
+}
+
+int order_import_next(struct order_import *im, json_t **out, long *line, struct rs_status *st)
+{
+    *out = NULL;
+    return im->csv ? next_csv(im, out, line, st) : next_json(im, out, line, st);
+}

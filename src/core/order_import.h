@@ -1,0 +1,32 @@
+/*
+ * order_import — the order feed of `restock import-orders` (SPEC §3, §7): historic orders from
+ * CSV or JSON lines, read as a stream and turned into objects of POST /v1/orders's shape, so one
+ * validator (order_parse) and one writer job (order_apply) serve every source.
+ *
+ * The format is told by content: a file whose first non-blank byte is '{' is JSON lines (one
+ * order object per line, blank lines skipped); anything else is CSV (RFC 4180: commas, quoted
+ * fields with "" for a quote, CRLF or LF) with a header row naming columns among
+ *   order_number, total, currency, created_at, email, phone, customer_id, tracking_user_id,
+ *   cart_token, test, variant_id, product_number, url, quantity, price
+ * Each CSV row is one line item; consecutive rows with the same order_number are one order (its
+ * order fields are read from the first row). An empty cell is an absent field.
+ */
+#ifndef RESTOCK_ORDER_IMPORT_H
+#define RESTOCK_ORDER_IMPORT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "util/err.h"
+
+struct order_import;
+
+/* Starts reading f (not closed here). NULL with RS_EINVAL when a CSV header is bad. */
+struct order_import *order_import_open(FILE *f, struct rs_status *st);
+void order_import_close(struct order_import *im); /* NULL is fine */
+
+/* The next order: 1 with *out (caller decrefs) and *line (where it starts); 0 at the end; -1
+ * for a record that cannot be read (st says why, *line where), after which reading goes on. */
+int order_import_next(struct order_import *im, json_t **out, long *line, struct rs_status *st);
+
+#endif

@@ -1,0 +1,327 @@
+"""Orders in and attribution, end to end (SPEC §4, §6): a restock mailed through a real SMTP server
+(aiosmtpd), then orders through POST /v1/orders, Hello Retail's collect call and the order feed
+of `restock import-orders`; cancellations, refunds and GET /v1/stats. Every rejected request is
+checked to have changed nothing."""
+
+import datetime
+import json
+import re
+import time
+
+import pytest
+
+import lib
+from smtp_sink import SmtpSink
+
+PUBLIC = "https://restock.test"
+COLLECT = "/serve/collect/conversion"
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def sink():
+    with SmtpSink() as s:
+        yield s
+
+
+@pytest.fixture
+def world(restock, sink):
+    """A shop whose variant 4471 was restocked and mailed to ada@example.com (sent)."""
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example", currency="EUR",
+                            timezone="Europe/Copenhagen")
+    srv = restock.start("--public-url", PUBLIC, "--smtp-url", f"smtp://127.0.0.1:{sink.port}")
+    shop = lib.Shop(srv, info)
+    r = shop.catalog([{"variant_id": "4471", "product_number": "TEE-RED-M", "title": "Tee",
+                       "url": "https://shop.example/products/tee", "price": "19.90",
+                       "available": 0},
+                      {"variant_id": "4472", "product_number": "TEE-RED-L", "title": "Tee",
+                       "url": "https://shop.example/products/tee", "price": "19.90",
+                       "available": 0},
+                      {"variant_id": "9000", "title": "Cap", "url": "https://shop.example/cap",
+                       "available": 0}])
+    assert r.status == 200, r
+    assert shop.signup("4471", email="Ada@Example.com", customer_id="C-7").status == 201
+    assert shop.set_stock("4471", 5)["restocked"] == ["4471"]
+    (mail,) = wait_for(lambda: sink.messages(), what="the email")
+    wait_for(lambda: notifications(shop) and notifications(shop)[0]["status"] == "sent",
+             what="the notification sent")
+    text = mail.message.get_body(("plain",)).get_content()
+    shop.click_token = re.search(re.escape(PUBLIC) + r"/r/([A-Za-z0-9_-]+)", text).group(1)
+    return shop
+
+
+def notifications(shop):
+    r = shop.server.get("/v1/notifications", key=shop.key)
+    assert r.status == 200, r
+    return r.json["data"]
+
+
+def post_order(shop, body, **kw):
+    return shop.server.post("/v1/orders", body, key=shop.key, **kw)
+
+
+def get_order(shop, number):
+    return shop.server.get(f"/v1/orders/{number}", key=shop.key)
+
+
+def today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def stats(shop, **q):
+    q.setdefault("from", str(today() - datetime.timedelta(days=1)))
+    q.setdefault("to", str(today() + datetime.timedelta(days=1)))
+    qs = "&".join(f"{k}={v}" for k, v in q.items())
+    return shop.server.get(f"/v1/stats?{qs}", key=shop.key)
+
+
+ORDER = {"order_number": "1001", "total": "39.80", "currency": "EUR",
+         "email": "ada@example.com", "items": [{"variant_id": "4471", "quantity": 2,
+                                                 "price": "19.90"}]}
+
+
+def test_order_is_an_assisted_conversion_once(world):
+    shop = world
+    r = post_order(shop, ORDER)
+    assert r.status == 201, r
+    o = r.json
+    assert o["order_number"] == "1001" and o["total"] == "39.80" and o["status"] == "placed"
+    assert o["items"] == [{"variant_id": "4471", "quantity": 2, "price": "19.90"}]
+    conv = o["conversion"]
+    assert conv["kind"] == "assisted" and conv["amount"] == "39.80" and conv["status"] == "counted"
+    assert conv["notification_id"] == notifications(shop)[0]["id"]
+
+    again = post_order(shop, dict(ORDER, total="1.00", email="someone@else.example"))
+    assert again.status == 200 and again.json == o  # the stored one, unchanged
+    assert get_order(shop, "1001").json == o
+
+    # the same buyer's next order finds no notification left to convert
+    r = post_order(shop, dict(ORDER, order_number="1002"))
+    assert r.status == 201 and r.json["conversion"] is None
+
+    s = stats(shop)
+    assert s.status == 200, s
+    t = s.json["totals"]
+    assert t["sent"] == 1 and t["assisted"] == {"count": 1, "revenue": "39.80",
+                                                  "revenue_net": "39.80"}
+    assert t["direct"]["count"] == 0
+    assert t["conversion_rate_sent"] == 1.0 and t["conversion_rate"] == 0.0  # no opens
+    assert [d["date"] for d in s.json["days"]] == [
+        str(today() + datetime.timedelta(days=k)) for k in (-1, 0, 1)]
+    assert s.json["currency"] == "EUR" and s.json["top_events"] == []
+
+
+def test_cart_token_makes_a_direct_conversion_for_another_email(world):
+    shop = world
+    body = dict(ORDER, email="other@example.com",
+                note_attributes=[{"name": "restock", "value": world.click_token}])
+    r = post_order(shop, body)
+    assert r.status == 201, r
+    assert r.json["conversion"]["kind"] == "direct"
+    # a forged token is just an unknown attribute: no conversion for a stranger
+    bad = dict(ORDER, order_number="1003", email="x@example.com",
+               note_attributes=[{"name": "restock", "value": world.click_token[:-2] + "AA"}])
+    r = post_order(shop, bad)
+    assert r.status == 201 and r.json["conversion"] is None
+
+
+def test_identity_by_customer_id_and_product_number(world):
+    r = post_order(world, {"order_number": "C1", "total": 19.9, "customer_id": "C-7",
+                           "items": [{"product_number": "TEE-RED-M"}]})
+    assert r.status == 201, r
+    assert r.json["items"][0]["variant_id"] == "4471"
+    assert r.json["conversion"]["kind"] == "assisted"
+
+
+def test_test_orders_and_disabled_conversions(world):
+    shop = world
+    r = post_order(shop, dict(ORDER, test=True))
+    assert r.status == 200 and r.json["ignored"] is True
+    assert get_order(shop, "1001").status == 404
+    assert shop.patch({"conversions_enabled": False}).status == 200
+    r = post_order(shop, ORDER)
+    assert r.status == 201 and r.json["conversion"] is None
+
+
+@pytest.mark.parametrize("body,field", [
+    ({k: v for k, v in ORDER.items() if k != "total"}, "total"),
+    (dict(ORDER, total="1.999"), "total"),
+    (dict(ORDER, total="-1"), "total"),
+    (dict(ORDER, currency="EURO"), "currency"),
+    (dict(ORDER, created_at="yesterday"), "created_at"),
+    (dict(ORDER, email="not-an-email"), "email"),
+    (dict(ORDER, phone="12"), "phone"),
+    (dict(ORDER, items=[]), "items"),
+    (dict(ORDER, items=[{"quantity": 1}]), "items[0]"),
+    (dict(ORDER, items=[{"variant_id": "4471", "quantity": 0}]), "items[0].quantity"),
+    (dict(ORDER, extra=1), "extra"),
+])
+def test_bad_orders_change_nothing(world, body, field):
+    r = post_order(world, body)
+    assert r.status == 400, r
+    assert r.error["message"].startswith(field), r.error
+    assert get_order(world, "1001").status == 404
+
+
+def test_cancel_and_refunds(world):
+    shop = world
+    assert post_order(shop, ORDER).status == 201
+    r = shop.server.post("/v1/orders/1001/refunds", {"amount": "10.00"}, key=shop.key)
+    assert r.status == 200 and r.json["refunded"] == "10.00", r
+    assert r.json["conversion"]["net"] == "29.80"
+    r = shop.server.post("/v1/orders/1001/refunds", {"amount": 5}, key=shop.key)
+    assert r.json["refunded"] == "15.00"
+    r = shop.server.post("/v1/orders/1001/refunds", {"amount": "24.81"}, key=shop.key)
+    assert r.status == 400 and r.error["message"].startswith("amount"), r
+    assert get_order(shop, "1001").json["refunded"] == "15.00"
+    t = stats(shop).json["totals"]["assisted"]
+    assert t == {"count": 1, "revenue": "39.80", "revenue_net": "24.80"}
+
+    r = shop.server.post("/v1/orders/1001/cancel", key=shop.key)
+    assert r.status == 200 and r.json["status"] == "cancelled", r
+    assert r.json["conversion"]["status"] == "cancelled"
+    t = stats(shop).json["totals"]["assisted"]
+    assert t == {"count": 0, "revenue": "0.00", "revenue_net": "0.00"}
+    assert shop.server.post("/v1/orders/9999/cancel", key=shop.key).status == 404
+    r = shop.server.post("/v1/orders/1001/refunds", {"amount": "24.80"}, key=shop.key)
+    assert r.status == 200 and r.json["refunded"] == "39.80"
+
+
+def collect(shop, body, content_type="text/plain"):
+    raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return shop.server.post(COLLECT, raw, content_type=content_type)
+
+
+def test_collect_contract(world):
+    shop = world
+    body = {"websiteUuid": shop.id.upper(), "trackingUserId": "trk", "total": 39.8,
+            "orderNumber": 5001, "email": "ADA@example.com", "customerId": "",
+            "urls": ["https://shop.example/products/tee?variant=1"]}
+    r = collect(shop, body)
+    assert r.status == 200 and r.body == b'{"success":true,"message":"Conversion tracked"}', r
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    o = get_order(shop, "5001").json
+    assert o["source"] == "collect" and o["total"] == "39.80"
+    assert o["conversion"]["kind"] == "assisted"
+    # the same order again, and through the admin API: nothing changes
+    assert collect(shop, body, "application/json").status == 200
+    r = post_order(shop, dict(ORDER, order_number="5001"))
+    assert r.status == 200 and r.json == o
+
+
+@pytest.mark.parametrize("body,status,message", [
+    ({"websiteUuid": "00000000-0000-4000-8000-000000000000", "orderNumber": "1", "total": 1,
+      "productNumbers": ["TEE-RED-M"]}, 400, "Website not found"),
+    ({"websiteUuid": "nope", "orderNumber": "1", "total": 1, "productNumbers": ["x"]}, 400,
+     "Website not found"),
+    ({"orderNumber": "1", "total": 1, "productNumbers": ["x"]}, 400, "Website not found"),
+])
+def test_collect_unknown_website(world, body, status, message):
+    r = collect(world, body)
+    assert r.status == status and r.json == {"success": False, "message": message}, r
+
+
+def test_collect_bad_input_changes_nothing(world):
+    shop = world
+    good = {"websiteUuid": shop.id, "orderNumber": "7", "total": "10.00",
+            "productNumbers": ["TEE-RED-M"], "email": "ada@example.com"}
+    bad = [
+        {k: v for k, v in good.items() if k != "productNumbers"},
+        dict(good, total="ten"),
+        dict(good, total=None),
+        dict(good, email="nope"),
+        {k: v for k, v in good.items() if k != "orderNumber"},
+        dict(good, urls="https://shop.example/products/tee"),
+    ]
+    for b in bad:
+        r = collect(shop, b)
+        assert r.status == 400, (b, r)
+        assert set(r.json) == {"success", "message"} and r.json["success"] is False, r
+        assert r.json["message"], r
+    for raw, ctype in [(b"{bad json", "text/plain"), (b"[]", "text/plain"),
+                       (json.dumps(good).encode(), "image/png")]:
+        r = collect(shop, raw, ctype)
+        assert r.status == 400 and r.json["success"] is False, r
+    assert get_order(shop, "7").status == 404
+    assert collect(shop, good).status == 200
+    assert get_order(shop, "7").json["conversion"]["kind"] == "assisted"
+
+
+def test_stats_validation_and_empty_days(world):
+    shop = world
+    for q, field in [({"from": "2026-13-01"}, "from"), ({"to": "x"}, "to"),
+                     ({"from": "2026-01-10", "to": "2026-01-09"}, "to"),
+                     ({"from": "2025-01-01", "to": "2026-12-31"}, "to"),
+                     ({"campaign": "abc"}, "campaign")]:
+        r = stats(shop, **q)
+        assert r.status == 400 and r.error["message"].startswith(field), (q, r)
+    r = shop.server.get("/v1/stats?to=2026-01-01", key=shop.key)
+    assert r.status == 400 and r.error["message"].startswith("from")
+    r = stats(shop, **{"from": "2020-02-27", "to": "2020-03-01"})
+    assert r.status == 200
+    assert [d["date"] for d in r.json["days"]] == ["2020-02-27", "2020-02-28", "2020-02-29",
+                                                   "2020-03-01"]
+    zero = {"count": 0, "revenue": "0.00", "revenue_net": "0.00"}
+    assert all(d["sent"] == 0 and d["direct"] == zero for d in r.json["days"])
+    assert r.json["totals"]["open_rate"] == 0
+    assert shop.server.get("/v1/stats?from=2026-01-01&to=2026-01-02").status == 401
+
+
+def test_import_orders(world, restock, tmp_path):
+    shop = world
+    csv = tmp_path / "orders.csv"
+    csv.write_text(
+        "order_number,total,email,created_at,product_number,quantity,price\n"
+        "I-1,39.80,ada@example.com,,TEE-RED-M,1,19.90\n"
+        "I-1,39.80,ada@example.com,,TEE-RED-L,1,19.90\n"
+        "I-2,abc,ada@example.com,,TEE-RED-M,1,1\n"
+        "I-3,5.00,bob@example.com,2026-01-02T03:04:05Z,TEE-RED-M,1,5\n")
+    p = restock.cli("import-orders", "--shop", shop.id, str(csv), "--db", restock.db)
+    assert p.returncode == 2, p
+    assert "orders.csv:4: total" in p.stderr
+    summary = json.loads(p.stdout)
+    assert summary == {"created": 2, "existing": 0, "ignored": 0, "conversions": 1,
+                       "bad_lines": 1}
+    time.sleep(0.2)  # another process's writes show on the server's readers within 50 ms
+    o = get_order(shop, "I-1").json
+    assert [i["variant_id"] for i in o["items"]] == ["4471", "4472"]
+    assert o["source"] == "import" and o["conversion"]["kind"] == "assisted"
+    assert get_order(shop, "I-3").json["created_at"] == "2026-01-02T03:04:05Z"
+
+    jl = tmp_path / "orders.jsonl"
+    jl.write_text(json.dumps(dict(ORDER, order_number="I-1")) + "\n\n"
+                  + json.dumps(dict(ORDER, order_number="J-1", email="z@example.com")) + "\n")
+    p = restock.cli("import-orders", "--shop", shop.id, str(jl), "--db", restock.db)
+    assert p.returncode == 0, p
+    assert json.loads(p.stdout) == {"created": 1, "existing": 1, "ignored": 0, "conversions": 0,
+                                    "bad_lines": 0}
+    p = restock.cli("import-orders", "--shop", shop.id, "--db", restock.db)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1
+    p = restock.cli("import-orders", "--shop", "00000000-0000-4000-8000-000000000000", str(jl),
+                    "--db", restock.db)
+    assert p.returncode == 2 and "no shop" in p.stderr
+
+
+def test_another_shop_sees_nothing_and_cannot_use_the_token(world, restock):
+    shop = world
+    assert post_order(shop, ORDER).status == 201
+    other = lib.Shop(shop.server, restock.add_shop(name="Other", url="https://other.example"))
+    assert other.catalog([{"variant_id": "4471", "available": 0}]).status == 200
+    assert get_order(other, "1001").status == 404
+    r = post_order(other, dict(ORDER, order_number="X-1",
+                               note_attributes={"restock": world.click_token}))
+    assert r.status == 201 and r.json["conversion"] is None, r
+    assert stats(other).json["totals"]["sent"] == 0
+    r = collect(other, {"websiteUuid": other.id, "orderNumber": "1001", "total": "5.00",
+                        "email": "ada@example.com", "productNumbers": ["TEE-RED-M"]})
+    assert r.status == 200  # a separate order of that shop: the first shop's is untouched
+    assert get_order(shop, "1001").json["total"] == "39.80"
