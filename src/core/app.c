@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/contact.h"
+#include "core/order_sink.h"
 #include "core/ratelimit.h"
 
 int app_open(struct app *app, struct config *cfg, struct rs_status *st)
@@ -26,6 +27,7 @@ int app_open(struct app *app, struct config *cfg, struct rs_status *st)
         return rs_fail(st, RS_ESTORE, "cannot read the server secret");
     }
     app->cm = committer_start(app->ops, app->store);
+    app->orders = &order_attribution_sink; /* Shopify's orders go to restock's attribution */
     app->rl_ip = ratelimit_new(cfg->rate_limit_ip, 60);
     app->rl_contact = ratelimit_new(cfg->rate_limit_contact, 3600);
     return RS_OK;

@@ -28,7 +28,8 @@ struct app {
     /* background work of `restock serve` (NULL in CLI commands and unit tests) */
     struct fanout *fanout;
     struct outbox *outbox;
-    /* where Shopify orders go (order_sink.h); NULL: converted, checked and dropped */
+    /* where Shopify orders go (order_sink.h): attribution, set by app_open; NULL: converted,
+     * checked and dropped */
     const struct order_sink *orders;
 };
 

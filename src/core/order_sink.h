@@ -45,13 +45,18 @@ struct order_in {
     size_t nitems;
 };
 
+struct app;
+
 struct order_sink {
-    int (*create)(struct tx *tx, const struct shop *sh, const struct order_in *o, int64_t now,
-                  struct rs_status *st);
-    int (*cancel)(struct tx *tx, const struct shop *sh, const char *order_number, int64_t at,
-                  struct rs_status *st);
-    int (*refund)(struct tx *tx, const struct shop *sh, const char *order_number, int64_t amount,
-                  const char *currency, int64_t at, struct rs_status *st);
+    int (*create)(struct app *app, struct tx *tx, const struct shop *sh, const struct order_in *o,
+                  int64_t now, struct rs_status *st);
+    int (*cancel)(struct app *app, struct tx *tx, const struct shop *sh, const char *order_number,
+                  int64_t at, struct rs_status *st);
+    int (*refund)(struct app *app, struct tx *tx, const struct shop *sh, const char *order_number,
+                  int64_t amount, const char *currency, int64_t at, struct rs_status *st);
 };
+
+/* The sink of restock's own attribution (core/order.h): what `serve` wires in. */
+extern const struct order_sink order_attribution_sink;
 
 #endif

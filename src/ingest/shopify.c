@@ -575,8 +575,9 @@ static int apply_order(struct tx *tx, struct shopify_hook *h, struct rs_status *
         h->outcome = "order checked; no attribution wired in";
         return RS_OK;
     }
-    int rc = h->topic == SHT_CANCEL ? sink->cancel(tx, sh, h->order.order_number, h->now, st)
-                                    : sink->create(tx, sh, &h->order, h->now, st);
+    int rc = h->topic == SHT_CANCEL
+                 ? sink->cancel(h->app, tx, sh, h->order.order_number, h->now, st)
+                 : sink->create(h->app, tx, sh, &h->order, h->now, st);
     if (rc == RS_ENOTFOUND) {
         h->outcome = "order unknown: ignored";
         return RS_OK;
@@ -598,8 +599,8 @@ static int apply_refund(struct tx *tx, struct shopify_hook *h, struct rs_status 
         h->outcome = "refund checked; no attribution wired in";
         return RS_OK;
     }
-    rc = h->app->orders->refund(tx, h->shop, number, h->refund_amount, h->refund_currency, h->now,
-                                st);
+    rc = h->app->orders->refund(h->app, tx, h->shop, number, h->refund_amount, h->refund_currency,
+                                h->now, st);
     if (rc == RS_ENOTFOUND) {
         h->outcome = "order unknown: ignored";
         return RS_OK;

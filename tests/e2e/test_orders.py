@@ -325,3 +325,31 @@ def test_another_shop_sees_nothing_and_cannot_use_the_token(world, restock):
                         "email": "ada@example.com", "productNumbers": ["TEE-RED-M"]})
     assert r.status == 200  # a separate order of that shop: the first shop's is untouched
     assert get_order(shop, "1001").json["total"] == "39.80"
+
+
+def test_shopify_order_webhooks_convert_cancel_and_refund(world):
+    """orders/create from Shopify's webhook is attributed like POST /v1/orders (the same order
+    again from orders/paid changes nothing); orders/cancelled and refunds/create reach it."""
+    from test_ingest import hook
+    shop = world
+    oid = 5678901234567890123
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    payload = {"id": oid, "email": "Ada@Example.com", "created_at": now,
+               "currency": "EUR", "total_price": "39.80", "name": "#2001",
+               "order_number": 2001, "test": False, "note_attributes": [],
+               "customer": {"id": 7005551234567890123, "email": "Ada@Example.com"},
+               "line_items": [{"id": 1, "variant_id": 4471, "quantity": 2, "price": "19.90"}]}
+    assert hook(shop, "orders/create", payload, event_id="e1").status == 200
+    assert hook(shop, "orders/paid", payload, event_id="e2").status == 200
+    o = get_order(shop, "2001")
+    assert o.status == 200, o
+    assert o.json["conversion"]["kind"] == "assisted" and o.json["conversion"]["amount"] == "39.80"
+    refund = {"id": 1, "order_id": oid, "created_at": "2026-11-25T10:00:00+01:00",
+              "transactions": [{"id": 1, "order_id": oid, "kind": "refund", "status": "success",
+                                "amount": "10.00", "currency": "EUR"}]}
+    assert hook(shop, "refunds/create", refund, event_id="e3").status == 200
+    t = stats(shop).json["totals"]
+    assert t["assisted"] == {"count": 1, "revenue": "39.80", "revenue_net": "29.80"}
+    assert hook(shop, "orders/cancelled", payload, event_id="e4").status == 200
+    assert get_order(shop, "2001").json["conversion"]["status"] == "cancelled"
+    assert stats(shop).json["totals"]["assisted"]["count"] == 0

@@ -218,10 +218,10 @@ static struct {
     int64_t total, refunded;
 } rec;
 
-static int rec_create(struct tx *tx, const struct shop *sh, const struct order_in *o, int64_t now,
-                      struct rs_status *st)
+static int rec_create(struct app *app, struct tx *tx, const struct shop *sh,
+                      const struct order_in *o, int64_t now, struct rs_status *st)
 {
-    (void)tx, (void)sh, (void)now, (void)st;
+    (void)app, (void)tx, (void)sh, (void)now, (void)st;
     rec.creates++;
     snprintf(rec.number, sizeof(rec.number), "%s", o->order_number);
     snprintf(rec.token, sizeof(rec.token), "%s", o->cart_token ? o->cart_token : "");
@@ -230,19 +230,19 @@ static int rec_create(struct tx *tx, const struct shop *sh, const struct order_i
     return RS_OK;
 }
 
-static int rec_cancel(struct tx *tx, const struct shop *sh, const char *number, int64_t at,
-                      struct rs_status *st)
+static int rec_cancel(struct app *app, struct tx *tx, const struct shop *sh, const char *number,
+                      int64_t at, struct rs_status *st)
 {
-    (void)tx, (void)sh, (void)at, (void)st;
+    (void)app, (void)tx, (void)sh, (void)at, (void)st;
     rec.cancels++;
     snprintf(rec.number, sizeof(rec.number), "%s", number);
     return RS_OK;
 }
 
-static int rec_refund(struct tx *tx, const struct shop *sh, const char *number, int64_t amount,
-                      const char *currency, int64_t at, struct rs_status *st)
+static int rec_refund(struct app *app, struct tx *tx, const struct shop *sh, const char *number,
+                      int64_t amount, const char *currency, int64_t at, struct rs_status *st)
 {
-    (void)tx, (void)sh, (void)at, (void)st, (void)currency;
+    (void)app, (void)tx, (void)sh, (void)at, (void)st, (void)currency;
     rec.refunds++;
     snprintf(rec.number, sizeof(rec.number), "%s", number);
     rec.refunded += amount;
