@@ -1,6 +1,11 @@
 /*
- * demo — seeds the demo shop through the same core functions the API uses (catalog batches and
- * sign-ups), so the demo is also a smoke test of them.
+ * demo — seeds the demo shop through the same core functions the API uses (catalog batches,
+ * sign-ups, the fan-out, orders and their attribution), so the demo is also a smoke test of them.
+ *
+ * History: two past restocks, each told to its waiting shoppers by email (marked sent, as the
+ * demo has no SMTP relay), some of them opened, clicked and fired events, and orders that
+ * attribution turns into direct and assisted conversions, one of them refunded in part — so the
+ * dashboard's chart, rates, top events and customers report have something to show.
  */
 #include "core/demo.h"
 
@@ -8,6 +13,8 @@
 #include <string.h>
 
 #include "core/catalog.h"
+#include "core/fanout.h"
+#include "core/order_sink.h"
 #include "core/signup.h"
 #include "util/timeutil.h"
 
@@ -63,6 +70,132 @@ static int seed_subscribers(struct app *app, const struct shop *sh, struct arena
     return RS_OK;
 }
 
+/* ---- history ------------------------------------------------------------------------------ */
+
+static int batch(struct app *app, const struct shop *sh, struct arena *a, const char *json,
+                 int inventory, int64_t now, struct rs_status *st)
+{
+    struct catalog_batch b = {.shop = sh, .arena = a, .now = now};
+    json_t *j = json_loads(json, 0, NULL);
+    int rc = inventory ? inventory_parse(&b, j, st) : catalog_parse(&b, j, st);
+    json_decref(j);
+    return rc ? rc : committer_run(app->cm, catalog_apply, &b, st);
+}
+
+struct told {
+    const struct shop *sh;
+    struct arena *a;
+    int64_t at; /* when the restock's messages went out */
+    int64_t ids[64], campaign[64];
+    int n;
+};
+
+static int collect_queued(void *arg, const struct notification *n)
+{
+    struct told *t = arg;
+    if (t->n < 64 && n->status == N_QUEUED && n->restock_id) {
+        t->ids[t->n] = n->id;
+        t->campaign[t->n++] = n->campaign_id;
+    }
+    return 0;
+}
+
+/* Marks the restock's queued messages sent a minute apart; every second one opened, every
+ * third clicked, and the clicked ones fire an AddToCart event. */
+static int told_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct told *t = arg;
+    struct notif_filter f = {.sid = t->sh->sid, .status = N_QUEUED, .limit = 64};
+    int rc = tx->ops->notification_list(tx->c, &f, t->a, collect_queued, t);
+    for (int i = 0; i < t->n && !rc; i++) {
+        int64_t sent = t->at + 60 * i;
+        struct notification n = {
+            .id = t->ids[i], .status = N_SENT, .attempts = 1, .not_before = sent, .sent_at = sent};
+        rc = tx->ops->notification_result(tx->c, &n, 0);
+        int64_t opened = i % 2 == 0 ? sent + 600 : 0, clicked = i % 3 == 0 ? sent + 900 : 0;
+        if (!rc && (opened || clicked))
+            rc = tx->ops->notification_touch(tx->c, t->ids[i], opened ? opened : clicked, clicked);
+        const char *events[] = {"AddToCart", "ViewCart", "AddToCart"};
+        for (int k = 0; k < (clicked ? 3 : 0) && !rc; k++) {
+            struct hit h = {.sid = t->sh->sid,
+                            .notification_id = t->ids[i],
+                            .campaign_id = t->campaign[i],
+                            .kind = HIT_EVENT,
+                            .name = events[k],
+                            .at = clicked + 60 * (k + 1)};
+            rc = tx->ops->hit_insert(tx->c, &h);
+        }
+    }
+    return rc ? rs_fail(st, rc, "demo: cannot record the history") : RS_OK;
+}
+
+struct demo_order {
+    struct app *app;
+    const struct shop *sh;
+    struct order_in in;
+    struct order_item_in item;
+    int64_t refund;
+};
+
+static int order_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct demo_order *o = arg;
+    int rc = order_attribution_sink.create(o->app, tx, o->sh, &o->in, o->in.created_at, st);
+    if (!rc && o->refund)
+        rc = order_attribution_sink.refund(o->app, tx, o->sh, o->in.order_number, o->refund,
+                                           o->in.currency, o->in.created_at + 86400, st);
+    return rc;
+}
+
+/* One past restock of `variant`: `people` sign up before `at`, it is restocked at `at`, the
+ * fan-out tells them, the messages go out, and `buyers` of them order within the week. */
+static int past_restock(struct app *app, const struct shop *sh, struct arena *a,
+                        const char *variant, int64_t at, int people, int buyers, int *order_no,
+                        struct rs_status *st)
+{
+    char json[160];
+    snprintf(json, sizeof(json), "[{\"variant_id\":\"%s\",\"available\":0}]", variant);
+    int rc = batch(app, sh, a, json, 1, at - 5 * 86400, st);
+    for (int p = 0; p < people && !rc; p++) {
+        struct signup su;
+        char body[256];
+        snprintf(body, sizeof(body),
+                 "{\"shop\":\"%s\",\"variant_id\":\"%s\",\"channel\":\"email\","
+                 "\"email\":\"shopper%d.%s@example.com\",\"source\":\"widget\"}",
+                 sh->uuid, variant, p, variant);
+        json_t *j = json_loads(body, 0, NULL);
+        rc = signup_parse(app, j, a, &su, st);
+        json_decref(j);
+        if (rc) break;
+        su.shop = sh;
+        su.arena = a;
+        su.now = at - 4 * 86400 + p * 3600;
+        rc = committer_run(app->cm, signup_apply, &su, st);
+    }
+    snprintf(json, sizeof(json), "[{\"variant_id\":\"%s\",\"available\":%d}]", variant, people);
+    if (!rc) rc = batch(app, sh, a, json, 1, at, st);
+    for (int found = 1; !rc && found;)
+        rc = fanout_step(app, at, 0, NULL, &found, st);
+    struct told t = {.sh = sh, .a = a, .at = at};
+    if (!rc) rc = committer_run(app->cm, told_job, &t, st);
+    for (int b = 0; b < buyers && b < t.n && !rc; b++) {
+        struct demo_order o = {.app = app, .sh = sh, .refund = b == 1 ? 1000 : 0};
+        char *number = arena_printf(a, "%d", ++*order_no);
+        char *email = arena_printf(a, "shopper%d.%s@example.com", b, variant);
+        o.item = (struct order_item_in){.variant_id = variant, .quantity = 1 + b % 2, .price = -1};
+        o.in = (struct order_in){.order_number = number,
+                                 .source = "api",
+                                 .total = 1990 * (1 + b % 2) + 500 * b,
+                                 .currency = sh->currency,
+                                 .created_at = at + 3600 * (2 + 7 * b),
+                                 .email = email,
+                                 .items = &o.item,
+                                 .nitems = 1};
+        rc = committer_run(app->cm, order_job, &o, st);
+    }
+    return rc;
+}
+
 int demo_seed(struct app *app, int *created, char api_key[API_KEY_MAX], char shop_id[40],
               struct rs_status *st)
 {
@@ -86,6 +219,11 @@ int demo_seed(struct app *app, int *created, char api_key[API_KEY_MAX], char sho
         json_decref(j);
         if (!rc) rc = committer_run(app->cm, catalog_apply, &b, st);
     }
+    /* history first (it sells variants out and back in), then today's waiting shoppers */
+    int order_no = 1000;
+    int64_t now = now_s();
+    if (!rc) rc = past_restock(app, &sh, a, "6001", now - 12 * 86400, 12, 6, &order_no, st);
+    if (!rc) rc = past_restock(app, &sh, a, "4472", now - 5 * 86400, 9, 4, &order_no, st);
     if (!rc) rc = seed_subscribers(app, &sh, a, st);
     if (!rc) {
         snprintf(shop_id, 40, "%s", sh.uuid);

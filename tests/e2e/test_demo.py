@@ -1,6 +1,7 @@
-"""`serve --demo` (SPEC §3): a demo shop with products and subscribers on an empty database,
-nothing new on a database that has a shop."""
+"""`serve --demo` (SPEC §3): a demo shop with products, subscribers and history on an empty
+database, nothing new on a database that has a shop."""
 
+import datetime
 import re
 import sqlite3
 
@@ -34,8 +35,18 @@ def test_demo_on_an_empty_database(restock):
     assert r.status == 200 and r.json["status"] == "sold_out", r
     assert shop.stock("4472").json["status"] == "in_stock"
     subs = shop.subs()
-    assert subs and all(s["status"] == "waiting" for s in subs)
-    assert {s["variant_id"] for s in subs} <= {"4471", "5120", "7300"}
+    waiting = [s for s in subs if s["status"] == "waiting"]
+    assert waiting and {s["variant_id"] for s in waiting} <= {"4471", "5120", "7300"}
+    # history: past restocks told their shoppers, some of whom bought
+    assert {s["status"] for s in subs} == {"waiting", "notified"}
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    r = server.get(f"/v1/stats?from={today - datetime.timedelta(days=30)}&to={today}",
+                   key=key)
+    assert r.status == 200, r
+    t = r.json["totals"]
+    assert t["sent"] > 0 and t["opened"] > 0 and t["clicked"] > 0, t
+    assert t["direct"]["count"] > 0 and t["assisted"]["count"] > 0, t
+    assert r.json["top_events"], r.json
     # the README's walk-through
     r = shop.signup("4471", email="you@example.com", content_type="text/plain")
     assert r.status == 201
