@@ -144,7 +144,7 @@ int jmoney(const json_t *obj, const char *key, int exp, int64_t *out, const char
 
 /* ---- compact JSON out ---------------------------------------------------------------------- */
 
-static int write_string(struct buf *b, const char *s, size_t n)
+int json_write_string(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     int rc = buf_putc(b, '"');
@@ -211,7 +211,7 @@ int json_write(struct buf *b, const json_t *v)
         const char *sep = "{";
         json_object_foreach(m, key, value)
         {
-            if (buf_puts(b, sep) || write_string(b, key, strlen(key)) || buf_putc(b, ':') ||
+            if (buf_puts(b, sep) || json_write_string(b, key, strlen(key)) || buf_putc(b, ':') ||
                 json_write(b, value))
                 return -1;
             sep = ",";
@@ -225,7 +225,7 @@ int json_write(struct buf *b, const json_t *v)
         return rc ? -1 : buf_putc(b, ']');
     }
     case JSON_STRING:
-        return write_string(b, json_string_value(v), json_string_length(v));
+        return json_write_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         return write_integer(b, json_integer_value(v));
     case JSON_TRUE:

@@ -62,5 +62,7 @@ int jmoney(const json_t *obj, const char *key, int exp, int64_t *out, const char
  * and \\ escaped), at a fraction of its cost: answers are built on the hot path. Returns 0, or -1
  * when b's limit was reached (b is then toobig). */
 int json_write(struct buf *b, const json_t *v);
+/* Appends the UTF-8 text s[0..n) as one JSON string, quoted and escaped as json_write does. */
+int json_write_string(struct buf *b, const char *s, size_t n);
 
 #endif
