@@ -287,13 +287,15 @@ static int convert(struct tx *tx, struct track_job *j)
         .sid = j->ctx.sid,
         .notification_id = j->ctx.id,
         .campaign_id = j->ctx.campaign_id,
-        .kind = n.clicked_at ? 0 : 1,
+        .kind = n.clicked_at ? CONV_DIRECT : CONV_ASSISTED,
         .amount = j->amount,
         .currency = j->ctx.currency,
         .at = j->now,
         .created_at = j->now,
     };
-    return tx->ops->conversion_add(tx->c, &cv, &j->converted);
+    rc = tx->ops->conversion_insert(tx->c, &cv);
+    j->converted = rc == RS_OK;
+    return rc == RS_ECONFLICT ? RS_OK : rc; /* it had converted already: the first one stands */
 }
 
 int track_apply(struct tx *tx, void *arg, struct rs_status *st)

@@ -324,8 +324,6 @@ struct store_ops {
     /* Sets opened_at and clicked_at where they are 0 and the value given is not. */
     int (*notification_touch)(struct store_conn *c, int64_t id, int64_t opened_at,
                               int64_t clicked_at);
-    /* Inserts cv unless the notification already converted; *added says whether it did. */
-    int (*conversion_add)(struct store_conn *c, const struct conversion *cv, int *added);
     /* The `limit` event names (hits of kind HIT_EVENT) with the most hits, most first (ties by
      * name), of one notification (notification_id != 0) or of one campaign. */
     int (*event_top)(struct store_conn *c, int64_t sid, int64_t notification_id,

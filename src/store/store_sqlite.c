@@ -458,7 +458,6 @@ enum stmt_id {
     Q_NOTIF_CONTEXT,
     Q_HIT_INSERT,
     Q_NOTIF_TOUCH,
-    Q_CONVERSION_ADD,
     Q_EVENT_TOP_NOTIF,
     Q_EVENT_TOP_CAMP,
     Q_REPORT_CUSTOMERS,
@@ -665,9 +664,6 @@ static const char *const sql[Q_COUNT] = {
                       " clicked_at = CASE WHEN clicked_at = 0 THEN ?3 ELSE clicked_at END"
                       " WHERE id = ?1 AND ((opened_at = 0 AND ?2 <> 0)"
                       " OR (clicked_at = 0 AND ?3 <> 0))",
-    [Q_CONVERSION_ADD] = "INSERT INTO conversions(shop_id, notification_id, campaign_id,"
-                         " order_id, kind, amount, currency, at, created_at)"
-                         " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
     [Q_EVENT_TOP_NOTIF] = "SELECT name, count(*) FROM hits WHERE shop_id = ?1"
                           " AND notification_id = ?2 AND kind = 2 GROUP BY name"
                           " ORDER BY 2 DESC, name LIMIT ?3",
@@ -2117,24 +2113,6 @@ static int sq_notification_touch(struct store_conn *c, int64_t id, int64_t opene
     return exec_done(c, s);
 }
 
-static int sq_conversion_add(struct store_conn *c, const struct conversion *cv, int *added)
-{
-    sqlite3_stmt *s = stmt(c, Q_CONVERSION_ADD);
-    if (!s) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, cv->sid);
-    sqlite3_bind_int64(s, 2, cv->notification_id);
-    sqlite3_bind_int64(s, 3, cv->campaign_id);
-    sqlite3_bind_int64(s, 4, cv->order_id);
-    sqlite3_bind_int(s, 5, cv->kind);
-    sqlite3_bind_int64(s, 6, cv->amount);
-    bind_text(s, 7, cv->currency);
-    sqlite3_bind_int64(s, 8, cv->at);
-    sqlite3_bind_int64(s, 9, cv->created_at);
-    int rc = exec_done(c, s);
-    if (rc == RS_OK) *added = sqlite3_changes(c->db) > 0;
-    return rc;
-}
-
 static int sq_event_top(struct store_conn *c, int64_t sid, int64_t notification_id,
                         int64_t campaign_id, int limit, struct arena *a,
                         int (*cb)(void *, const char *, int64_t), void *arg)
@@ -2926,7 +2904,6 @@ const struct store_ops store_sqlite = {
     .notification_context = sq_notification_context,
     .hit_insert = sq_hit_insert,
     .notification_touch = sq_notification_touch,
-    .conversion_add = sq_conversion_add,
     .event_top = sq_event_top,
     .report_customers = sq_report_customers,
     .report_waiting = sq_report_waiting,
