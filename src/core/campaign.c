@@ -407,7 +407,7 @@ static const struct rule product_rules[] = {
 
 static const struct rule cap_rules[] = {
     INT("per_day", REQ, 1, 100, C, cap_per_day),
-    BOOL("bypass", C, cap_bypass),
+    BOOL("bypass_cap", C, cap_bypass),
 };
 
 static const struct rule delivery_rules[] = {
@@ -901,10 +901,10 @@ json_t *campaign_to_json(const struct campaign *c)
     json_object_set_new(o, "event_filters", v);
     json_object_set_new(o, "product_filters", product_json(c));
     json_object_set_new(o, "exclude_buyers", json_boolean(c->exclude_buyers));
-    json_object_set_new(
-        o, "frequency_cap",
-        c->cap_per_day ? json_pack("{s:i, s:b}", "per_day", c->cap_per_day, "bypass", c->cap_bypass)
-                       : json_null());
+    json_object_set_new(o, "frequency_cap",
+                        c->cap_per_day ? json_pack("{s:i, s:b}", "per_day", c->cap_per_day,
+                                                   "bypass_cap", c->cap_bypass)
+                                       : json_null());
     v = json_pack("{s:o, s:i}", "send_ratio", ratio_json(c->send_ratio), "interval_minutes",
                   c->interval_minutes);
     json_object_set_new(v, "max_sends", c->max_sends ? json_integer(c->max_sends) : json_null());

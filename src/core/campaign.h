@@ -17,8 +17,8 @@
  *   product_filters  {"exclude_categories":[...], "min_price":"10.00", "max_price":"99.00",
  *                     "currencies":["EUR"], "on_sale_only":bool}        [{}]
  *   exclude_buyers   bool                                               [true]
- *   frequency_cap    {"per_day":1..100, "bypass":bool} or null          [null: no cap]
- *   delivery         {"send_ratio":0..100 (number), "interval_minutes":1..10080,
+ *   frequency_cap    {"per_day":1..100, "bypass_cap":bool} (SPEC §5's name) or null          [null:
+ * no cap] delivery         {"send_ratio":0..100 (number), "interval_minutes":1..10080,
  *                     "max_sends":1..10000000 or null}                   [ratio 0, interval 60]
  *   silent_hours     {"from":"22:00","to":"08:00","mode":"delay"|"drop"} or null   [null]
  *   ttl              seconds 60..2419200                                [86400]

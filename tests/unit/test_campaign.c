@@ -193,7 +193,7 @@ TEST(campaign_parse_valid)
          0, NULL, "product_filters.exclude_categories", "[\"Gift cards\"]"},
         {"{'channel':'email','exclude_buyers':false}", 0, NULL, "exclude_buyers", "false"},
         {"{'channel':'sms','frequency_cap':{'per_day':2}}", 0, NULL, "frequency_cap",
-         "{\"per_day\":2,\"bypass\":false}"},
+         "{\"per_day\":2,\"bypass_cap\":false}"},
         {"{'channel':'sms','frequency_cap':null}", 0, NULL, "frequency_cap", "null"},
         {"{'channel':'email','delivery':{'send_ratio':2.5}}", 0, NULL, "delivery",
          "{\"send_ratio\":2.5,\"interval_minutes\":60,\"max_sends\":null}"},
@@ -335,8 +335,8 @@ TEST(campaign_parse_invalid)
          "frequency_cap.per_day: must be from 1 to 100"},
         {"{'channel':'email','frequency_cap':{'per_day':101}}", 0, NULL,
          "frequency_cap.per_day: must be from 1 to 100"},
-        {"{'channel':'email','frequency_cap':{'per_day':1,'bypass':'no'}}", 0, NULL,
-         "frequency_cap.bypass: must be true or false"},
+        {"{'channel':'email','frequency_cap':{'per_day':1,'bypass_cap':'no'}}", 0, NULL,
+         "frequency_cap.bypass_cap: must be true or false"},
         {"{'channel':'email','delivery':{'send_ratio':101}}", 0, NULL,
          "delivery.send_ratio: must be from 0 to 100"},
         {"{'channel':'email','delivery':{'send_ratio':-0.5}}", 0, NULL,
@@ -454,7 +454,8 @@ static const char rich_email[] =
     "'ends_at':'2026-06-01T00:00:00Z','languages':['da','en-GB'],'event_filters':[{'mode':"
     "'exclude','event':'purchase','days':30}],'product_filters':{'exclude_categories':['Gift "
     "cards'],'min_price':'10','max_price':'99.95','currencies':['EUR','DKK'],'on_sale_only':true},"
-    "'exclude_buyers':false,'frequency_cap':{'per_day':2,'bypass':true},'delivery':{'send_ratio':"
+    "'exclude_buyers':false,'frequency_cap':{'per_day':2,'bypass_cap':true},'delivery':{'send_"
+    "ratio':"
     "1.5,'interval_minutes':30,'max_sends':500},'silent_hours':{'from':'22:00','to':'08:00',"
     "'mode':'drop'},'ttl':3600,'goal':{'event':'checkout','window_days':7},'templates':{'da':{"
     "'subject':'{{product_title}} er tilbage','html':'<p>Hej {{first_name|der}}</p>','text':'Hej'"

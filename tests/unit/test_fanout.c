@@ -312,13 +312,13 @@ TEST(fanout_frequency_cap_and_bypass)
     signup(&e, "v1", ada, T0);
     signup(&e, "v2", ada, T0);
     signup(&e, "v3", ada, T0);
-    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass\":false}}");
+    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass_cap\":false}}");
     catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5},{\"variant_id\":\"v2\",\"available\":5}]",
             1, T0 + 10);
     run(&e, T0 + 10, NULL);
     CHECK_INT(NOTIFS(&e, "status = 0"), 1);
     CHECK_INT(NOTIFS(&e, "status = 6"), 1); /* skipped_cap */
-    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass\":true}}");
+    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass_cap\":true}}");
     catalog(&e, "[{\"variant_id\":\"v3\",\"available\":5}]", 1, T0 + 20);
     run(&e, T0 + 20, NULL);
     CHECK_INT(NOTIFS(&e, "status = 0"), 2);
@@ -599,7 +599,7 @@ TEST(fanout_budget_spent_only_on_the_queued)
     signup(&e, "v1", "\"channel\":\"email\",\"email\":\"p2@example.com\"", T0 + 1);
     signup(&e, "v1", "\"channel\":\"email\",\"email\":\"p3@example.com\"", T0 + 2);
     patch(&e, CH_EMAIL,
-          "{\"frequency_cap\":{\"per_day\":1,\"bypass\":false},"
+          "{\"frequency_cap\":{\"per_day\":1,\"bypass_cap\":false},"
           "\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":2}}");
     catalog(&e, "[{\"variant_id\":\"v2\",\"available\":5}]", 1, T0 + 10);
     run(&e, T0 + 10, NULL);
