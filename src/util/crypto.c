@@ -3,7 +3,8 @@
  * P-256 key handling web push needs, all on OpenSSL 3 (see crypto.h for the contracts).
  *
  * Invariants:
- * - Nothing here keeps state between calls, so every function is thread-safe as OpenSSL 3 is.
+ * - Nothing here keeps state between calls, so every function is thread-safe as OpenSSL 3 is;
+ *   the one exception, HMAC's keyed context, is kept per thread.
  * - The digest and MAC primitives cannot fail on valid arguments; if OpenSSL reports an error
  *   anyway we abort rather than hand back an unset buffer that might be compared against.
  * - The base64 codecs (one table-driven codec for both alphabets) are strict: decoding rejects any
@@ -15,6 +16,8 @@
 #include "util/crypto.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +27,6 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/obj_mac.h>
 #include <openssl/rand.h>
 
@@ -52,20 +54,74 @@ void crypto_sha256(const void *data, size_t n, uint8_t out[32])
         crypto_fatal("EVP_Digest");
 }
 
+/* HMAC() fetches the digest and derives the keyed pads on every call, which costs more than
+ * the MAC of a short token itself. So each thread keeps one keyed context for the last key it
+ * used, and a call with that key only re-initialises it (EVP_MAC_init with a NULL key keeps the
+ * key). The cached key is wiped when the thread ends or the key changes. */
+struct hmac_cache {
+    EVP_MAC_CTX *ctx;
+    size_t keylen; /* SIZE_MAX: no key yet */
+    uint8_t key[64];
+};
+
+static EVP_MAC *hmac_alg;
+static pthread_key_t hmac_tls;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_cache_free(void *p)
+{
+    struct hmac_cache *h = p;
+    EVP_MAC_CTX_free(h->ctx);
+    OPENSSL_cleanse(h, sizeof(*h));
+    free(h);
+}
+
+static void hmac_setup(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!hmac_alg || pthread_key_create(&hmac_tls, hmac_cache_free)) crypto_fatal("EVP_MAC_fetch");
+}
+
+static struct hmac_cache *hmac_cache(void)
+{
+    pthread_once(&hmac_once, hmac_setup);
+    struct hmac_cache *h = pthread_getspecific(hmac_tls);
+    if (h) return h;
+    h = calloc(1, sizeof(*h));
+    if (!h || !(h->ctx = EVP_MAC_CTX_new(hmac_alg))) crypto_fatal("EVP_MAC_CTX_new");
+    h->keylen = SIZE_MAX;
+    if (pthread_setspecific(hmac_tls, h)) crypto_fatal("pthread_setspecific");
+    return h;
+}
+
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[32])
 {
-    /* HMAC() takes an int key length; a key longer than the 64-byte block is replaced by its
-     * hash per RFC 2104, so hashing it here first gives the same MAC for any size. */
     static const uint8_t empty[1];
     uint8_t hashed[32];
-    unsigned int len = 0;
-    if (keylen > 64) {
+    if (keylen > 64) { /* a key longer than the block is replaced by its hash (RFC 2104) */
         crypto_sha256(key, keylen, hashed);
         key = hashed;
         keylen = sizeof(hashed);
     }
     if (keylen == 0) key = empty;
-    if (!HMAC(EVP_sha256(), key, (int)keylen, data, n, out, &len) || len != 32)
+    struct hmac_cache *h = hmac_cache();
+    int ok;
+    if (h->keylen == keylen && CRYPTO_memcmp(h->key, key, keylen) == 0) {
+        ok = EVP_MAC_init(h->ctx, NULL, 0, NULL);
+    } else {
+        char digest[] = "SHA256";
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
+        h->keylen = SIZE_MAX; /* until the new key is in */
+        ok = EVP_MAC_init(h->ctx, key, keylen, params);
+        if (ok) {
+            memcpy(h->key, key, keylen);
+            h->keylen = keylen;
+        }
+    }
+    size_t len = 0;
+    if (!ok || !EVP_MAC_update(h->ctx, data, n) || !EVP_MAC_final(h->ctx, out, &len, 32) ||
+        len != 32)
         crypto_fatal("HMAC");
     OPENSSL_cleanse(hashed, sizeof(hashed));
 }
