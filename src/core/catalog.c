@@ -188,6 +188,29 @@ int inventory_parse(struct catalog_batch *b, const json_t *body, struct rs_statu
 
 /* ---- applying ------------------------------------------------------------------------------ */
 
+static int same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* 1 when merging `in` into dst changes none of dst's descriptive fields. */
+static int merge_keeps(const struct variant *dst, const struct variant_in *in)
+{
+    const struct variant *v = &in->v;
+    unsigned h = in->has;
+    return (!(h & VF_PRODUCT_ID) || same_text(dst->product_id, v->product_id)) &&
+           (!(h & VF_PRODUCT_NUMBER) || same_text(dst->product_number, v->product_number)) &&
+           (!(h & VF_INVENTORY_ITEM) || same_text(dst->inventory_item_id, v->inventory_item_id)) &&
+           (!(h & VF_TITLE) || same_text(dst->title, v->title)) &&
+           (!(h & VF_VARIANT_TITLE) || same_text(dst->variant_title, v->variant_title)) &&
+           (!(h & VF_URL) || same_text(dst->url, v->url)) &&
+           (!(h & VF_IMAGE_URL) || same_text(dst->image_url, v->image_url)) &&
+           (!(h & VF_PRICE) || dst->price == v->price) &&
+           (!(h & VF_ORIGINAL_PRICE) || dst->original_price == v->original_price) &&
+           (!(h & VF_CURRENCY) || same_text(dst->currency, v->currency)) &&
+           (!(h & VF_CATEGORY) || same_text(dst->category, v->category));
+}
+
 static void merge(struct variant *dst, const struct variant_in *in)
 {
     const struct variant *v = &in->v;
@@ -224,6 +247,9 @@ int catalog_apply(struct tx *tx, void *arg, struct rs_status *st)
             cur = (struct variant){
                 .sid = sh->sid, .variant_id = in->v.variant_id, .price = -1, .original_price = -1};
         }
+        /* most updates (a feed's next pass, an inventory webhook) change only the stock: the
+         * row's descriptive columns and their indexes are then left alone */
+        int stock_only = existed && merge_keeps(&cur, in);
         merge(&cur, in);
         int64_t avail = (in->has & VF_AVAILABLE) ? in->v.available : cur.available;
         int64_t since = cur.soldout_since;
@@ -237,7 +263,9 @@ int catalog_apply(struct tx *tx, void *arg, struct rs_status *st)
             if (rc) return rs_fail(st, rc, "the store failed");
         }
         cur.updated_at = b->now;
-        if ((rc = tx->ops->variant_put(tx->c, &cur))) return rs_fail(st, rc, "the store failed");
+        rc = stock_only ? tx->ops->variant_put_stock(tx->c, &cur)
+                        : tx->ops->variant_put(tx->c, &cur);
+        if (rc) return rs_fail(st, rc, "the store failed");
         if (restock) {
             rc = tx->ops->restock_insert(tx->c, sh->sid, cur.variant_id, cur.available, since,
                                          b->now);

@@ -54,6 +54,7 @@
 
 enum stmt_id {
     Q_BEGIN,
+    Q_READ_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
     Q_SAVEPOINT,
@@ -68,6 +69,7 @@ enum stmt_id {
     Q_SHOP_COUNT,
     Q_VARIANT_GET,
     Q_VARIANT_PUT,
+    Q_VARIANT_PUT_STOCK,
     Q_RESTOCK_INSERT,
     Q_SUB_INSERT,
     Q_SUB_FIND,
@@ -172,10 +174,12 @@ struct store {
     pthread_mutex_t mu;
     struct store_conn *writer, *conns;
     atomic_ulong commits;
-    pthread_t housekeeper;
-    pthread_mutex_t hk_mu;
+    pthread_t housekeeper, checkpointer;
+    pthread_mutex_t hk_mu; /* both threads' sleep, and `stopping` */
     pthread_cond_t hk_cv;
     int stopping;
+    struct store_conn *checkpoint_conn; /* the checkpointer's own */
+    atomic_int checkpoint_wanted;       /* set by the writer's WAL hook */
 };
 
 /* ---- statement helpers ---- */
@@ -288,6 +292,7 @@ int sq_shop_count(struct store_conn *c, int64_t *n);
 int sq_variant_get(struct store_conn *c, int64_t sid, const char *variant_id, struct arena *a,
                    struct variant *v);
 int sq_variant_put(struct store_conn *c, const struct variant *v);
+int sq_variant_put_stock(struct store_conn *c, const struct variant *v);
 int sq_restock_insert(struct store_conn *c, int64_t sid, const char *variant_id, int64_t available,
                       int64_t soldout_since, int64_t at);
 int sq_sub_insert(struct store_conn *c, struct subscription *x);

@@ -179,6 +179,9 @@ struct store_ops {
     int (*variant_get)(struct store_conn *c, int64_t sid, const char *variant_id, struct arena *a,
                        struct variant *out);
     int (*variant_put)(struct store_conn *c, const struct variant *v); /* insert or replace */
+    /* An existing variant's stock only (available, soldout_since, updated_at): no index of the
+     * variant's descriptive columns is touched. */
+    int (*variant_put_stock)(struct store_conn *c, const struct variant *v);
     int (*restock_insert)(struct store_conn *c, int64_t sid, const char *variant_id,
                           int64_t available, int64_t soldout_since, int64_t at);
 

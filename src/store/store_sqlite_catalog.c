@@ -21,6 +21,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_VARIANT_GET] = "SELECT " VARIANT_COLS " FROM variants WHERE shop_id = ? AND variant_id = ?",
     [Q_VARIANT_PUT] = "INSERT OR REPLACE INTO variants(" VARIANT_COLS ") VALUES (?,?,?,?,?,?,?,?,"
                       "?,?,?,?,?,?,?,?)",
+    [Q_VARIANT_PUT_STOCK] =
+        "UPDATE variants SET available = ?3, soldout_since = ?4, updated_at = ?5"
+        " WHERE shop_id = ?1 AND variant_id = ?2",
     [Q_RESTOCK_INSERT] = "INSERT INTO restocks(shop_id, variant_id, available, soldout_since, at)"
                          " VALUES (?,?,?,?,?)",
     [Q_SUB_INSERT] = "INSERT INTO subscriptions(" SUB_COLS ") VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,"
@@ -291,6 +294,18 @@ int sq_variant_put(struct store_conn *c, const struct variant *v)
     sqlite3_bind_int64(s, 14, v->available);
     sqlite3_bind_int64(s, 15, v->soldout_since);
     sqlite3_bind_int64(s, 16, v->updated_at);
+    return exec_done(c, s);
+}
+
+int sq_variant_put_stock(struct store_conn *c, const struct variant *v)
+{
+    sqlite3_stmt *s = stmt(c, Q_VARIANT_PUT_STOCK);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, v->sid);
+    bind_text(s, 2, v->variant_id);
+    sqlite3_bind_int64(s, 3, v->available);
+    sqlite3_bind_int64(s, 4, v->soldout_since);
+    sqlite3_bind_int64(s, 5, v->updated_at);
     return exec_done(c, s);
 }
 

@@ -200,8 +200,8 @@ int sq_customer_redact(struct store_conn *c, int64_t sid, const char *who_json, 
         " (" IN_SET("contact_key") " OR " IN_SET("email") " OR " IN_SET("phone") " OR " IN_SET(
             "'c:' || customer_id") " OR " IN_SET("'t:' || tracking_user_id") "))";
     const char *const steps[] = {
-        "UPDATE hits SET attributes = NULL WHERE shop_id = ?1 AND notification_id IN (SELECT id"
-        " FROM notifications WHERE shop_id = ?1 AND subscription_id IN " /* subs */,
+        "UPDATE hits SET attributes = NULL WHERE shop_id = ?1 AND kind = 2 AND notification_id IN"
+        " (SELECT id FROM notifications WHERE shop_id = ?1 AND subscription_id IN " /* subs */,
         "DELETE FROM caps WHERE shop_id = ?1 AND " IN_SET("contact_key"),
         "UPDATE activity SET who = 'redacted' WHERE shop_id = ?1 AND " IN_SET("who"),
         "UPDATE orders SET email = NULL, phone = NULL, customer_id = NULL,"
