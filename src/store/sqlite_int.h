@@ -155,6 +155,7 @@ struct store_conn {
     sqlite3_stmt *stmt[Q_COUNT];
     sqlite3_stmt *notif_batch; /* NOTIF_BATCH rows of INSERT OR IGNORE INTO notifications */
     int sync_full;             /* sq_durable's last setting + 1; 0: the pragma's default */
+    int busy_quick;            /* the busy handler gives up after 2 ms (a RESTART checkpoint) */
     struct store *store;
     struct store_conn *next; /* the store's list of connections */
     unsigned long view;      /* see "Shops by public id" above */
@@ -179,7 +180,8 @@ struct store {
     pthread_cond_t hk_cv;
     int stopping;
     struct store_conn *checkpoint_conn; /* the checkpointer's own */
-    atomic_int checkpoint_wanted;       /* set by the writer's WAL hook */
+    atomic_int checkpoint_state;        /* CK_* in store_sqlite.c */
+    int restart_at;                     /* WAL pages; the writer's */
 };
 
 /* ---- statement helpers ---- */

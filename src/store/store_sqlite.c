@@ -393,6 +393,23 @@ static void conn_close(struct store_conn *c)
     free(c);
 }
 
+/* Busy handler: waits for a lock up to 5 s like sqlite3_busy_timeout, but polls every 50 µs for
+ * the first 10 ms (SQLite's own waits 1, 2, 5, 10 ms...): the writer's RESTART checkpoint waits
+ * for readers to finish a request, which takes microseconds, and gives up after 2 ms
+ * (busy_quick) rather than hold every commit up behind a long read. */
+static int busy_wait(void *arg, int n)
+{
+    const struct store_conn *c = arg;
+    if (c->busy_quick && n >= 40) return 0;
+    if (n < 200) {
+        nanosleep(&(struct timespec){.tv_nsec = 50000}, NULL);
+        return 1;
+    }
+    if (n >= 200 + 4990) return 0;
+    nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    return 1;
+}
+
 static struct store_conn *conn_open(const char *path, struct rs_status *st)
 {
     struct store_conn *c = xcalloc(1, sizeof(*c));
@@ -403,7 +420,7 @@ static struct store_conn *conn_open(const char *path, struct rs_status *st)
         conn_close(c);
         return NULL;
     }
-    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_busy_handler(c->db, busy_wait, c);
     sqlite3_extended_result_codes(c->db, 1);
     char *err = NULL;
     if (sqlite3_exec(c->db,
@@ -455,25 +472,51 @@ static int migrate(struct store_conn *c, struct rs_status *st)
 }
 
 static void *housekeeper(void *arg);
+static void end_snapshots(struct store *s, int64_t idle_ms);
 
 /* Checkpoints. The writer would checkpoint the WAL itself, inside the COMMIT that passes
  * wal_autocheckpoint pages, and every request of that batch would wait for the copy and its
- * fsync. Instead the writer's WAL hook wakes the checkpointer thread, which copies the WAL back
- * on its own connection (PASSIVE: never blocking the writer or a reader) while commits go on.
+ * fsync. Instead, in two steps:
+ * - the writer's WAL hook wakes the checkpointer thread, which copies the WAL back on its own
+ *   connection (PASSIVE: never blocking the writer or a reader) while commits go on;
+ * - the copy covers only the frames committed when it began, and a WAL is restarted from its
+ *   start once every frame is copied and no reader reads an older snapshot, which under steady
+ *   reads and writes never happens by itself (readers always lag a commit behind). So once the
+ *   background pass is done, the writer's hook ends the snapshots of idle readers and runs
+ *   a RESTART checkpoint between two commits: it copies the few frames committed meanwhile,
+ *   waits (the writer's busy handler, polling finely, at most 2 ms) for the readers still in a
+ *   request to finish it, and so the next write transaction starts the WAL over: the WAL stays
+ *   about CHECKPOINT_PAGES long. A reader busy for longer (a fan-out step) makes it try again
+ *   RESTART_RETRY pages later.
  * CHECKPOINT_PAGES (40 MB) rather than SQLite's 1,000 lets a page written by many commits (index
- * tails, the stats rollup) be copied once, not ten times. Should the WAL still reach
- * CHECKPOINT_INLINE pages (the checkpointer falling behind), the writer checkpoints inline as
- * SQLite would, so the WAL stays bounded. */
+ * tails, the stats rollup) be copied once, not ten times. Should the WAL reach CHECKPOINT_INLINE
+ * pages while a background pass runs, the writer copies inline too. */
 #define CHECKPOINT_PAGES  10000
 #define CHECKPOINT_INLINE (8 * CHECKPOINT_PAGES)
+#define RESTART_RETRY     500
+
+enum { CK_IDLE, CK_RUNNING, CK_DONE }; /* the background pass */
 
 static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
 {
     struct store *s = arg;
-    if (pages >= CHECKPOINT_INLINE) {
+    if (pages < CHECKPOINT_PAGES) return SQLITE_OK;
+    int state = atomic_load(&s->checkpoint_state);
+    if (state == CK_DONE && pages >= s->restart_at) {
+        end_snapshots(s, 0);
+        s->writer->busy_quick = 1;
+        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        s->writer->busy_quick = 0;
+        if (rc == SQLITE_OK) {
+            atomic_store(&s->checkpoint_state, CK_IDLE);
+            s->restart_at = CHECKPOINT_PAGES;
+        } else { /* a reader is busy for longer (a fan-out step): after RESTART_RETRY more */
+            s->restart_at = pages + RESTART_RETRY;
+        }
+    } else if (pages >= CHECKPOINT_INLINE) {
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (pages >= CHECKPOINT_PAGES && !atomic_load(&s->checkpoint_wanted)) {
-        atomic_store(&s->checkpoint_wanted, 1);
+    } else if (state == CK_IDLE) {
+        atomic_store(&s->checkpoint_state, CK_RUNNING);
         pthread_mutex_lock(&s->hk_mu);
         pthread_cond_broadcast(&s->hk_cv);
         pthread_mutex_unlock(&s->hk_mu);
@@ -486,7 +529,7 @@ static void *checkpointer(void *arg)
     struct store *s = arg;
     pthread_mutex_lock(&s->hk_mu);
     while (!s->stopping) {
-        if (!atomic_load(&s->checkpoint_wanted)) {
+        if (atomic_load(&s->checkpoint_state) != CK_RUNNING) {
             pthread_cond_wait(&s->hk_cv, &s->hk_mu);
             continue;
         }
@@ -494,7 +537,7 @@ static void *checkpointer(void *arg)
         int rc = sqlite3_wal_checkpoint_v2(s->checkpoint_conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                            NULL, NULL);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail_db(s->checkpoint_conn->db, "checkpoint");
-        atomic_store(&s->checkpoint_wanted, 0);
+        atomic_store(&s->checkpoint_state, CK_DONE);
         pthread_mutex_lock(&s->hk_mu);
     }
     pthread_mutex_unlock(&s->hk_mu);
@@ -526,6 +569,7 @@ static int sq_open(const char *target, struct store **out, struct rs_status *st)
     }
     struct store *s = xcalloc(1, sizeof(*s));
     s->checkpoint_conn = ck;
+    s->restart_at = CHECKPOINT_PAGES;
     sqlite3_wal_hook(w->db, on_wal, s); /* replaces the writer's own automatic checkpoints */
     s->path = xstrdup(target);
     pthread_mutex_init(&s->mu, NULL);
@@ -582,6 +626,21 @@ static void end_snapshot(struct store_conn *c)
     c->view++;
 }
 
+/* Ends the snapshots of readers not in use that are stale or idle for idle_ms. */
+static void end_snapshots(struct store *s, int64_t idle_ms)
+{
+    pthread_mutex_lock(&s->mu);
+    unsigned long commits = atomic_load(&s->commits);
+    int64_t now = mono_ms();
+    for (struct store_conn *c = s->conns; c; c = c->next) {
+        if (pthread_mutex_trylock(&c->mu)) continue; /* in use: its thread will see */
+        if (c->in_txn && (c->snap_commits != commits || now - c->last_used_ms >= idle_ms))
+            end_snapshot(c);
+        pthread_mutex_unlock(&c->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* Ends reader snapshots that are stale or idle, so they never pin the WAL. */
 static void *housekeeper(void *arg)
 {
@@ -593,16 +652,7 @@ static void *housekeeper(void *arg)
         until.tv_nsec += IDLE_MS * 1000000L;
         if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&s->hk_cv, &s->hk_mu, &until);
-        pthread_mutex_lock(&s->mu);
-        unsigned long commits = atomic_load(&s->commits);
-        int64_t now = mono_ms();
-        for (struct store_conn *c = s->conns; c; c = c->next) {
-            if (pthread_mutex_trylock(&c->mu)) continue; /* in use: its thread will see */
-            if (c->in_txn && (c->snap_commits != commits || now - c->last_used_ms >= IDLE_MS))
-                end_snapshot(c);
-            pthread_mutex_unlock(&c->mu);
-        }
-        pthread_mutex_unlock(&s->mu);
+        end_snapshots(s, IDLE_MS);
     }
     pthread_mutex_unlock(&s->hk_mu);
     return NULL;
