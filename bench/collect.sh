@@ -59,6 +59,9 @@ build/bench/collect --subs "$SUBS" --variants "$VARIANTS" --orders "$ORDERS" --d
     >"$TMP/build.txt" || fail "build failed"
 eval "$(cat "$TMP/build.txt")"
 
+# the build wrote about a gigabyte: let the kernel write it back before the measured run, which
+# otherwise shares the disk with that writeback
+sync
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
 "$RESTOCK" serve --db "$TMP/collect.db" --listen "127.0.0.1:$PORT" --rate-limit-ip 0 \

@@ -394,13 +394,20 @@ static void conn_close(struct store_conn *c)
 }
 
 /* Busy handler: waits for a lock up to 5 s like sqlite3_busy_timeout, but polls every 50 µs for
- * the first 10 ms (SQLite's own waits 1, 2, 5, 10 ms...): the writer's RESTART checkpoint waits
- * for readers to finish a request, which takes microseconds, and gives up after 2 ms
- * (busy_quick) rather than hold every commit up behind a long read. */
+ * the first 10 ms (SQLite's own waits 1, 2, 5, 10 ms...). The writer's RESTART checkpoint
+ * (busy_quick, see on_wal) waits for readers still on the WAL: each poll tells them to take a
+ * new snapshot (which, the WAL being all copied, no longer reads it) and ends the idle ones'; it
+ * gives up after 2 ms rather than hold every commit up behind a long read. */
+static void end_snapshots(struct store *s, int64_t idle_ms);
+
 static int busy_wait(void *arg, int n)
 {
-    const struct store_conn *c = arg;
-    if (c->busy_quick && n >= 40) return 0;
+    struct store_conn *c = arg;
+    if (c->busy_quick) {
+        if (n >= 40) return 0;
+        atomic_fetch_add(&c->store->commits, 1);
+        end_snapshots(c->store, 0);
+    }
     if (n < 200) {
         nanosleep(&(struct timespec){.tv_nsec = 50000}, NULL);
         return 1;
@@ -472,13 +479,13 @@ static int migrate(struct store_conn *c, struct rs_status *st)
 }
 
 static void *housekeeper(void *arg);
-static void end_snapshots(struct store *s, int64_t idle_ms);
 
 /* Checkpoints. The writer would checkpoint the WAL itself, inside the COMMIT that passes
  * wal_autocheckpoint pages, and every request of that batch would wait for the copy and its
  * fsync. Instead, in two steps:
  * - the writer's WAL hook wakes the checkpointer thread, which copies the WAL back on its own
- *   connection (PASSIVE: never blocking the writer or a reader) while commits go on;
+ *   connection (PASSIVE: never blocking the writer or a reader) while commits go on, in passes
+ *   until at most CHECKPOINT_TAIL pages are left;
  * - the copy covers only the frames committed when it began, and a WAL is restarted from its
  *   start once every frame is copied and no reader reads an older snapshot, which under steady
  *   reads and writes never happens by itself (readers always lag a commit behind). So once the
@@ -494,6 +501,8 @@ static void end_snapshots(struct store *s, int64_t idle_ms);
 #define CHECKPOINT_PAGES  10000
 #define CHECKPOINT_INLINE (8 * CHECKPOINT_PAGES)
 #define RESTART_RETRY     500
+#define CHECKPOINT_PASSES 8  /* background passes at most, */
+#define CHECKPOINT_TAIL   64 /* until at most this many pages are left for the writer */
 
 enum { CK_IDLE, CK_RUNNING, CK_DONE }; /* the background pass */
 
@@ -503,11 +512,17 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
     if (pages < CHECKPOINT_PAGES) return SQLITE_OK;
     int state = atomic_load(&s->checkpoint_state);
     if (state == CK_DONE && pages >= s->restart_at) {
+        /* this runs inside the COMMIT, before sq_commit bumps `commits`: bumped now, readers
+         * in a request take the new snapshot at their next read instead of reusing theirs */
+        atomic_fetch_add(&s->commits, 1);
         end_snapshots(s, 0);
         s->writer->busy_quick = 1;
-        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        int log = 0, copied = -1;
+        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, &log, &copied);
         s->writer->busy_quick = 0;
-        if (rc == SQLITE_OK) {
+        if (rc == SQLITE_OK || copied == log) {
+            /* every frame copied: the next write transaction starts the WAL over, unless a
+             * reader still on it then (BUSY here) makes that wait for the next round */
             atomic_store(&s->checkpoint_state, CK_IDLE);
             s->restart_at = CHECKPOINT_PAGES;
         } else { /* a reader is busy for longer (a fan-out step): after RESTART_RETRY more */
@@ -534,9 +549,15 @@ static void *checkpointer(void *arg)
             continue;
         }
         pthread_mutex_unlock(&s->hk_mu);
-        int rc = sqlite3_wal_checkpoint_v2(s->checkpoint_conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                           NULL, NULL);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail_db(s->checkpoint_conn->db, "checkpoint");
+        /* each pass copies what the commits during the previous one added, so a few passes
+         * leave the writer a short tail */
+        for (int pass = 0; pass < CHECKPOINT_PASSES; pass++) {
+            int log = 0, copied = 0;
+            int rc = sqlite3_wal_checkpoint_v2(s->checkpoint_conn->db, NULL,
+                                               SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+            if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail_db(s->checkpoint_conn->db, "checkpoint");
+            if (rc != SQLITE_OK || log - copied <= CHECKPOINT_TAIL) break;
+        }
         atomic_store(&s->checkpoint_state, CK_DONE);
         pthread_mutex_lock(&s->hk_mu);
     }

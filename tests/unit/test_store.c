@@ -3,7 +3,12 @@
  * as the server runs them. Each backend gets a TEST that calls contract() with its ops and a
  * fresh target. Also: failure injection — a failing job rolls back alone, its batch commits.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/commit.h"
@@ -497,6 +502,91 @@ TEST(store_failed_job_rolls_back_alone)
     CHECK_INT(e.ops->sub_find(r, e.shop.sid, "1", CH_EMAIL, "z@example.com", e.a, &f), RS_OK);
     e.ops->reader_release(e.s);
     (void)st;
+    teardown(&e);
+    remove_db(path);
+}
+
+/* ---- the WAL stays bounded under steady reads and writes ---------------------------------- */
+
+struct wal_reader {
+    struct env *e;
+    atomic_int *stop;
+    long reads;
+};
+
+/* Reads as an HTTP thread does: a short read, released, its snapshot kept for reuse. */
+static void *keep_reading(void *arg)
+{
+    struct wal_reader *r = arg;
+    while (!atomic_load(r->stop)) {
+        struct arena *a = arena_new();
+        struct store_conn *c = r->e->ops->reader(r->e->s);
+        struct shop sh;
+        if (c) r->e->ops->shop_by_sid(c, r->e->shop.sid, a, &sh);
+        r->e->ops->reader_release(r->e->s);
+        arena_free(a);
+        r->reads++;
+    }
+    return NULL;
+}
+
+static int put_hit(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->hit_insert(tx->c, arg);
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) ? 0 : (long)sb.st_size;
+}
+
+/* 120 MB of writes (three times the 40 MB checkpoint threshold) while two threads keep reading:
+ * readers always lag a commit behind, which let the WAL grow with every write until the writer
+ * started it over between two commits. Its size must stay near the threshold. */
+TEST(store_wal_bounded_under_reads)
+{
+    char *path = temp_db();
+    struct env e;
+    setup(&e, &store_sqlite, path);
+    atomic_int stop = 0;
+    struct wal_reader rd[2] = {{&e, &stop, 0}, {&e, &stop, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&th[i], NULL, keep_reading, &rd[i]) == 0);
+    static char attrs[3001];
+    memset(attrs, 'a', sizeof(attrs) - 1);
+    char wal[96];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    enum { BATCH = 64, ROUNDS = 30000 / BATCH };
+    struct hit h[BATCH];
+    struct batch_job jobs[BATCH];
+    long most = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < BATCH; i++) {
+            h[i] = (struct hit){.sid = e.shop.sid,
+                                .notification_id = round * BATCH + i + 1,
+                                .kind = HIT_EVENT,
+                                .name = "view",
+                                .attributes = attrs,
+                                .at = 1700000000 + round};
+            jobs[i] = (struct batch_job){{.run = put_hit, .done = mark_done, .arg = &h[i]}};
+            committer_submit(e.cm, &jobs[i].job);
+        }
+        CHECK_INT(committer_run(e.cm, put_hit, &h[0], NULL), RS_OK); /* waits for the batch */
+        for (int i = 0; i < BATCH; i++)
+            CHECK_INT(jobs[i].job.status.err, RS_OK);
+        long n = file_size(wal);
+        if (n > most) most = n;
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    CHECK(rd[0].reads > 0 && rd[1].reads > 0);
+    CHECK(most > 30L << 20); /* it did reach the threshold... */
+    if (most >= 64L << 20) fprintf(stderr, "the WAL grew to %ld bytes\n", most);
+    CHECK(most < 64L << 20); /* ...and started over */
     teardown(&e);
     remove_db(path);
 }
