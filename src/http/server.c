@@ -56,9 +56,64 @@ const char *req_param(struct req *r, int i)
     return i >= 0 && i < MAX_PARAMS ? r->params[i] : NULL;
 }
 
+/* ---- URL decoding ---------------------------------------------------------------------------
+ *
+ * Routes split the path on '/', so an id containing a slash (a feed's `g:id` of "SKU/1", which
+ * the widget sends as SKU%2F1) must stay one segment. MHD's decoding is replaced by unescape():
+ * every %XX is decoded except %2F and %25, which stay as they are; after matching, a captured
+ * segment and a query value are finished by finish_escapes(), which decodes exactly those two.
+ * Keeping %25 too means "%252F" (a literal "%2F") is not decoded twice into a slash. */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *p = s; *p;) {
+        int hi = p[0] == '%' ? hex_value(p[1]) : -1, lo = hi >= 0 ? hex_value(p[2]) : -1;
+        int v = hi * 16 + lo;
+        if (hi < 0 || lo < 0 || v == '/' || v == '%') {
+            *w++ = *p++;
+            continue;
+        }
+        *w++ = (char)v;
+        p += 3;
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+/* s with the %2F and %25 unescape() kept decoded (arena); s itself when it has none. */
+static const char *finish_escapes(struct arena *a, const char *s)
+{
+    if (!s || !strchr(s, '%')) return s;
+    char *out = arena_strdup(a, s), *w = out;
+    for (const char *p = s; *p;) {
+        int hi = p[0] == '%' ? hex_value(p[1]) : -1, lo = hi >= 0 ? hex_value(p[2]) : -1;
+        int v = hi * 16 + lo;
+        if (hi >= 0 && lo >= 0 && (v == '/' || v == '%')) {
+            *w++ = (char)v;
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
 const char *req_query(struct req *r, const char *key)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+    return finish_escapes(r->arena,
+                          MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key));
 }
 
 const char *req_header(struct req *r, const char *key)
@@ -230,7 +285,7 @@ static int match(const char *pattern, const char *path, struct arena *a,
             const char *end = strchr(path, '/');
             size_t n = end ? (size_t)(end - path) : strlen(path);
             if (n == 0 || np == MAX_PARAMS) return 0;
-            params[np++] = arena_strndup(a, path, n);
+            params[np++] = finish_escapes(a, arena_strndup(a, path, n));
             path += n;
             pattern = strchr(pattern, '}') + 1;
         } else if (*pattern++ != *path++) {
@@ -555,9 +610,9 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
     srv->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONN_MEMORY, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)20000, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
     if (!srv->d) {
         close(fd);
         free(srv);

@@ -309,3 +309,22 @@ def test_concurrent_updates_restock_once(shop):
         restocks = sum(r["restocked"] == ["v"] for r in results)
         assert restocks == (1 if level else 0), results
         assert variant(shop, "v")["available"] == level
+
+
+def test_variant_ids_with_a_slash_or_a_percent_sign(shop):
+    """A feed's g:id may hold '/' or '%'. Encoded as the widget encodes it (encodeURIComponent:
+    %2F, %25), such an id is one path segment, decoded exactly once — in the public stock read
+    and the admin API alike; an unencoded slash is two segments, so no route."""
+    shop.add_variants({"SKU/1": 4, "100%/b": 0, "a%2Fb": 2})
+    for encoded, vid in (("SKU%2F1", "SKU/1"), ("SKU%2f1", "SKU/1"), ("100%25%2Fb", "100%/b"),
+                         ("a%252Fb", "a%2Fb")):
+        r = shop.stock(encoded)
+        assert r.status == 200 and r.json["variant_id"] == vid, (encoded, r)
+        r = shop.variant(encoded)
+        assert r.status == 200 and r.json["variant_id"] == vid, (encoded, r)
+    assert shop.stock("100%25%2Fb").json["status"] == "sold_out"
+    assert shop.stock("SKU/1").status == 404
+    assert shop.stock("a%2Fb").status == 404  # that is "a/b", which does not exist
+    # other escapes are decoded as before
+    shop.add_variants({"é x": 1})
+    assert shop.stock("%C3%A9%20x").json["variant_id"] == "é x"
