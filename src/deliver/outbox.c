@@ -393,6 +393,13 @@ out:
     arena_free(a);
 }
 
+static int64_t (*batch_clock)(void) = now_s;
+
+void outbox_set_clock(int64_t (*clock)(void))
+{
+    batch_clock = clock ? clock : now_s;
+}
+
 /* Claims and delivers one batch; returns how many were claimed. */
 static int round_once(struct worker *w, int64_t now)
 {
@@ -402,9 +409,9 @@ static int round_once(struct worker *w, int64_t now)
         log_msg(LOG_ERROR, "%s", st.msg);
         return 0;
     }
-    int64_t t0 = now_s();
+    int64_t t0 = batch_clock();
     for (int i = 0; i < cl.n; i++)
-        deliver(w, cl.ids[i], now + (now_s() - t0), now + OUTBOX_LEASE);
+        deliver(w, cl.ids[i], now + (batch_clock() - t0), now + OUTBOX_LEASE);
     return cl.n;
 }
 

@@ -44,6 +44,11 @@ void outbox_stop(struct outbox *o);
  * notifications were handled; returns how many. For tests and benchmarks (in-process). */
 long outbox_drain(struct app *app, int64_t now, long max);
 
+/* Tests only: the clock a batch reads to know how long its sends have taken so far (default
+ * now_s; NULL restores it), so a test can make sends slow and see leases renewed or lost. Set it
+ * before delivering, never while workers run. */
+void outbox_set_clock(int64_t (*clock)(void));
+
 /* How many deliveries of a channel ended in a status since the process started (/metrics). */
 unsigned long outbox_outcomes(enum channel ch, enum notif_status st);
 

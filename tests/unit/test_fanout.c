@@ -14,6 +14,7 @@
 #include "core/shop.h"
 #include "core/signup.h"
 #include "deliver/outbox.h"
+#include "standin.h"
 #include "util/buf.h"
 #include "test.h"
 
@@ -28,22 +29,27 @@ struct env {
     struct shop shop;
 };
 
-static void env_open(struct env *e, const char *tz)
+/* smtp_url: where email goes (env_open: a port that refuses, so sends fail and retry). */
+static void env_open_smtp(struct env *e, const char *tz, const char *smtp_url)
 {
     struct rs_status st = {0};
     snprintf(e->dir, sizeof(e->dir), "/tmp/restock-fanout-XXXXXX");
     CHECK(mkdtemp(e->dir) != NULL);
     snprintf(e->db, sizeof(e->db), "%s/t.db", e->dir);
-    char *argv[] = {"--db",         e->db,
-                    "--public-url", "https://r.example",
-                    "--smtp-url",   "smtp://127.0.0.1:9",
-                    "--log-format", "text"};
+    char *argv[] = {
+        "--db",           e->db,          "--public-url", "https://r.example", "--smtp-url",
+        (char *)smtp_url, "--log-format", "text"};
     CHECK_INT(config_load(&e->cfg, 8, argv, &st), RS_OK);
     CHECK_INT(app_open(&e->app, &e->cfg, &st), RS_OK);
     e->a = arena_new();
     char key[API_KEY_MAX];
     struct shop_new in = {"Shop", "https://shop.example", "EUR", tz};
     CHECK_INT(shop_create(&e->app, &in, e->a, &e->shop, key, &st), RS_OK);
+}
+
+static void env_open(struct env *e, const char *tz)
+{
+    env_open_smtp(e, tz, "smtp://127.0.0.1:9");
 }
 
 static void env_close(struct env *e)
@@ -672,4 +678,85 @@ TEST(outbox_paused_campaign_sends_nobody)
     CHECK_INT(NOTIFS(&e, "status = 5 AND reason LIKE '%paused%'"), 2);
     CHECK_INT(SUBS(&e, "status = 1"), 2);
     env_close(&e);
+}
+
+/* ---- leases of slow batches ------------------------------------------------------------------ */
+
+static struct env *slow_env;
+static int64_t slow_calls;
+
+/* A batch's clock where every send takes 100 s. At the third reading (before the second
+ * message goes out, its lease about to run out), another worker — another process on the same
+ * database — claims the messages still queued, as it may once their lease has run out. */
+static int64_t slow_clock(void)
+{
+    int64_t n = slow_calls++;
+    if (n == 2) {
+        sqlite3 *db;
+        CHECK(sqlite3_open(slow_env->db, &db) == SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        CHECK(sqlite3_exec(db,
+                           "UPDATE notifications SET lease_until = lease_until + 7 "
+                           "WHERE status = 0 AND lease_until > 0",
+                           NULL, NULL, NULL) == SQLITE_OK);
+        CHECK_INT(sqlite3_changes(db), 1);
+        sqlite3_close(db);
+    }
+    return 1000000 + 100 * n;
+}
+
+TEST(outbox_slow_batch_renews_its_lease_and_yields_a_lost_one)
+{
+    /* two messages claimed in one batch; the first goes out 100 s after the claim, so its lease
+     * (180 s) no longer outlasts a send (130 s): it is renewed, and its result recorded under
+     * the new lease. The second's lease was taken over meanwhile: this worker must not send it
+     * (the other one will), and the other worker's claim stands. The SMTP stand-in counts what
+     * was actually sent. */
+    struct standin sink;
+    const char *const args[] = {NULL};
+    CHECK(standin_start(&sink, "tests/e2e/smtp_sink.py", args) == 0);
+    char url[64];
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", sink.port);
+    struct env e;
+    env_open_smtp(&e, "UTC", url);
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    /* every raise of a lease that is held, recorded by a trigger of the test's own */
+    sqlite3 *db;
+    CHECK(sqlite3_open(e.db, &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TABLE t_raises(id, old, new);"
+                       "CREATE TRIGGER t_raise AFTER UPDATE OF lease_until ON notifications"
+                       " WHEN old.lease_until > 0 AND new.lease_until > old.lease_until"
+                       " BEGIN INSERT INTO t_raises VALUES (new.id, old.lease_until,"
+                       " new.lease_until); END;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    slow_env = &e;
+    slow_calls = 0;
+    outbox_set_clock(slow_clock);
+    CHECK_INT(outbox_drain(&e.app, T0 + 10, 2), 2);
+    outbox_set_clock(NULL);
+    CHECK(slow_calls >= 3);
+    /* the first was renewed before its send: to 100 s (its send's start) + the 180 s lease,
+     * where the claim had set 10 s + 180 s; the second's raise (+7) is the other worker's */
+    CHECK_INT(q(&e, "SELECT count(*) FROM t_raises WHERE new - old = 100"), 1);
+    CHECK_INT(q(&e, "SELECT count(*) FROM t_raises WHERE new - old = 7"), 1);
+    CHECK_INT(q(&e, "SELECT count(*) FROM t_raises"), 2);
+    /* the first: sent once, recorded, its lease given back */
+    CHECK_INT(NOTIFS(&e, "status = 1 AND attempts = 1 AND lease_until = 0"), 1);
+    /* the second: untouched by this worker, still held by the other one's lease */
+    CHECK_INT(NOTIFS(&e, "status = 0 AND attempts = 0 AND lease_until > 0"), 1);
+    char *one = standin_read(&sink, "0001.json", 2000, NULL);
+    char *two = standin_read(&sink, "0002.json", 500, NULL);
+    CHECK(one != NULL);
+    CHECK(two == NULL); /* never sent twice */
+    free(one);
+    free(two);
+    env_close(&e);
+    standin_stop(&sink);
 }
