@@ -490,11 +490,11 @@ static void *housekeeper(void *arg);
  *   start once every frame is copied and no reader reads an older snapshot, which under steady
  *   reads and writes never happens by itself (readers always lag a commit behind). So once the
  *   background pass is done, the writer's hook ends the snapshots of idle readers and runs
- *   a RESTART checkpoint between two commits: it copies the few frames committed meanwhile,
- *   waits (the writer's busy handler, polling finely, at most 2 ms) for the readers still in a
- *   request to finish it, and so the next write transaction starts the WAL over: the WAL stays
- *   about CHECKPOINT_PAGES long. A reader busy for longer (a fan-out step) makes it try again
- *   RESTART_RETRY pages later.
+ *   a RESTART checkpoint between two commits: it copies the few frames committed meanwhile
+ *   and waits, at most 2 ms, for readers still on the WAL (busy_wait: each poll bumps
+ *   `commits`, so a reader takes a fresh snapshot at its next read, and ends idle snapshots);
+ *   so the next write transaction starts the WAL over, which stays about CHECKPOINT_PAGES long.
+ *   A reader busy for longer (a fan-out step) makes it try again RESTART_RETRY pages later.
  * CHECKPOINT_PAGES (40 MB) rather than SQLite's 1,000 lets a page written by many commits (index
  * tails, the stats rollup) be copied once, not ten times. Should the WAL reach CHECKPOINT_INLINE
  * pages while a background pass runs, the writer copies inline too. */
