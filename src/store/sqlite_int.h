@@ -3,8 +3,9 @@
  * connection and store structs, the statement ids, the column lists, the small statement helpers,
  * and the operations each area file defines for the ops table in store_sqlite.c.
  *
- *   store_sqlite.c          the schema (drawn at its top) and migrations, connections, read
- *                           snapshots, transactions, the ops table
+ *   store_sqlite.c          connections, read snapshots, checkpoints, transactions, the ops
+ *                           table
+ *   store_sqlite_schema.c   the schema (drawn at its top) and its migrations
  *   store_sqlite_catalog.c  shops, variants, subscriptions, campaigns
  *   store_sqlite_outbox.c   restocks, the outbox, budgets, caps, decisions, activity
  *   store_sqlite_attr.c     tracking, reports, orders, attribution, stats
@@ -278,6 +279,11 @@ static inline int count_query(struct store_conn *c, sqlite3_stmt *s, int64_t *n)
     finish(s);
     return RS_OK;
 }
+
+/* store_sqlite_schema.c: brings the database at c to the latest schema version, each migration
+ * in its own transaction (the first also makes the server secret). RS_ESTORE with st when one
+ * fails or the database is newer than this restock. */
+int sq_migrate(struct store_conn *c, struct rs_status *st);
 
 /* store_sqlite.c: a shop missing from a reused read snapshot may have been added by another
  * process since; starts a fresh snapshot and returns 1 when looking again can help. */
