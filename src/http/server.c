@@ -72,34 +72,15 @@ static int hex_value(char c)
     return -1;
 }
 
-static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+/* Decodes in place the %XX escapes of s whose value is '/' or '%' (kept = 1) or every other one
+ * (kept = 0); returns the new length. */
+static size_t decode(char *s, int kept)
 {
-    (void)cls;
-    (void)conn;
     char *w = s;
     for (const char *p = s; *p;) {
         int hi = p[0] == '%' ? hex_value(p[1]) : -1, lo = hi >= 0 ? hex_value(p[2]) : -1;
         int v = hi * 16 + lo;
-        if (hi < 0 || lo < 0 || v == '/' || v == '%') {
-            *w++ = *p++;
-            continue;
-        }
-        *w++ = (char)v;
-        p += 3;
-    }
-    *w = '\0';
-    return (size_t)(w - s);
-}
-
-/* s with the %2F and %25 unescape() kept decoded (arena); s itself when it has none. */
-static const char *finish_escapes(struct arena *a, const char *s)
-{
-    if (!s || !strchr(s, '%')) return s;
-    char *out = arena_strdup(a, s), *w = out;
-    for (const char *p = s; *p;) {
-        int hi = p[0] == '%' ? hex_value(p[1]) : -1, lo = hi >= 0 ? hex_value(p[2]) : -1;
-        int v = hi * 16 + lo;
-        if (hi >= 0 && lo >= 0 && (v == '/' || v == '%')) {
+        if (hi >= 0 && lo >= 0 && (v == '/' || v == '%') == kept) {
             *w++ = (char)v;
             p += 3;
         } else {
@@ -107,6 +88,22 @@ static const char *finish_escapes(struct arena *a, const char *s)
         }
     }
     *w = '\0';
+    return (size_t)(w - s);
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return decode(s, 0);
+}
+
+/* s with the %2F and %25 unescape() kept decoded (arena); s itself when it has none. */
+static const char *finish_escapes(struct arena *a, const char *s)
+{
+    if (!s || !strchr(s, '%')) return s;
+    char *out = arena_strdup(a, s);
+    decode(out, 1);
     return out;
 }
 
