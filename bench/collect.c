@@ -317,7 +317,9 @@ int main(int argc, char **argv)
     if (app_open(&app, &cfg, &st)) die("reopen", &st);
 orders:;
     long conv = 0;
+    unsigned long commits0 = committer_commits(app.cm);
     double t_orders = m ? orders(&app, &sh, n, m, v, window, &conv) : 0;
+    unsigned long commits = committer_commits(app.cm) - commits0;
     double s_avg, s_max;
     stats_90(&app, &sh, &s_avg, &s_max);
     app_close(&app);
@@ -327,8 +329,8 @@ orders:;
     printf("BUILD_SUBS_MS=%.0f\nBUILD_FANOUT_MS=%.0f\nBUILD_SENT_MS=%.0f\n", t_subs, t_fan, t_sent);
     if (m)
         printf("INPROCESS_ORDERS=%ld\nINPROCESS_MS=%.0f\nINPROCESS_RATE=%.0f\n"
-               "INPROCESS_CONVERSIONS=%ld\n",
-               m, t_orders, m / (t_orders / 1000.0), conv);
+               "INPROCESS_CONVERSIONS=%ld\nINPROCESS_COMMITS=%lu\n",
+               m, t_orders, m / (t_orders / 1000.0), conv, commits);
     printf("STATS_90D_AVG_MS=%.2f\nSTATS_90D_MAX_MS=%.2f\n", s_avg, s_max);
     printf("RSS_KIB=%ld\n", peak_rss_kib());
     arena_free(a);

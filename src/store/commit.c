@@ -3,8 +3,16 @@
  *
  * The queue is a singly linked FIFO under one mutex. The thread sleeps on `more` until jobs
  * arrive, detaches the whole list (at most one transaction's worth of work, MAX_BATCH jobs), runs
- * it, and signals `idle` for committer_run waiters. Batches are bounded so one huge burst does not
- * hold a single transaction (and every requester) for long.
+ * it. Batches are bounded so one huge burst does not hold a single transaction (and every
+ * requester) for long.
+ *
+ * A pipeline of two threads when the store has ops->sync: the committer commits a batch without
+ * waiting for the disk and hands it to the syncer, which syncs and only then calls the batch's
+ * done()s, while the committer already runs the next batch: the disk's wait and the next
+ * batch's SQL overlap. One sync covers every batch committed before it started, so batches that
+ * queue at the syncer share it. Transactions reach the disk in commit order (one WAL), so a
+ * batch answered is never durable without those committed before it. Without ops->sync the
+ * committer commits durably itself (durable(c, 1)) and calls done() at once.
  */
 #include "store/commit.h"
 
@@ -27,6 +35,12 @@ struct committer {
     atomic_size_t depth;
     int stopping, stopped;
     atomic_ulong commits;
+    /* the syncer: committed batches (their jobs chained) waiting for the disk, under smu */
+    pthread_t syncer;
+    pthread_mutex_t smu;
+    pthread_cond_t synced_more;
+    struct store_job *sync_head, *sync_tail;
+    int sync_stopping;
 };
 
 static struct store_job *take_batch(struct committer *cm)
@@ -44,15 +58,63 @@ static struct store_job *take_batch(struct committer *cm)
     return first;
 }
 
+static void finish(struct store_job *batch)
+{
+    for (struct store_job *j = batch, *next; j; j = next) {
+        next = j->next; /* done() may free j */
+        j->done(j);
+    }
+}
+
+/* Hands a committed batch to the syncer. */
+static void to_syncer(struct committer *cm, struct store_job *first, struct store_job *last)
+{
+    pthread_mutex_lock(&cm->smu);
+    if (cm->sync_tail)
+        cm->sync_tail->next = first;
+    else
+        cm->sync_head = first;
+    cm->sync_tail = last;
+    pthread_cond_signal(&cm->synced_more);
+    pthread_mutex_unlock(&cm->smu);
+}
+
+static void *sync_loop(void *arg)
+{
+    struct committer *cm = arg;
+    pthread_mutex_lock(&cm->smu);
+    for (;;) {
+        while (!cm->sync_head && !cm->sync_stopping)
+            pthread_cond_wait(&cm->synced_more, &cm->smu);
+        struct store_job *batch = cm->sync_head;
+        if (!batch) break;
+        cm->sync_head = cm->sync_tail = NULL;
+        pthread_mutex_unlock(&cm->smu);
+        if (cm->ops->sync(cm->store) != RS_OK) {
+            log_msg(LOG_ERROR, "the store's sync failed; answering every request of the batch "
+                               "with 500");
+            for (struct store_job *j = batch; j; j = j->next)
+                if (j->status.err == RS_OK) rs_fail(&j->status, RS_ESTORE, "the store failed");
+        }
+        finish(batch);
+        pthread_mutex_lock(&cm->smu);
+    }
+    pthread_mutex_unlock(&cm->smu);
+    return NULL;
+}
+
 static void run_batch(struct committer *cm, struct store_job *batch)
 {
     const struct store_ops *ops = cm->ops;
     struct store_conn *c = ops->writer(cm->store);
     struct tx tx = {ops, c};
     int relaxed = 1;
-    for (struct store_job *j = batch; j; j = j->next)
+    struct store_job *last = batch;
+    for (struct store_job *j = batch; j; j = j->next) {
         relaxed &= (j->flags & JOB_PROCESS_DURABLE) != 0;
-    if (ops->durable) ops->durable(c, !relaxed);
+        last = j;
+    }
+    if (ops->durable) ops->durable(c, !relaxed && !ops->sync);
     int ok = ops->begin(c) == RS_OK;
     for (struct store_job *j = batch; j; j = j->next) {
         j->status.err = RS_OK;
@@ -70,16 +132,17 @@ static void run_batch(struct committer *cm, struct store_job *batch)
     }
     if (ok && ops->commit(c) == RS_OK) {
         atomic_fetch_add(&cm->commits, 1);
+        if (!relaxed && ops->sync) {
+            to_syncer(cm, batch, last);
+            return;
+        }
     } else {
         log_msg(LOG_ERROR, "group commit failed; answering every request of the batch with 500");
         ops->rollback(c);
         for (struct store_job *j = batch; j; j = j->next)
             if (j->status.err == RS_OK) rs_fail(&j->status, RS_ESTORE, "the store failed");
     }
-    for (struct store_job *j = batch, *next; j; j = next) {
-        next = j->next; /* done() may free j */
-        j->done(j);
-    }
+    finish(batch);
 }
 
 static void *loop(void *arg)
@@ -107,7 +170,10 @@ struct committer *committer_start(const struct store_ops *ops, struct store *s)
     cm->store = s;
     pthread_mutex_init(&cm->mu, NULL);
     pthread_cond_init(&cm->more, NULL);
-    if (pthread_create(&cm->thread, NULL, loop, cm)) {
+    pthread_mutex_init(&cm->smu, NULL);
+    pthread_cond_init(&cm->synced_more, NULL);
+    if (pthread_create(&cm->thread, NULL, loop, cm) ||
+        (ops->sync && pthread_create(&cm->syncer, NULL, sync_loop, cm))) {
         log_msg(LOG_ERROR, "cannot start the committer thread");
         abort();
     }
@@ -121,7 +187,16 @@ void committer_stop(struct committer *cm)
     cm->stopping = 1;
     pthread_cond_signal(&cm->more);
     pthread_mutex_unlock(&cm->mu);
-    pthread_join(cm->thread, NULL);
+    pthread_join(cm->thread, NULL); /* every batch committed */
+    if (cm->ops->sync) {            /* and answered */
+        pthread_mutex_lock(&cm->smu);
+        cm->sync_stopping = 1;
+        pthread_cond_signal(&cm->synced_more);
+        pthread_mutex_unlock(&cm->smu);
+        pthread_join(cm->syncer, NULL);
+    }
+    pthread_cond_destroy(&cm->synced_more);
+    pthread_mutex_destroy(&cm->smu);
     pthread_cond_destroy(&cm->more);
     pthread_mutex_destroy(&cm->mu);
     free(cm);

@@ -3,13 +3,15 @@
  *
  * A job is a function run on the writer connection (tx). The committer's thread takes every job
  * waiting, opens one transaction, runs each job inside its own savepoint (a job that fails is
- * rolled back alone and its error kept), commits (durable: synchronous=FULL), and only then calls
- * each job's done() with the job's result. If the commit itself fails, every job's result is
- * RS_ESTORE. So a request answered from done() with RS_OK is on disk, and one commit carries as
- * many requests as arrived during the previous one.
+ * rolled back alone and its error kept), commits, and only once the transaction is on disk calls
+ * each job's done() with the job's result. If the commit or the sync fails, every job's result
+ * is RS_ESTORE. So a request answered from done() with RS_OK is on disk, and one commit carries
+ * as many requests as arrived during the previous one. Where the store can sync apart from
+ * committing (ops->sync), a second thread waits for the disk while the committer runs the next
+ * batch; a batch's writes are visible to readers from its commit, a little before its done().
  *
- * Jobs are owned by the submitter and must stay valid until done() is called. done() runs on the
- * committer thread and must not block for long.
+ * Jobs are owned by the submitter and must stay valid until done() is called. done() runs on one
+ * of the committer's threads and must not block for long.
  */
 #ifndef RESTOCK_COMMIT_H
 #define RESTOCK_COMMIT_H

@@ -183,6 +183,8 @@ struct store {
     struct store_conn *checkpoint_conn; /* the checkpointer's own */
     atomic_int checkpoint_state;        /* CK_* in store_sqlite.c */
     int restart_at;                     /* WAL pages; the writer's */
+    char *wal_path;                     /* the WAL file's name, for sq_sync */
+    int wal_fd;                         /* the syncer's descriptor of it; -1 until opened */
 };
 
 /* ---- statement helpers ---- */

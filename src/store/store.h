@@ -164,6 +164,10 @@ struct store_ops {
     /* Whether the next commits on c wait for the disk (1, the default) or only for the OS (0):
      * see JOB_PROCESS_DURABLE in commit.h. */
     void (*durable)(struct store_conn *c, int full);
+    /* Optional. Makes every transaction the writer has committed so far durable; RS_OK or
+     * RS_ESTORE. Called by the committer's syncer thread only, beside the writer's next batch:
+     * with it the committer commits with durable(c, 0) and answers after sync (commit.h). */
+    int (*sync)(struct store *s);
 
     /* The server secret (32 bytes), created with the store. */
     int (*secret)(struct store_conn *c, uint8_t out[32]);

@@ -1,8 +1,12 @@
 /*
  * store_sqlite — the SQLite backend of store.h, the embedded default.
  *
- * Durability: WAL journal, synchronous=FULL, so a COMMIT that returned is on disk; the group
- * committer (commit.c) makes that affordable by carrying many requests per COMMIT. One writer
+ * Durability: WAL journal. The group committer (commit.c) carries many requests per COMMIT and
+ * answers none before its transaction is on disk: the writer commits with synchronous=NORMAL
+ * (the WAL frames are written, not synced) and the committer's syncer thread then makes them
+ * durable with sq_sync, an fdatasync of the WAL file, while the writer runs the next batch. Any
+ * other connection commits with synchronous=FULL. Checkpoints sync the WAL before they copy it
+ * (SQLite does at NORMAL too), so a frame is never lost to a WAL restart. One writer
  * connection (used only by the committer thread) and one read connection per reading thread; WAL
  * lets readers run beside the writer. Every statement is prepared once per connection and kept.
  *
@@ -25,6 +29,8 @@
  *
  * The schema and its migrations are in store_sqlite_schema.c.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -32,6 +38,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/sqlite_int.h"
 #include "util/buf.h"
@@ -236,6 +244,9 @@ static int sq_open(const char *target, struct store **out, struct rs_status *st)
     s->restart_at = CHECKPOINT_PAGES;
     sqlite3_wal_hook(w->db, on_wal, s); /* replaces the writer's own automatic checkpoints */
     s->path = xstrdup(target);
+    const char *db_name = sqlite3_db_filename(w->db, "main");
+    s->wal_path = xstrdup(db_name && *db_name ? sqlite3_filename_wal(db_name) : "");
+    s->wal_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_lock(&gen_mu);
     s->gen = next_gen++;
@@ -271,6 +282,8 @@ static void sq_close(struct store *s)
     }
     conn_close(s->writer);
     pthread_mutex_destroy(&s->mu);
+    if (s->wal_fd >= 0) close(s->wal_fd);
+    free(s->wal_path);
     free(s->path);
     free(s);
 }
@@ -414,6 +427,32 @@ static void sq_durable(struct store_conn *c, int full)
     c->sync_full = full + 1;
 }
 
+/* Syncs the WAL file through its own descriptor (any descriptor of a file flushes its data):
+ * only the syncer thread calls this, the writer's own file object stays the writer's. A WAL
+ * deleted meanwhile (st_nlink 0; SQLite deletes it only when its last connection closes, and the
+ * writer stays open) is opened again by name; one that cannot be opened fails the batch. */
+static int sq_sync(struct store *s)
+{
+    struct stat sb;
+    if (!s->wal_path[0]) return RS_OK; /* a temporary database: nothing to sync */
+    if (s->wal_fd >= 0 && (fstat(s->wal_fd, &sb) || sb.st_nlink == 0)) {
+        close(s->wal_fd);
+        s->wal_fd = -1;
+    }
+    if (s->wal_fd < 0) {
+        s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        if (s->wal_fd < 0) {
+            log_msg(LOG_ERROR, "sqlite: cannot open %s: %s", s->wal_path, strerror(errno));
+            return RS_ESTORE;
+        }
+    }
+    if (fdatasync(s->wal_fd)) {
+        log_msg(LOG_ERROR, "sqlite: fdatasync %s: %s", s->wal_path, strerror(errno));
+        return RS_ESTORE;
+    }
+    return RS_OK;
+}
+
 static int sq_rollback(struct store_conn *c)
 {
     c->view++;
@@ -467,6 +506,7 @@ const struct store_ops store_sqlite = {
     .release = sq_release,
     .rollback_to = sq_rollback_to,
     .durable = sq_durable,
+    .sync = sq_sync,
     .secret = sq_secret,
     .shop_insert = sq_shop_insert,
     .shop_update = sq_shop_update,

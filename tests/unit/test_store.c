@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/commit.h"
@@ -502,6 +503,126 @@ TEST(store_failed_job_rolls_back_alone)
     CHECK_INT(e.ops->sub_find(r, e.shop.sid, "1", CH_EMAIL, "z@example.com", e.a, &f), RS_OK);
     e.ops->reader_release(e.s);
     (void)st;
+    teardown(&e);
+    remove_db(path);
+}
+
+/* ---- the syncer: answered only once synced, the next batch meanwhile ---------------------- */
+
+/* A sync the test holds: it counts, waits for `release`, then syncs for real or fails. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls, release, fail;
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+static int gated_sync(struct store *s)
+{
+    pthread_mutex_lock(&gate.mu);
+    gate.calls++;
+    pthread_cond_broadcast(&gate.cv);
+    while (!gate.release)
+        pthread_cond_wait(&gate.cv, &gate.mu);
+    int fail = gate.fail;
+    pthread_mutex_unlock(&gate.mu);
+    return fail ? RS_ESTORE : store_sqlite.sync(s);
+}
+
+struct gated_job {
+    struct store_job job;
+    struct subscription sub;
+    atomic_int ran, done;
+    int syncs_at_done; /* gate.calls when done() ran */
+};
+
+static int gated_run(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct gated_job *g = arg;
+    int rc = put_sub(tx, &g->sub, st);
+    atomic_store(&g->ran, 1);
+    return rc;
+}
+
+static void gated_done(struct store_job *j)
+{
+    struct gated_job *g = j->arg;
+    pthread_mutex_lock(&gate.mu);
+    g->syncs_at_done = gate.calls;
+    pthread_mutex_unlock(&gate.mu);
+    atomic_store(&g->done, 1);
+}
+
+static int wait_flag(atomic_int *flag) /* 1 once set, 0 after 5 s */
+{
+    for (int i = 0; i < 5000 && !atomic_load(flag); i++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    return atomic_load(flag);
+}
+
+static void gated_env(struct env *e, struct store_ops *ops, const char *path, int fail)
+{
+    *ops = store_sqlite;
+    ops->sync = gated_sync;
+    gate.calls = 0;
+    gate.release = 1; /* setup's shop is answered once synced */
+    gate.fail = fail;
+    setup(e, ops, path);
+}
+
+static void gate_set(int release)
+{
+    pthread_mutex_lock(&gate.mu);
+    gate.release = release;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+}
+
+TEST(store_sync_answers_after_sync_and_overlaps)
+{
+    char *path = temp_db();
+    struct env e;
+    struct store_ops ops;
+    gated_env(&e, &ops, path, 0);
+    gate_set(0);
+    struct gated_job g1 = {.sub = sub_for(&e, "1", "a@example.com")},
+                     g2 = {.sub = sub_for(&e, "1", "b@example.com")};
+    g1.job = (struct store_job){.run = gated_run, .done = gated_done, .arg = &g1};
+    g2.job = (struct store_job){.run = gated_run, .done = gated_done, .arg = &g2};
+    int calls0 = gate.calls;
+    committer_submit(e.cm, &g1.job);
+    CHECK(wait_flag(&g1.ran));
+    committer_submit(e.cm, &g2.job);
+    /* the second batch runs while the first waits for its sync, which has not answered it */
+    CHECK(wait_flag(&g2.ran));
+    CHECK(!atomic_load(&g1.done));
+    CHECK(!atomic_load(&g2.done));
+    gate_set(1);
+    CHECK(wait_flag(&g1.done) && wait_flag(&g2.done));
+    CHECK(g1.syncs_at_done > calls0);
+    CHECK(g2.syncs_at_done > calls0);
+    CHECK_INT(g1.job.status.err, RS_OK);
+    CHECK_INT(g2.job.status.err, RS_OK);
+    teardown(&e);
+    remove_db(path);
+}
+
+TEST(store_sync_failure_fails_the_batch)
+{
+    char *path = temp_db();
+    struct env e;
+    struct store_ops ops;
+    gated_env(&e, &ops, path, 0);
+    gate.fail = 1;
+    struct gated_job g = {.sub = sub_for(&e, "1", "a@example.com")};
+    g.job = (struct store_job){.run = gated_run, .done = gated_done, .arg = &g};
+    committer_submit(e.cm, &g.job);
+    CHECK(wait_flag(&g.done));
+    CHECK_INT(g.job.status.err, RS_ESTORE);
+    /* a job that only needs to survive this process's crash does not wait for the disk */
+    struct rs_status st = {0};
+    struct subscription other = sub_for(&e, "1", "b@example.com");
+    CHECK_INT(committer_run_flags(e.cm, put_sub, &other, JOB_PROCESS_DURABLE, &st), RS_OK);
+    gate.fail = 0;
     teardown(&e);
     remove_db(path);
 }
