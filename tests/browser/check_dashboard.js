@@ -1,6 +1,6 @@
 // Drives the dashboard in Debian's headless Chromium and prints what a person would see, as JSON,
 // for tests/e2e/test_browser.py to check against the API:
-//   node check_dashboard.js BASE_URL API_KEY OUT_DIR
+//   node check_dashboard.js BASE_URL API_KEY OUT_DIR [BROWSER_TIMEZONE]
 // Signs in, waits for every panel, reads the KPIs, the chart's data and whether its canvas has
 // pixels drawn, the tables; switches the first campaign; downloads the customers CSV to OUT_DIR;
 // saves desktop and phone screenshots in OUT_DIR.
@@ -8,7 +8,7 @@
 const path = require("path");
 const { chromium } = require("playwright-core");
 
-const [base, key, out] = process.argv.slice(2);
+const [base, key, out, timezoneId] = process.argv.slice(2);
 
 async function read(page) {
   return page.evaluate(() => {
@@ -40,7 +40,7 @@ async function read(page) {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
   const result = {};
   try {
-    const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+    const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 }, timezoneId });
     const page = await ctx.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));

@@ -9,6 +9,8 @@ import json
 import shutil
 import subprocess
 import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,8 +46,15 @@ def test_dashboard(restock, sink, tmp_path):
     out = tmp_path / "shots"
     out.mkdir()
     base = f"http://127.0.0.1:{shop.server.port}"
-    res = node("check_dashboard.js", base, shop.key, out)
+    # the browser's clock is in a zone whose date is not the shop's (Copenhagen) now: the
+    # default range is the shop's last 30 days, as /v1/stats counts them, not the browser's
+    shop_today = datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    browser_tz = next(z for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+                      if datetime.now(ZoneInfo(z)).date() != shop_today)
+    res = node("check_dashboard.js", base, shop.key, out, browser_tz)
     keep(out)
+    days = {shop_today, datetime.now(ZoneInfo("Europe/Copenhagen")).date()}  # midnight passing
+    assert res["range"] in [{"from": str(d - timedelta(days=29)), "to": str(d)} for d in days]
     assert res["errors"] == [], res["errors"]
     assert res["signin_visible"] and "not accepted" in res["wrong_key_error"]
     assert res["key_in_session"] and res["cookies"] == 0

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 let chart = null;
 let shop = null;
 let customersNext = null;
+let rangeTouched = false; // the owner picked dates: a new sign-in keeps them
 
 function el(tag, props, ...children) {
   const e = document.createElement(tag);
@@ -71,6 +72,23 @@ function duration(sec) {
 }
 function isoDay(d) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+/* Today in the shop's time zone, as /v1/stats counts days, not the browser's: a shop in
+ * Copenhagen looked at from New York at 20:00 is already on tomorrow. */
+function shopToday(tz) {
+  try {
+    const p = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+      timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit",
+    }).formatToParts(new Date()).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day}`;
+  } catch (_) {
+    return isoDay(new Date());
+  }
+}
+function addDays(day, n) {
+  const d = new Date(day + "T00:00:00Z");
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
 }
 function daysBetween(from, to) {
   const out = [];
@@ -255,6 +273,10 @@ async function start() {
     return;
   }
   $("shop-name").textContent = shop.name || "";
+  if (!rangeTouched) {
+    $("to").value = shopToday(shop.timezone);
+    $("from").value = addDays($("to").value, -29);
+  }
   $("signin").hidden = true;
   $("signout").hidden = false;
   $("app").hidden = false;
@@ -272,6 +294,7 @@ document.addEventListener("DOMContentLoaded", () => {
     start();
   });
   $("signout").addEventListener("click", () => signOut());
+  for (const id of ["from", "to"]) $(id).addEventListener("change", () => { rangeTouched = true; });
   $("range").addEventListener("submit", (ev) => { ev.preventDefault(); refresh(); });
   $("csv").addEventListener("click", () => downloadCsv().catch((e) => alert(e.message)));
   $("more").addEventListener("click", () => loadCustomers(true));
