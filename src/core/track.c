@@ -301,6 +301,12 @@ static int convert(struct tx *tx, struct track_job *j)
 int track_apply(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct track_job *j = arg;
+    if (j->id) {
+        int rc = tx->ops->notification_context(tx->c, j->id, j->arena, &j->ctx);
+        if (rc == RS_ENOTFOUND) return rs_fail(st, rc, "token: no such notification");
+        if (rc) return rs_fail(st, rc, "the store failed");
+        j->found = 1;
+    }
     const struct notif_context *x = &j->ctx;
     struct hit h = {.sid = x->sid,
                     .notification_id = x->id,

@@ -30,12 +30,19 @@ static const unsigned char pixel[] = {'G',  'I',  'F',  '8',  '9',  'a',  1, 0, 
                                       2,    2,    0x44, 0x01, 0,                      /* LZW data */
                                       0x3b};                                          /* trailer */
 
-/* The notification a token of `kind` names, with what tracking needs. RS_ENOTFOUND for a bad
- * token or an unknown notification. */
-static int lookup(struct req *r, enum token_kind kind, const char *tok, struct notif_context *x)
+/* The id a token of `kind` names; 0 for a bad token. */
+static int64_t token_id(struct req *r, enum token_kind kind, const char *tok)
 {
     int64_t id;
-    if (!tok || token_parse(r->app->secret, kind, tok, strlen(tok), &id)) return RS_ENOTFOUND;
+    return tok && token_parse(r->app->secret, kind, tok, strlen(tok), &id) == RS_OK ? id : 0;
+}
+
+/* The notification a token of `kind` names, with what tracking needs, read on this thread's
+ * reader. RS_ENOTFOUND for a bad token or an unknown notification. */
+static int lookup(struct req *r, enum token_kind kind, const char *tok, struct notif_context *x)
+{
+    int64_t id = token_id(r, kind, tok);
+    if (!id) return RS_ENOTFOUND;
     struct store_conn *c = r->app->ops->reader(r->app->store);
     return c ? r->app->ops->notification_context(c, id, r->arena, x) : RS_ESTORE;
 }
@@ -43,7 +50,8 @@ static int lookup(struct req *r, enum token_kind kind, const char *tok, struct n
 static struct track_job *job_new(struct req *r, const struct notif_context *x, enum hit_kind k)
 {
     struct track_job *j = arena_alloc(r->arena, sizeof(*j));
-    j->ctx = *x;
+    memset(j, 0, sizeof(*j));
+    if (x) j->ctx = *x;
     j->kind = k;
     j->now = now_s();
     j->arena = r->arena;
@@ -57,41 +65,50 @@ static int is_head(const struct req *r)
 
 /* ---- GET /r/{token} ------------------------------------------------------------------------ */
 
+/* A click: its job reads the notification in the write transaction (track_job.id), so the
+ * Location is made after the commit, from what was recorded. A HEAD reads on the reader and
+ * records nothing. */
 struct click {
     struct track_job job; /* first: the committer's argument is the click */
-    const char *location;
+    const char *token;
+    int to_cart;
 };
 
 static void redirect(struct req *r)
 {
     const struct click *k = r->run_arg;
+    const struct notif_context *x = &k->job.ctx;
+    struct redirect_in in = {.shop_url = x->shop_url,
+                             .variant_url = x->variant_url,
+                             .variant_id = x->variant_id,
+                             .quantity = x->quantity,
+                             .to_cart = k->to_cart,
+                             .token = k->token,
+                             .campaign = track_campaign(&x->campaign)};
     req_response(r, 302, NULL, "", 0);
-    req_add_header(r, "Location", k->location);
+    req_add_header(r, "Location", track_redirect(&in, r->arena));
 }
 
 int h_click(struct req *r)
 {
-    const char *tok = req_param(r, 0);
-    struct notif_context x;
-    int rc = lookup(r, TOKEN_CLICK, tok, &x);
-    if (rc) {
-        req_error(r, rc, rc == RS_ENOTFOUND ? "token: no such notification" : NULL);
-        return RS_OK;
-    }
-    const char *to = req_query(r, "to"); /* anything but "cart" is the product page */
-    struct redirect_in in = {.shop_url = x.shop_url,
-                             .variant_url = x.variant_url,
-                             .variant_id = x.variant_id,
-                             .quantity = x.quantity,
-                             .to_cart = to && strcmp(to, "cart") == 0,
-                             .token = tok,
-                             .campaign = track_campaign(&x.campaign)};
     struct click *k = arena_alloc(r->arena, sizeof(*k));
-    k->job = *job_new(r, &x, HIT_CLICK);
-    k->location = track_redirect(&in, r->arena);
+    const char *to = req_query(r, "to"); /* anything but "cart" is the product page */
+    k->job = *job_new(r, NULL, HIT_CLICK);
+    k->token = req_param(r, 0);
+    k->to_cart = to && strcmp(to, "cart") == 0;
     if (is_head(r)) {
+        int rc = lookup(r, TOKEN_CLICK, k->token, &k->job.ctx);
+        if (rc) {
+            req_error(r, rc, rc == RS_ENOTFOUND ? "token: no such notification" : NULL);
+            return RS_OK;
+        }
         r->run_arg = k;
         redirect(r);
+        return RS_OK;
+    }
+    k->job.id = token_id(r, TOKEN_CLICK, k->token);
+    if (!k->job.id) {
+        req_error(r, RS_ENOTFOUND, "token: no such notification");
         return RS_OK;
     }
     return req_submit(r, track_apply, k, redirect);
@@ -107,19 +124,23 @@ static void gif(struct req *r)
     req_add_header(r, "Expires", "0");
 }
 
+/* An open that named no notification the job could read is still the GIF. */
+static int open_apply(struct tx *tx, void *arg, struct rs_status *st)
+{
+    int rc = track_apply(tx, arg, st);
+    if (rc == RS_ENOTFOUND) *st = (struct rs_status){0};
+    return rc == RS_ENOTFOUND ? RS_OK : rc;
+}
+
 int h_open(struct req *r)
 {
-    struct notif_context x;
-    int rc = lookup(r, TOKEN_OPEN, req_param(r, 0), &x);
-    if (rc == RS_ESTORE) {
-        req_error(r, rc, NULL);
-        return RS_OK;
-    }
-    if (rc || is_head(r)) {
+    struct track_job *j = job_new(r, NULL, HIT_OPEN);
+    j->id = token_id(r, TOKEN_OPEN, req_param(r, 0));
+    if (!j->id || is_head(r)) {
         gif(r);
         return RS_OK;
     }
-    return req_submit(r, track_apply, job_new(r, &x, HIT_OPEN), gif);
+    return req_submit(r, open_apply, j, gif);
 }
 
 /* ---- POST /v1/events ----------------------------------------------------------------------- */

@@ -370,6 +370,33 @@ TEST(track_apply_store)
                          " AND attributes IS NULL AND campaign_id = 42"),
               2);
 
+    /* a job given the id reads the context in its transaction: what the click needs, and the
+     * click already recorded (no second touch); an unknown id records nothing */
+    memset(&j, 0, sizeof(j));
+    j.id = f.n.id;
+    j.kind = HIT_CLICK;
+    j.now = 650;
+    j.arena = a;
+    CHECK_INT(committer_run(cm, track_apply, &j, &st), RS_OK);
+    CHECK_INT(j.found, 1);
+    CHECK_STR(j.ctx.shop_url, SHOP);
+    CHECK_STR(j.ctx.variant_id, "4471");
+    CHECK_INT(j.ctx.quantity, 3);
+    CHECK_INT(j.ctx.clicked_at, 300);
+    memset(&j, 0, sizeof(j));
+    j.id = f.n.id + 1;
+    j.kind = HIT_CLICK;
+    j.now = 660;
+    j.arena = a;
+    CHECK_INT(committer_run(cm, track_apply, &j, &st), RS_ENOTFOUND);
+    CHECK(strstr(st.msg, "token") != NULL);
+    CHECK_INT(j.found, 0);
+    CHECK_INT(peek(path, "SELECT count(*) FROM hits WHERE kind = 1"), 3);
+    char q[96];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM hits WHERE notification_id <> %lld",
+             (long long)f.n.id);
+    CHECK_INT(peek(path, q), 0);
+
     /* with conversions off, a goal event is a hit and nothing more */
     f.shop.conversions_enabled = 0;
     CHECK_INT(committer_run(cm, shop_off, &f.shop, &st), RS_OK);
