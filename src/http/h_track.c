@@ -47,14 +47,21 @@ static int lookup(struct req *r, enum token_kind kind, const char *tok, struct n
     return c ? r->app->ops->notification_context(c, id, r->arena, x) : RS_ESTORE;
 }
 
-static struct track_job *job_new(struct req *r, const struct notif_context *x, enum hit_kind k)
+/* x: the context read already, or NULL for the job to read it (track_job.id). */
+static void job_init(struct track_job *j, struct req *r, const struct notif_context *x,
+                     enum hit_kind k)
 {
-    struct track_job *j = arena_alloc(r->arena, sizeof(*j));
     memset(j, 0, sizeof(*j));
     if (x) j->ctx = *x;
     j->kind = k;
     j->now = now_s();
     j->arena = r->arena;
+}
+
+static struct track_job *job_new(struct req *r, const struct notif_context *x, enum hit_kind k)
+{
+    struct track_job *j = arena_alloc(r->arena, sizeof(*j));
+    job_init(j, r, x, k);
     return j;
 }
 
@@ -93,7 +100,7 @@ int h_click(struct req *r)
 {
     struct click *k = arena_alloc(r->arena, sizeof(*k));
     const char *to = req_query(r, "to"); /* anything but "cart" is the product page */
-    k->job = *job_new(r, NULL, HIT_CLICK);
+    job_init(&k->job, r, NULL, HIT_CLICK);
     k->token = req_param(r, 0);
     k->to_cart = to && strcmp(to, "cart") == 0;
     if (is_head(r)) {
