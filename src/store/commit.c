@@ -13,6 +13,12 @@
  * queue at the syncer share it. Transactions reach the disk in commit order (one WAL), so a
  * batch answered is never durable without those committed before it. Without ops->sync the
  * committer commits durably itself (durable(c, 1)) and calls done() at once.
+ *
+ * A failed sync is final. After an fdatasync error Linux reports the error once and marks the
+ * pages clean, so a later sync would succeed though the failed batch's frames may never reach
+ * the disk, and recovery after a crash stops at that gap, losing every later batch too: so
+ * from the first failure on, every batch that needs the disk is answered RS_ESTORE until the
+ * server is restarted. Relaxed batches still commit.
  */
 #include "store/commit.h"
 
@@ -41,6 +47,7 @@ struct committer {
     pthread_cond_t synced_more;
     struct store_job *sync_head, *sync_tail;
     int sync_stopping;
+    atomic_int sync_broken; /* a sync failed (set by the syncer) */
 };
 
 static struct store_job *take_batch(struct committer *cm)
@@ -90,12 +97,14 @@ static void *sync_loop(void *arg)
         if (!batch) break;
         cm->sync_head = cm->sync_tail = NULL;
         pthread_mutex_unlock(&cm->smu);
-        if (cm->ops->sync(cm->store) != RS_OK) {
-            log_msg(LOG_ERROR, "the store's sync failed; answering every request of the batch "
-                               "with 500");
+        if (!cm->sync_broken && cm->ops->sync(cm->store) != RS_OK) {
+            cm->sync_broken = 1;
+            log_msg(LOG_ERROR, "the store's sync failed: this batch and every later write is "
+                               "answered with 500 until the server is restarted");
+        }
+        if (cm->sync_broken)
             for (struct store_job *j = batch; j; j = j->next)
                 if (j->status.err == RS_OK) rs_fail(&j->status, RS_ESTORE, "the store failed");
-        }
         finish(batch);
         pthread_mutex_lock(&cm->smu);
     }
@@ -269,4 +278,9 @@ size_t committer_depth(const struct committer *cm)
 unsigned long committer_commits(const struct committer *cm)
 {
     return atomic_load(&cm->commits);
+}
+
+int committer_broken(const struct committer *cm)
+{
+    return atomic_load(&((struct committer *)cm)->sync_broken);
 }

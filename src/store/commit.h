@@ -51,5 +51,7 @@ int committer_run_flags(struct committer *cm, int (*run)(struct tx *, void *, st
                         void *arg, unsigned flags, struct rs_status *st);
 size_t committer_depth(const struct committer *cm);          /* jobs waiting now */
 unsigned long committer_commits(const struct committer *cm); /* transactions committed */
+/* A sync failed: every write needing the disk fails from then on, until a restart. */
+int committer_broken(const struct committer *cm);
 
 #endif
