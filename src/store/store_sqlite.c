@@ -171,9 +171,10 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
         int log = 0, copied = -1;
         int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, &log, &copied);
         s->writer->busy_quick = 0;
-        if (rc == SQLITE_OK || copied == log) {
+        if (rc == SQLITE_OK || (rc == SQLITE_BUSY && log >= 0 && copied == log)) {
             /* every frame copied: the next write transaction starts the WAL over, unless a
-             * reader still on it then (BUSY here) makes that wait for the next round */
+             * reader still on it then (BUSY here) makes that wait for the next round; an error
+             * or a BUSY before any copy leaves log and copied at -1, and is a retry */
             atomic_store(&s->checkpoint_state, CK_IDLE);
             s->restart_at = CHECKPOINT_PAGES;
         } else { /* a reader is busy for longer (a fan-out step): after RESTART_RETRY more */
