@@ -260,6 +260,12 @@ int h_healthz(struct req *r)
         req_error(r, RS_EUNAVAILABLE, "the store is not answering");
         return RS_OK;
     }
+    if (committer_broken(r->app->cm)) {
+        req_error(r, RS_EUNAVAILABLE,
+                  "the store could not sync to disk; every write fails "
+                  "until the server is restarted");
+        return RS_OK;
+    }
     req_json_response(r, 200, json_pack("{s:s}", "status", "ok"));
     return RS_OK;
 }

@@ -8,7 +8,8 @@
  *
  * A HEAD request is answered like its GET but records nothing (link checkers and prefetchers
  * send them). A pixel with a bad token, or of a notification that does not exist, is still the
- * GIF (a pixel must never break a mail's rendering) and records nothing.
+ * GIF (a pixel must never break a mail's rendering) and records nothing; so is one the store
+ * failed to record.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -131,14 +132,8 @@ static void gif(struct req *r)
     req_add_header(r, "Expires", "0");
 }
 
-/* An open that named no notification the job could read is still the GIF. */
-static int open_apply(struct tx *tx, void *arg, struct rs_status *st)
-{
-    int rc = track_apply(tx, arg, st);
-    if (rc == RS_ENOTFOUND) *st = (struct rs_status){0};
-    return rc == RS_ENOTFOUND ? RS_OK : rc;
-}
-
+/* The pixel is the GIF whatever happened: a notification the job could not read, or a store
+ * that failed (logged by the committer), never breaks a mail's rendering. */
 int h_open(struct req *r)
 {
     struct track_job *j = job_new(r, NULL, HIT_OPEN);
@@ -147,7 +142,8 @@ int h_open(struct req *r)
         gif(r);
         return RS_OK;
     }
-    return req_submit(r, open_apply, j, gif);
+    r->finish_always = 1;
+    return req_submit(r, track_apply, j, gif);
 }
 
 /* ---- POST /v1/events ----------------------------------------------------------------------- */

@@ -75,6 +75,7 @@ struct req {
     int (*run)(struct tx *tx, void *arg, struct rs_status *st);
     void *run_arg;
     void (*finish)(struct req *r);
+    int finish_always; /* finish(r) even when the job failed (the open pixel) */
 };
 
 /* A path or query parameter; NULL when absent. */
@@ -103,7 +104,9 @@ void req_stream(struct req *r, int status, const char *type, MHD_ContentReaderCa
                 void *cls, MHD_ContentReaderFreeCallback free_cls);
 /* Hands a write job to the group committer: run(tx, arg) on the writer, then, once durable,
  * finish(r) on an HTTP thread builds the answer (a failed job is answered with its error without
- * calling finish). The handler must return RS_PENDING right after (req_submit returns it). */
+ * calling finish, unless r->finish_always is set). The handler must return what req_submit
+ * returns, right after: RS_PENDING, or RS_OK when the server is stopping and the request was
+ * answered 503 at once (finish(r) with finish_always). */
 int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *), void *arg,
                void (*finish)(struct req *r));
 

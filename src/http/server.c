@@ -41,6 +41,7 @@ struct http_server {
 };
 
 static atomic_int jobs_in_flight; /* suspended connections waiting for the committer */
+static atomic_int stopping;       /* http_stop began: no job is taken any more */
 
 static double now_ms(void)
 {
@@ -259,11 +260,19 @@ int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *
     r->run = run;
     r->run_arg = arg;
     r->finish = finish;
+    atomic_fetch_add(&jobs_in_flight, 1);
+    if (atomic_load(&stopping)) { /* counted first: http_stop either waits for it or sees this */
+        atomic_fetch_sub(&jobs_in_flight, 1);
+        if (r->finish_always)
+            finish(r);
+        else
+            req_error(r, RS_EUNAVAILABLE, "shutting down");
+        return RS_OK;
+    }
     r->state = ST_WAIT;
     r->job.run = job_run;
     r->job.done = job_done;
     r->job.arg = r;
-    atomic_fetch_add(&jobs_in_flight, 1);
     /* suspend first: done() may resume the connection before this handler returns */
     MHD_suspend_connection(r->conn);
     committer_submit(r->app->cm, &r->job);
@@ -494,7 +503,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     int cors = r->preflight || (r->route && (r->route->flags & R_PUBLIC));
     if (r->state == ST_READY) {
-        if (r->job.status.err)
+        if (r->job.status.err && !r->finish_always)
             req_fail(r, &r->job.status);
         else
             r->finish(r);
@@ -624,9 +633,16 @@ void http_stop(struct http_server *srv)
 {
     if (!srv) return;
     MHD_socket fd = MHD_quiesce_daemon(srv->d);
-    /* let suspended requests get their durable answer before the connections close */
-    for (int i = 0; i < 500 && atomic_load(&jobs_in_flight) > 0; i++)
+    atomic_store(&stopping, 1);
+    /* Suspended requests get their durable answer before the connections close. However long
+     * the disk takes: every job is answered in the end (a failure too), and stopping the daemon
+     * with requests suspended would free them under the committer's done(). */
+    for (int i = 1; atomic_load(&jobs_in_flight) > 0; i++) {
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        if (i % 500 == 0)
+            log_msg(LOG_WARN, "stopping: %d requests still wait for the store",
+                    (int)atomic_load(&jobs_in_flight));
+    }
     MHD_stop_daemon(srv->d);
     if (fd != MHD_INVALID_SOCKET) close(fd); /* ours after quiescing, closed after the stop */
     free(srv);

@@ -5,6 +5,7 @@ open is on disk before it is answered: the tests count the rows after stopping t
 import base64
 import hashlib
 import hmac
+import os
 import re
 import sqlite3
 import time
@@ -243,6 +244,31 @@ def test_open_pixel(world, sink, restock):
     shop.server.stop()
     assert db_rows(restock, "SELECT count(*) FROM hits WHERE kind = 0") == [(2,)]
     assert db_rows(restock, "SELECT count(*) FROM hits") == [(2,)]
+
+
+def test_a_failed_sync_fails_every_later_write(world, sink, restock):
+    """The WAL file gone under the running server, as an operator's mistake or a dying disk
+    would leave it: what is written now can never be synced, so the next sync fails, and from
+    then on no write is answered as done (a later fsync could pass though nothing before it
+    reached the disk). The pixel still draws; /healthz tells."""
+    shop = world
+    mails = deliver(shop, sink, "4471", ["ada@example.com"])
+    click, pixel = links(*mails["ada@example.com"])
+    assert shop.server.get("/healthz").status == 200
+    os.unlink(restock.db + "-wal")
+    r = shop.server.get(click)
+    assert r.status == 500 and r.error["code"] == "store_failed", r
+    assert "Location" not in r.headers
+    r = shop.server.get(pixel)
+    assert r.status == 200 and r.body.startswith(GIF_MAGIC), r
+    assert r.headers["Content-Type"] == "image/gif"
+    for _ in range(2):  # and it stays failed
+        assert shop.server.get(click).status == 500
+        r = shop.signup("6000", email="bob@example.com")  # sold out: a sign-up is a write
+        assert r.status == 500 and r.error["code"] == "store_failed", r
+    r = shop.server.get("/healthz")
+    assert r.status == 503 and "restarted" in r.error["message"], r
+    assert "sync failed" in shop.server.log()
 
 
 def test_events_hits_open_and_goal_conversion(world, sink, restock):
