@@ -692,9 +692,23 @@ static long file_size(const char *path)
     return stat(path, &sb) ? 0 : (long)sb.st_size;
 }
 
+/* The WAL header's checkpoint sequence number (big-endian, bytes 12..15), which SQLite bumps
+ * each time it starts the WAL over; -1 when unreadable. */
+static long wal_sequence(const char *path)
+{
+    unsigned char h[16];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(h, 1, sizeof(h), f) : 0;
+    if (f) fclose(f);
+    return n == sizeof(h) ? (long)h[12] << 24 | h[13] << 16 | h[14] << 8 | h[15] : -1;
+}
+
 /* 120 MB of writes (three times the 40 MB checkpoint threshold) while two threads keep reading:
  * readers always lag a commit behind, which let the WAL grow with every write until the writer
- * started it over between two commits. Its size must stay near the threshold. */
+ * started it over between two commits. It must start over, so that its size stays well below
+ * what was written. How far above the threshold it gets depends on the disk: a background pass
+ * stuck in the database's fsync (a disk busy discarding a deleted file) lets the writer run on
+ * for a while, so the size bound is loose and the restarts are counted too. */
 TEST(store_wal_bounded_under_reads)
 {
     char *path = temp_db();
@@ -712,7 +726,8 @@ TEST(store_wal_bounded_under_reads)
     enum { BATCH = 64, ROUNDS = 30000 / BATCH };
     struct hit h[BATCH];
     struct batch_job jobs[BATCH];
-    long most = 0;
+    long most = 0, seq = -1;
+    int restarts = 0;
     for (int round = 0; round < ROUNDS; round++) {
         for (int i = 0; i < BATCH; i++) {
             h[i] = (struct hit){.sid = e.shop.sid,
@@ -729,14 +744,19 @@ TEST(store_wal_bounded_under_reads)
             CHECK_INT(jobs[i].job.status.err, RS_OK);
         long n = file_size(wal);
         if (n > most) most = n;
+        long now = wal_sequence(wal);
+        if (seq >= 0 && now != seq) restarts++;
+        if (now >= 0) seq = now;
     }
     atomic_store(&stop, 1);
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     CHECK(rd[0].reads > 0 && rd[1].reads > 0);
     CHECK(most > 30L << 20); /* it did reach the threshold... */
-    if (most >= 64L << 20) fprintf(stderr, "the WAL grew to %ld bytes\n", most);
-    CHECK(most < 64L << 20); /* ...and started over */
+    if (most >= 64L << 20)
+        fprintf(stderr, "the WAL grew to %ld bytes, started over %d times\n", most, restarts);
+    CHECK(restarts >= 1);    /* ...and started over */
+    CHECK(most < 96L << 20); /* well below the 120 MB written */
     teardown(&e);
     remove_db(path);
 }
