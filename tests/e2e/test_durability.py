@@ -2,6 +2,9 @@
 the server is killed (SIGKILL) or stopped (SIGTERM) in the middle of a load."""
 
 import http.client
+import json
+import signal
+import sqlite3
 import threading
 import time
 
@@ -68,3 +71,47 @@ def test_every_answered_signup_is_stored(shop, restock, how):
     # nothing is stored twice, and the store still works
     assert len(set(stored.values())) == len(stored)
     assert again.signup("v0", email="after@example.com").status == 201
+
+
+def test_stop_waits_for_a_slow_write_and_refuses_new_ones(shop, restock):
+    """A write held up by the disk (here: another process holding SQLite's write lock) when
+    SIGTERM comes is still committed and answered before the server exits; a write that
+    arrives meanwhile on an open connection is answered 503 at once, and stored nowhere."""
+    shop.add_variants({"v0": 0})
+    body = json.dumps({"shop": shop.id, "variant_id": "v0", "channel": "email",
+                       "email": "slow@example.com"})
+    headers = {"Content-Type": "application/json"}
+    late = http.client.HTTPConnection("127.0.0.1", shop.server.port, timeout=20)
+    late.request("GET", "/healthz")  # open and kept alive across the stop
+    r = late.getresponse()
+    assert r.status == 200 and r.read()
+
+    lock = sqlite3.connect(restock.db, isolation_level=None, timeout=10)
+    lock.execute("BEGIN IMMEDIATE")  # the server's next commit waits for this
+    slow = {}
+
+    def post_slow():
+        c = http.client.HTTPConnection("127.0.0.1", shop.server.port, timeout=20)
+        c.request("POST", "/v1/subscriptions", body, headers)
+        r = c.getresponse()
+        slow["status"], slow["body"] = r.status, r.read()
+
+    t = threading.Thread(target=post_slow)
+    t.start()
+    time.sleep(0.3)  # the sign-up waits in the committer
+    shop.server.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)  # the stop has begun and waits for it
+    assert shop.server.running
+    late.request("POST", "/v1/subscriptions", body.replace("slow@", "late@"), headers)
+    r = late.getresponse()
+    answer = json.loads(r.read())
+    assert r.status == 503 and answer["error"]["message"] == "shutting down", answer
+    lock.execute("ROLLBACK")
+    t.join(timeout=20)
+    assert slow.get("status") == 201, slow
+    shop.server.proc.wait(timeout=20)  # the first SIGTERM's stop ends by itself
+    shop.server.stop()  # exit 0, no sanitizer report
+
+    server = restock.start()
+    emails = {s.get("email") for s in lib.Shop(server, shop.info).subs()}
+    assert "slow@example.com" in emails and "late@example.com" not in emails
