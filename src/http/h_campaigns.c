@@ -338,23 +338,43 @@ int h_campaign_preview(struct req *r)
     return RS_OK;
 }
 
-int h_campaign_test(struct req *r)
-{
+/* A test send waits on an SMTP server, an SMS provider or a push service for up to their
+ * timeouts: on a thread of its own (req_offload), not on the HTTP thread, which serves every
+ * other request of its connections meanwhile. Everything it reads is in the request's arena. */
+struct test_send {
+    struct req *r;
     struct campaign c;
-    if (read_campaign(r, &c)) return RS_OK;
-    json_t *body = optional_body(r);
-    if (!body) return RS_OK;
     struct variant v;
     struct subscription s;
+};
+
+static int test_send_run(void *arg, struct rs_status *st)
+{
+    struct test_send *t = arg;
+    return outbox_send_test(t->r->app, &t->r->shop, &t->v, &t->s, &t->c, t->r->arena, st);
+}
+
+static void test_sent(struct req *r)
+{
+    const struct test_send *t = r->run_arg;
+    req_json_response(r, 200,
+                      json_pack("{s:b,s:s}", "sent", 1, "channel", channel_name(t->c.channel)));
+}
+
+int h_campaign_test(struct req *r)
+{
+    struct test_send *t = arena_alloc(r->arena, sizeof(*t));
+    t->r = r;
+    if (read_campaign(r, &t->c)) return RS_OK;
+    json_t *body = optional_body(r);
+    if (!body) return RS_OK;
     struct rs_status st = {0};
-    int rc = sample(r, body, &v, &s, &st);
-    if (!rc) rc = test_contact(r, c.channel, body, &s, &st);
+    int rc = sample(r, body, &t->v, &t->s, &st);
+    if (!rc) rc = test_contact(r, t->c.channel, body, &t->s, &st);
     json_decref(body);
-    if (!rc) rc = outbox_send_test(r->app, &r->shop, &v, &s, &c, r->arena, &st);
-    if (rc)
+    if (rc) {
         req_fail(r, &st);
-    else
-        req_json_response(r, 200,
-                          json_pack("{s:b,s:s}", "sent", 1, "channel", channel_name(c.channel)));
-    return RS_OK;
+        return RS_OK;
+    }
+    return req_offload(r, test_send_run, t, test_sent);
 }

@@ -109,6 +109,11 @@ void req_stream(struct req *r, int status, const char *type, MHD_ContentReaderCa
  * answered 503 at once (finish(r) with finish_always). */
 int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *), void *arg,
                void (*finish)(struct req *r));
+/* As req_submit, for work that blocks on the network rather than writes (a test send): fn(arg,
+ * st) runs on a thread of its own while the connection waits, so no HTTP thread is held, then
+ * finish(r) answers, or fn's error does. fn must not use the store's per-thread readers. */
+int req_offload(struct req *r, int (*fn)(void *arg, struct rs_status *st), void *arg,
+                void (*finish)(struct req *r));
 
 /* Handlers, by file. */
 int h_healthz(struct req *r);

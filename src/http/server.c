@@ -12,6 +12,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdatomic.h>
@@ -254,11 +255,11 @@ static void job_done(struct store_job *job)
     atomic_fetch_sub(&jobs_in_flight, 1);
 }
 
-int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *), void *arg,
-               void (*finish)(struct req *r))
+/* The start of a wait for work done on another thread: counted in jobs_in_flight, and the
+ * connection suspended (first: the work may end, and resume it, before the handler returns).
+ * 1 to go on; 0 when the server is stopping and r was answered at once. */
+static int begin_wait(struct req *r, void (*finish)(struct req *r))
 {
-    r->run = run;
-    r->run_arg = arg;
     r->finish = finish;
     atomic_fetch_add(&jobs_in_flight, 1);
     if (atomic_load(&stopping)) { /* counted first: http_stop either waits for it or sees this */
@@ -267,15 +268,55 @@ int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *
             finish(r);
         else
             req_error(r, RS_EUNAVAILABLE, "shutting down");
-        return RS_OK;
+        return 0;
     }
     r->state = ST_WAIT;
-    r->job.run = job_run;
     r->job.done = job_done;
     r->job.arg = r;
-    /* suspend first: done() may resume the connection before this handler returns */
     MHD_suspend_connection(r->conn);
+    return 1;
+}
+
+int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *), void *arg,
+               void (*finish)(struct req *r))
+{
+    r->run = run;
+    r->run_arg = arg;
+    if (!begin_wait(r, finish)) return RS_OK;
+    r->job.run = job_run;
     committer_submit(r->app->cm, &r->job);
+    return RS_PENDING;
+}
+
+struct offload {
+    struct req *r;
+    int (*fn)(void *arg, struct rs_status *st);
+};
+
+static void *offload_main(void *arg)
+{
+    struct offload *o = arg;
+    struct store_job *j = &o->r->job;
+    j->status = (struct rs_status){0};
+    int rc = o->fn(o->r->run_arg, &j->status);
+    if (rc && !j->status.err) rs_fail(&j->status, rc, "%s", rs_strerror(rc));
+    job_done(j);
+    return NULL;
+}
+
+int req_offload(struct req *r, int (*fn)(void *arg, struct rs_status *st), void *arg,
+                void (*finish)(struct req *r))
+{
+    r->run_arg = arg;
+    if (!begin_wait(r, finish)) return RS_OK;
+    struct offload *o = arena_alloc(r->arena, sizeof(*o));
+    *o = (struct offload){r, fn};
+    pthread_attr_t at;
+    pthread_t t;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &at, offload_main, o)) offload_main(o); /* no thread: here, then */
+    pthread_attr_destroy(&at);
     return RS_PENDING;
 }
 

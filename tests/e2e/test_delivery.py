@@ -3,6 +3,8 @@
 checks VAPID with node's crypto. Failures are retried or ended as SPEC §10 says."""
 
 import email.policy
+import socket
+import threading
 import time
 
 import pytest
@@ -334,3 +336,39 @@ def test_smtp_down_then_up_delivers_everything(restock):
                  what="all sent")
         assert sorted(m.rcpt_tos[0] for m in sink.messages()) == [
             "d0@example.com", "d1@example.com", "d2@example.com"]
+
+
+def test_a_stuck_test_send_holds_no_http_thread(restock):
+    """A test send waits for the mail server (here: one that accepts and never greets) on a
+    thread of its own: with one HTTP thread, other requests are still answered meanwhile, and
+    the test send is answered 503 with the reason once the server hangs up."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(1)
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example")
+    srv = restock.start("--public-url", PUBLIC, "--threads", "1", "--smtp-url",
+                        f"smtp://127.0.0.1:{hole.getsockname()[1]}")
+    shop = lib.Shop(srv, info)
+    shop.add_variants({"4471": 0})
+    cid = [c for c in srv.get("/v1/campaigns", key=shop.key).json["data"]
+           if c["channel"] == "email"][0]["id"]
+    answer = {}
+
+    def test_send():
+        answer["r"] = srv.post(f"/v1/campaigns/{cid}/test",
+                               {"email": "me@example.com", "variant_id": "4471"}, key=shop.key)
+
+    t = threading.Thread(target=test_send)
+    t.start()
+    hole.settimeout(10)
+    conn, _ = hole.accept()  # the send is talking to the mail server now
+    started = time.monotonic()
+    assert srv.get("/healthz").status == 200
+    assert shop.stock("4471").status == 200
+    assert time.monotonic() - started < 2
+    assert t.is_alive()  # still waiting for the greeting
+    conn.close()
+    hole.close()
+    t.join(timeout=30)
+    r = answer["r"]
+    assert r.status == 503 and r.error["message"].startswith("email: delivery failed"), r
