@@ -75,6 +75,15 @@ static int cmd_serve(int argc, char **argv)
     struct rs_status st = {0};
     if (config_load(&cfg, argc, argv, &st)) return die(&st);
     log_init(cfg.log_format);
+    /* SIGINT and SIGTERM are taken by sigwait below, so blocked before any thread starts (the
+     * store's and the committer's too), which inherit the mask: only the main thread ever gets
+     * them. After the first, the main thread unblocks them: a second ends the process at once
+     * (nothing answered is lost by that, as with any crash). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (app_open(&app, &cfg, &st)) {
         config_free(&cfg);
         return die(&st);
@@ -91,11 +100,6 @@ static int cmd_serve(int argc, char **argv)
         if (created)
             log_msg(LOG_INFO, "demo shop %s created; its API key is %s (shown once)", id, key);
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here ignores them */
     app.outbox = outbox_start(&app);
     app.fanout = fanout_start(&app);
     feeds = feed_fetcher_start(&app);
@@ -109,6 +113,7 @@ static int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: stopping", sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     http_stop(srv);
 out:
     feed_fetcher_stop(feeds);

@@ -76,6 +76,7 @@ struct req {
     void *run_arg;
     void (*finish)(struct req *r);
     int finish_always; /* finish(r) even when the job failed (the open pixel) */
+    int waited;        /* counted in the server's requests in flight until completed */
 };
 
 /* A path or query parameter; NULL when absent. */

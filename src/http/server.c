@@ -41,7 +41,7 @@ struct http_server {
     struct app *app;
 };
 
-static atomic_int jobs_in_flight; /* suspended connections waiting for the committer */
+static atomic_int jobs_in_flight; /* requests that waited for another thread, not yet done */
 static atomic_int stopping;       /* http_stop began: no job is taken any more */
 
 static double now_ms(void)
@@ -251,8 +251,7 @@ static void job_done(struct store_job *job)
 {
     struct req *r = job->arg;
     r->state = ST_READY;
-    MHD_resume_connection(r->conn);
-    atomic_fetch_sub(&jobs_in_flight, 1);
+    MHD_resume_connection(r->conn); /* counted until answered: see on_completed */
 }
 
 /* The start of a wait for work done on another thread: counted in jobs_in_flight, and the
@@ -271,6 +270,7 @@ static int begin_wait(struct req *r, void (*finish)(struct req *r))
         return 0;
     }
     r->state = ST_WAIT;
+    r->waited = 1;
     r->job.done = job_done;
     r->job.arg = r;
     MHD_suspend_connection(r->conn);
@@ -579,6 +579,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     sanitize(path);
     sanitize(method);
     log_access(method, path, r->route ? r->route->name : NULL, r->status, ms, r->client);
+    /* a request that waited stops counting once its answer is sent (or its connection gone),
+     * not at its resume: http_stop must not close a connection whose write is not answered */
+    if (r->waited) atomic_fetch_sub(&jobs_in_flight, 1);
     drop_stream(r);
     free(r->resp);
     buf_free(&r->body);
@@ -675,13 +678,14 @@ void http_stop(struct http_server *srv)
     if (!srv) return;
     MHD_socket fd = MHD_quiesce_daemon(srv->d);
     atomic_store(&stopping, 1);
+    log_msg(LOG_INFO, "stopping: %d requests to answer", (int)atomic_load(&jobs_in_flight));
     /* Suspended requests get their durable answer before the connections close. However long
      * the disk takes: every job is answered in the end (a failure too), and stopping the daemon
      * with requests suspended would free them under the committer's done(). */
     for (int i = 1; atomic_load(&jobs_in_flight) > 0; i++) {
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
         if (i % 500 == 0)
-            log_msg(LOG_WARN, "stopping: %d requests still wait for the store",
+            log_msg(LOG_WARN, "stopping: %d requests still to answer",
                     (int)atomic_load(&jobs_in_flight));
     }
     MHD_stop_daemon(srv->d);

@@ -98,10 +98,12 @@ def test_stop_waits_for_a_slow_write_and_refuses_new_ones(shop, restock):
 
     t = threading.Thread(target=post_slow)
     t.start()
-    time.sleep(0.3)  # the sign-up waits in the committer
+    time.sleep(0.5)  # the sign-up waits in the committer
     shop.server.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)  # the stop has begun and waits for it
-    assert shop.server.running
+    deadline = time.monotonic() + 10
+    while "requests to answer" not in shop.server.log() and time.monotonic() < deadline:
+        time.sleep(0.02)  # the stop has begun and waits for it
+    assert shop.server.running and '"stopping: 1 requests to answer"' in shop.server.log()
     late.request("POST", "/v1/subscriptions", body.replace("slow@", "late@"), headers)
     r = late.getresponse()
     answer = json.loads(r.read())
