@@ -305,7 +305,6 @@ int track_apply(struct tx *tx, void *arg, struct rs_status *st)
         int rc = tx->ops->notification_context(tx->c, j->id, j->arena, &j->ctx);
         if (rc == RS_ENOTFOUND) return rs_fail(st, rc, "token: no such notification");
         if (rc) return rs_fail(st, rc, "the store failed");
-        j->found = 1;
     }
     const struct notif_context *x = &j->ctx;
     struct hit h = {.sid = x->sid,

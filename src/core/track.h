@@ -76,11 +76,10 @@ int64_t track_event_amount(const json_t *attrs, int exp);
  * itself, in the write transaction: a click or open then costs no read transaction of its own
  * (a fresh snapshot after every commit, SQLite's page cache dropped with it), and the context is
  * exactly what the transaction sees. An unknown id fails the job with RS_ENOTFOUND, "token: no
- * such notification"; `found` tells, for a pixel that is answered whatever happened. */
+ * such notification", and records nothing. */
 struct track_job {
     struct notif_context ctx; /* read before the job (store.h), or by it (id) */
     int64_t id;               /* non-zero: the notification to read ctx of, in the job */
-    int found;                /* out, with id: ctx was read */
     enum hit_kind kind;
     const char *name, *attributes; /* HIT_EVENT */
     int goal;                      /* an event named as the campaign's goal */
