@@ -28,14 +28,17 @@ NOTIFS=${BENCH_NOTIFICATIONS:-10000}
 RESTOCK=${RESTOCK_BIN:-build/restock}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
 NGINX=${NGINX_BIN:-/usr/sbin/nginx}
+FLOOR=build/bench/floor302
 
-for tool in wrk sqlite3 curl python3 "$NGINX" "$RESTOCK"; do
+make --no-print-directory "$FLOOR" >/dev/null
+for tool in wrk sqlite3 curl python3 "$NGINX" "$RESTOCK" "$FLOOR"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "clicks: $tool not found" >&2; exit 1; }
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/restock-clicks.XXXXXX")
 NGINX_PID=""
 RESTOCK_PID=""
+FLOOR_PID=""
 
 stop() { # pid: SIGTERM, wait up to 10 s, then SIGKILL
     [ -n "$1" ] || return 0
@@ -48,6 +51,7 @@ stop() { # pid: SIGTERM, wait up to 10 s, then SIGKILL
 
 cleanup() {
     stop "$RESTOCK_PID"
+    stop "$FLOOR_PID"
     stop "$NGINX_PID"
     if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "clicks: kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
@@ -196,6 +200,18 @@ case "$loc" in
 esac
 before=$(sqlite3 "$DB" 'SELECT count(*) FROM hits WHERE kind = 1') # the check above: 1
 
+# ---- the durable floor (floor302.c), on the same tokens; restock waits idle ------------------
+FLOOR_PORT=$(free_port)
+"$FLOOR" "$FLOOR_PORT" 2 "$TMP/floor.log" >"$TMP/floor.out" 2>&1 &
+FLOOR_PID=$!
+wait_http "http://127.0.0.1:$FLOOR_PORT/" # one request, recorded too
+run_wrk floor "http://127.0.0.1:$FLOOR_PORT" "$BENCH_DIR/clicks.lua" "$TMP/tokens" "$THREADS"
+f_rps=$rps f_p99=$p99_us f_ok=$((requests - non2xx)) f_non2xx=$non2xx
+stop "$FLOOR_PID"
+FLOOR_PID=""
+f_recorded=$(($(sed -n 's/^recorded=//p' "$TMP/floor.out") - 1))
+rm -f "$TMP/floor.log"
+
 run_wrk clicks "$URL" "$BENCH_DIR/clicks.lua" "$TMP/tokens" "$THREADS"
 c_rps=$rps c_p99=$p99_us c_ok=$((requests - non2xx)) c_non2xx=$non2xx c_errors=$errors
 stop "$RESTOCK_PID" # SIGTERM: clicks in flight commit before it exits
@@ -210,12 +226,19 @@ echo "restock clicks bench: $(nproc) cores, $(awk -F': ' '/^model name/ {print $
     "wrk -c $CONNS -t $THREADS -d $DURATION, $NOTIFS notifications"
 printf '%-10s %12s %10s %10s\n' name "requests/s" p99 "vs nginx"
 printf '%-10s %12.0f %10s %10s\n' "nginx 302" "$n_rps" "$(ms "$n_p99")" 1.00
+printf '%-10s %12.0f %10s %10s\n' "floor 302" "$f_rps" "$(ms "$f_p99")" \
+    "$(awk -v a="$f_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')"
 printf '%-10s %12.0f %10s %10s\n' "GET /r/" "$c_rps" "$(ms "$c_p99")" \
     "$(awk -v a="$c_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')"
 echo
 echo "clicks: $c_ok answered 302, $c_non2xx errors, $c_errors socket errors;" \
     "$stored clicks stored, $clicked notifications clicked"
+echo "floor: $f_ok answered 302, $f_non2xx errors; $f_recorded requests synced"
 status=0
+if [ "$f_recorded" -lt "$f_ok" ] || [ "$f_recorded" -gt $((f_ok + CONNS)) ] || [ "$f_non2xx" -ne 0 ]; then
+    echo "FLOOR: FAILED: synced requests outside [302s, 302s + connections], or errors"
+    status=1
+fi
 if [ "$stored" -lt "$c_ok" ] || [ "$stored" -gt $((c_ok + CONNS)) ]; then
     echo "DURABILITY: FAILED: stored clicks outside [302s, 302s + connections]"
     status=1
