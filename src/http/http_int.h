@@ -112,7 +112,8 @@ int req_submit(struct req *r, int (*run)(struct tx *, void *, struct rs_status *
                void (*finish)(struct req *r));
 /* As req_submit, for work that blocks on the network rather than writes (a test send): fn(arg,
  * st) runs on a thread of its own while the connection waits, so no HTTP thread is held, then
- * finish(r) answers, or fn's error does. fn must not use the store's per-thread readers. */
+ * finish(r) answers, or fn's error does. fn must not use the store's per-thread readers. At
+ * most 8 run at once: beyond, r is answered 429 with Retry-After. */
 int req_offload(struct req *r, int (*fn)(void *arg, struct rs_status *st), void *arg,
                 void (*finish)(struct req *r));
 

@@ -293,6 +293,11 @@ struct offload {
     int (*fn)(void *arg, struct rs_status *st);
 };
 
+/* Offloaded requests running at once, each on a thread, for at most an outside service's
+ * timeout: bounded, so a script (or a leaked key) cannot pile up threads. */
+#define OFFLOAD_MAX 8
+static atomic_int offloads;
+
 static void *offload_main(void *arg)
 {
     struct offload *o = arg;
@@ -300,7 +305,8 @@ static void *offload_main(void *arg)
     j->status = (struct rs_status){0};
     int rc = o->fn(o->r->run_arg, &j->status);
     if (rc && !j->status.err) rs_fail(&j->status, rc, "%s", rs_strerror(rc));
-    job_done(j);
+    atomic_fetch_sub(&offloads, 1);
+    job_done(j); /* the last use of o and r: the answer may free them at once */
     return NULL;
 }
 
@@ -308,7 +314,18 @@ int req_offload(struct req *r, int (*fn)(void *arg, struct rs_status *st), void 
                 void (*finish)(struct req *r))
 {
     r->run_arg = arg;
-    if (!begin_wait(r, finish)) return RS_OK;
+    if (atomic_fetch_add(&offloads, 1) >= OFFLOAD_MAX) {
+        atomic_fetch_sub(&offloads, 1);
+        req_error(r, RS_ERATE,
+                  arena_printf(r->arena, "busy: %d requests wait on outside services already",
+                               OFFLOAD_MAX));
+        req_add_header(r, "Retry-After", "5");
+        return RS_OK;
+    }
+    if (!begin_wait(r, finish)) {
+        atomic_fetch_sub(&offloads, 1);
+        return RS_OK;
+    }
     struct offload *o = arena_alloc(r->arena, sizeof(*o));
     *o = (struct offload){r, fn};
     pthread_attr_t at;

@@ -374,3 +374,53 @@ def test_a_stuck_test_send_holds_no_http_thread(restock):
     t.join(timeout=30)
     r = answer["r"]
     assert r.status == 503 and r.error["message"].startswith("email: delivery failed"), r
+
+
+def test_test_sends_at_once_are_bounded(restock):
+    """At most 8 test sends wait on outside services at once, each on a thread: a ninth is
+    answered 429 with Retry-After and sends nothing, and once they end a test send is taken
+    again."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(16)
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example")
+    srv = restock.start("--public-url", PUBLIC, "--smtp-url",
+                        f"smtp://127.0.0.1:{hole.getsockname()[1]}")
+    shop = lib.Shop(srv, info)
+    shop.add_variants({"4471": 0})
+    cid = [c for c in srv.get("/v1/campaigns", key=shop.key).json["data"]
+           if c["channel"] == "email"][0]["id"]
+    answers = []
+
+    def test_send():
+        answers.append(srv.post(f"/v1/campaigns/{cid}/test",
+                                {"email": "me@example.com", "variant_id": "4471"}, key=shop.key))
+
+    threads = [threading.Thread(target=test_send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    hole.settimeout(10)
+    conns = [hole.accept()[0] for _ in threads]  # all 8 talking to the mail server now
+    try:
+        r = srv.post(f"/v1/campaigns/{cid}/test", {"email": "me@example.com",
+                     "variant_id": "4471"}, key=shop.key)
+        assert r.status == 429 and r.error["message"].startswith("busy: 8 requests"), r
+        assert r.headers.get("Retry-After") == "5"
+        hole.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            hole.accept()  # the ninth did not connect
+        assert all(t.is_alive() for t in threads)
+    finally:
+        for c in conns:
+            c.close()
+    for t in threads:
+        t.join(timeout=30)
+    assert [a.status for a in answers] == [503] * 8
+    hole.settimeout(10)
+    again = threading.Thread(target=test_send)
+    again.start()
+    conn, _ = hole.accept()  # taken again: the eight are counted out
+    conn.close()
+    hole.close()
+    again.join(timeout=30)
+    assert answers[-1].status == 503, answers[-1]
