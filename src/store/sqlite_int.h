@@ -49,6 +49,9 @@
 #define GOAL_WINDOW                                                                                \
     "coalesce((SELECT json_extract(g.json, '$.goal.window_days') FROM campaigns g"                 \
     " WHERE g.id = n.campaign_id AND g.shop_id = n.shop_id), 0)"
+/* SQL: the URL x without its query and fragment (NULL for NULL). variants.url_key holds it,
+ * what an order's item URL is matched on (index variants_url, migration 11). */
+#define BARE_URL(x) "substr(" x ", 1, min(instr(" x " || '?', '?'), instr(" x " || '#', '#')) - 1)"
 #define STATS_SUMS                                                                                 \
     "slot, sum(sent), sum(opened), sum(clicked), sum(direct_n), sum(direct_amount),"               \
     " sum(direct_net), sum(assisted_n), sum(assisted_amount), sum(assisted_net)"

@@ -279,7 +279,8 @@ struct store_ops {
     int (*order_insert)(struct store_conn *c, struct order *o);
     int (*order_update)(struct store_conn *c, const struct order *o);
     /* The variant ids of a shop with this product number (url NULL) or this product URL
-     * (product_number NULL), at most 100, through cb. */
+     * (product_number NULL; compared without query and fragment on either side), at most 100,
+     * through cb. */
     int (*variant_resolve)(struct store_conn *c, int64_t sid, const char *product_number,
                            const char *url, struct arena *a,
                            int (*cb)(void *arg, const char *variant_id), void *arg);

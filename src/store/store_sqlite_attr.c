@@ -14,7 +14,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_ORDER_UPDATE] = "UPDATE orders SET status = ?2, refunded = ?3 WHERE id = ?1",
     [Q_VARIANT_BY_NUMBER] = "SELECT variant_id FROM variants WHERE shop_id = ?"
                             " AND product_number = ? LIMIT 100",
-    [Q_VARIANT_BY_URL] = "SELECT variant_id FROM variants WHERE shop_id = ? AND url = ? LIMIT 100",
+    [Q_VARIANT_BY_URL] =
+        "SELECT variant_id FROM variants WHERE shop_id = ? AND url_key = ? LIMIT 100",
     /* the index-led ways to a buyer's subscriptions, one per identity (only those the order
      * has are asked) */
     [Q_ATTR_BY_KEY] = "SELECT id, variant_id FROM subscriptions WHERE shop_id = ?"
@@ -353,7 +354,10 @@ int sq_variant_resolve(struct store_conn *c, int64_t sid, const char *product_nu
     sqlite3_stmt *s = stmt(c, product_number ? Q_VARIANT_BY_NUMBER : Q_VARIANT_BY_URL);
     if (!s) return RS_ESTORE;
     sqlite3_bind_int64(s, 1, sid);
-    bind_text(s, 2, product_number ? product_number : url);
+    if (product_number || !url)
+        bind_text(s, 2, product_number); /* NULL: nothing matches */
+    else /* its query and fragment dropped, as the variants' url_key is */
+        sqlite3_bind_text(s, 2, url, (int)strcspn(url, "?#"), SQLITE_STATIC);
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
         stop = cb(arg, col_text(s, 0, a));

@@ -19,8 +19,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_SHOP_BY_SID] = "SELECT " SHOP_COLS " FROM shops WHERE sid = ?",
     [Q_SHOP_COUNT] = "SELECT count(*) FROM shops",
     [Q_VARIANT_GET] = "SELECT " VARIANT_COLS " FROM variants WHERE shop_id = ? AND variant_id = ?",
-    [Q_VARIANT_PUT] = "INSERT OR REPLACE INTO variants(" VARIANT_COLS ") VALUES (?,?,?,?,?,?,?,?,"
-                      "?,?,?,?,?,?,?,?)",
+    [Q_VARIANT_PUT] = "INSERT OR REPLACE INTO variants(" VARIANT_COLS ", url_key) VALUES (?1,?2,"
+                      "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16," BARE_URL("?8") ")",
     [Q_VARIANT_PUT_STOCK] =
         "UPDATE variants SET available = ?3, soldout_since = ?4, updated_at = ?5"
         " WHERE shop_id = ?1 AND variant_id = ?2",

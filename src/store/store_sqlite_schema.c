@@ -12,7 +12,7 @@
  *         max_notifications, conversions_enabled, double_opt_in, created_at)
  *   variants(shop_id, variant_id, product_id, product_number, inventory_item_id, title,
  *         variant_title, url, image_url, price, original_price, currency, category, available,
- *         soldout_since, updated_at)                PK (shop_id, variant_id), WITHOUT ROWID
+ *         soldout_since, updated_at, url_key)       PK (shop_id, variant_id), WITHOUT ROWID
  *         index (shop_id, inventory_item_id)
  *   restocks(id PK, shop_id, variant_id, available, soldout_since, at, processed_at)
  *         index (shop_id, processed_at, id) — the fan-out's queue of restock events
@@ -63,8 +63,10 @@
  *         0 counted, 1 cancelled; at is the order's date; index (shop_id, at), (shop_id, order_id)
  *   subscriptions by customer_id and by tracking_user_id: partial indexes (where not NULL), so
  *   Orders in, attribution and stats (migration 6):
- *   variants (shop_id, product_number), (shop_id, url): partial indexes — order items name a
- *         variant by product number or product URL (Hello Retail's collect call)
+ *   variants (shop_id, product_number), (shop_id, url_key): partial indexes — order items
+ *         name a variant by product number or product URL (Hello Retail's collect call);
+ *         url_key (migration 11) is url without its query and fragment (BARE_URL), so a
+ *         feed's link with ?variant=N and an order's URL with tracking parameters still meet
  *   subscriptions (shop_id, email) WHERE channel <> email, (shop_id, phone) WHERE channel <>
  *         sms: an order's buyer by an email or phone that is not the contact key (which the
  *         unique key's prefix already finds)
@@ -327,6 +329,13 @@ static const char *const migrations[] = {
     "DROP INDEX hits_at;"
     "DROP INDEX hits_notification;"
     "CREATE INDEX hits_notification ON hits(shop_id, notification_id) WHERE kind = 2;",
+    /* 11: an order's item URL names the variants whose url matches without query and
+     * fragment on either side (a feed's link may carry ?variant=N) */
+    "ALTER TABLE variants ADD COLUMN url_key TEXT;"
+    "UPDATE variants SET url_key = " BARE_URL(
+        "url") ";"
+               "DROP INDEX variants_url;"
+               "CREATE INDEX variants_url ON variants(shop_id, url_key) WHERE url_key IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

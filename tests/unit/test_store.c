@@ -291,6 +291,33 @@ static void contract_orders(struct env *e)
                                    first_variant, &vid),
               RS_OK);
     CHECK_STR(vid, "77");
+    /* URLs match without query and fragment, on either side */
+    struct variant v78 = {.sid = e->shop.sid,
+                          .variant_id = "78",
+                          .url = "https://s.example/p/78?variant=78#top",
+                          .price = -1,
+                          .original_price = -1};
+    CHECK_INT(committer_run(e->cm, put_variant, &v78, &st), RS_OK);
+    ops->reader_release(e->s); /* a new snapshot, with v78 */
+    r = ops->reader(e->s);
+    static const char *const as78[] = {"https://s.example/p/78", "https://s.example/p/78#x",
+                                       "https://s.example/p/78?utm_source=mail&variant=1"};
+    for (size_t i = 0; i < sizeof(as78) / sizeof(as78[0]); i++) {
+        vid = NULL;
+        CHECK_INT(ops->variant_resolve(r, e->shop.sid, NULL, as78[i], e->a, first_variant, &vid),
+                  RS_OK);
+        CHECK_STR(vid, "78");
+    }
+    vid = NULL;
+    CHECK_INT(ops->variant_resolve(r, e->shop.sid, NULL, "https://s.example/p/7?variant=78", e->a,
+                                   first_variant, &vid),
+              RS_OK);
+    CHECK(vid == NULL);
+    vid = NULL;
+    CHECK_INT(ops->variant_resolve(r, e->shop.sid, NULL, "https://s.example/p/77?variant=9", e->a,
+                                   first_variant, &vid),
+              RS_OK);
+    CHECK_STR(vid, "77");
     struct conversion gc;
     CHECK_INT(ops->conversion_by_order(r, e->shop.sid, o.id, e->a, &gc), RS_OK);
     CHECK_INT(gc.notification_id, 42);
