@@ -41,16 +41,16 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "restock %s — back-in-stock notifications and conversion attribution\n\n"
-            "  restock import-orders --shop ID FILE [--db DB]   (CSV with a header, or JSON "
-            "lines)\n"
             "Usage:\n"
             "  restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]\n"
             "  restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] "
             "[--db DB]\n"
             "  restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]\n"
             "  restock import-feed --shop ID [--in-stock N] [--db DB] FILE   XML product feed\n"
+            "  restock import-orders --shop ID FILE [--db DB]   orders: CSV with a header, or JSON "
+            "lines\n"
             "  restock --help | --version\n\n"
-            "DB is a SQLite file path (default restock.db) or a postgresql:// URL.\n"
+            "DB is a SQLite file path (default restock.db); PostgreSQL is not supported yet.\n"
             "--demo creates a demo shop with products and subscribers on an empty database.\n\n",
             RESTOCK_VERSION);
     config_print_help(out);

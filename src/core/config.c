@@ -32,7 +32,7 @@ static const struct opt {
 #f, OPT_INT, offsetof(struct config, f), d, lo, hi, h                                      \
     }
     S(listen, "127.0.0.1:8080", "address and port to serve on"),
-    S(db, "restock.db", "SQLite file path, or a postgresql:// URL"),
+    S(db, "restock.db", "SQLite file path (postgresql:// URLs: not yet supported)"),
     S(public_url, "", "base URL of this server for links (default http://LISTEN)"),
     S(smtp_url, "", "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
     S(smtp_user, "", "SMTP user name"),
