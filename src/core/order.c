@@ -21,6 +21,7 @@ static const struct jfield order_fields[] = {
     {"customer_id", JF_ID, JF_NULLABLE},      {"tracking_user_id", JF_ID, JF_NULLABLE},
     {"items", JF_ARRAY, JF_REQUIRED},         {"test", JF_BOOL, JF_NULLABLE},
     {"note_attributes", JF_ANY, JF_NULLABLE}, {"cart_token", JF_STRING, JF_NULLABLE},
+    {"status", JF_STRING, JF_NULLABLE},       {"refunded", JF_MONEY, JF_NULLABLE},
 };
 
 static const struct jfield item_fields[] = {
@@ -99,6 +100,34 @@ static int parse_item(const json_t *it, size_t i, int exp, struct arena *a, stru
     return RS_OK;
 }
 
+/* status and refunded, as order_to_json writes them: a refunded order is refunded in full; a
+ * partial refund keeps the order placed (or cancelled); refunded defaults to 0, or to the total
+ * for "refunded". */
+static int parse_status(const json_t *body, int exp, struct order *o, struct rs_status *st)
+{
+    const char *s = jstr(body, "status");
+    int status = ORDER_PLACED;
+    while (s && status < ORDER_STATUS_COUNT && strcmp(s, order_status_name(status)) != 0)
+        status++;
+    if (status == ORDER_STATUS_COUNT)
+        return rs_fail(st, RS_EINVAL,
+                       "status: must be one of \"placed\", \"cancelled\", \"refunded\"");
+    o->status = (enum order_status)status;
+    o->refunded = o->status == ORDER_REFUNDED ? o->total : 0;
+    int rc;
+    if (jhas(body, "refunded") && (rc = jmoney(body, "refunded", exp, &o->refunded, "", st)))
+        return rc;
+    if (o->refunded < 0 || o->refunded > o->total)
+        return rs_fail(st, RS_EINVAL, "refunded: must be from 0 to the total");
+    if (o->status == ORDER_REFUNDED && o->refunded != o->total)
+        return rs_fail(st, RS_EINVAL,
+                       "refunded: a \"refunded\" order is refunded in full (a partial refund "
+                       "keeps \"placed\")");
+    if (o->status == ORDER_PLACED && o->refunded == o->total && o->total > 0)
+        o->status = ORDER_REFUNDED; /* as a refund of the rest would make it */
+    return RS_OK;
+}
+
 int order_parse(const json_t *body, const struct shop *sh, const char *source, int64_t now,
                 struct arena *a, struct order *o, int *test, struct rs_status *st)
 {
@@ -138,6 +167,7 @@ int order_parse(const json_t *body, const struct shop *sh, const char *source, i
     const char *tok = na ? note_token(na) : NULL;
     if (!tok) tok = jstr(body, "cart_token");
     if (tok && strlen(tok) <= 128) o->cart_token = arena_strdup(a, tok);
+    if ((rc = parse_status(body, exp, o, st))) return rc;
     *test = jbool(body, "test", 0);
     o->source = source;
     o->received_at = now;
@@ -320,7 +350,6 @@ int order_apply(struct tx *tx, void *arg, struct rs_status *st)
     if (rc != RS_ENOTFOUND) return rs_fail(st, rc, "the store failed");
     struct order o = j->in;
     o.sid = sh->sid;
-    o.status = ORDER_PLACED;
     o.items = arena_alloc(j->arena, (o.nitems ? o.nitems : 1) * sizeof(*o.items));
     if (o.nitems) memcpy(o.items, j->in.items, o.nitems * sizeof(*o.items));
     struct vlist l = {.a = j->arena};

@@ -25,6 +25,8 @@ enum col {
     C_TRACKING_USER_ID,
     C_CART_TOKEN,
     C_TEST,
+    C_STATUS,
+    C_REFUNDED,
     C_VARIANT_ID, /* the item's columns from here on */
     C_PRODUCT_NUMBER,
     C_URL,
@@ -34,10 +36,10 @@ enum col {
 };
 
 static const char *const col_names[C_COUNT] = {
-    "order_number", "total",    "currency",    "created_at",
-    "email",        "phone",    "customer_id", "tracking_user_id",
-    "cart_token",   "test",     "variant_id",  "product_number",
-    "url",          "quantity", "price"};
+    "order_number", "total",       "currency",         "created_at",     "email",
+    "phone",        "customer_id", "tracking_user_id", "cart_token",     "test",
+    "status",       "refunded",    "variant_id",       "product_number", "url",
+    "quantity",     "price"};
 
 struct row {
     char *f[MAX_COLS];
@@ -55,6 +57,7 @@ struct order_import {
     int eof;
     struct rs_status err; /* CSV: a bad row met while reading an order, reported next */
     long err_line;
+    char *skip; /* CSV: the order number of a rejected order, whose other rows are skipped */
 };
 
 static void row_free(struct row *r)
@@ -64,7 +67,8 @@ static void row_free(struct row *r)
     r->n = 0;
 }
 
-/* Reads one CSV record: 1, 0 at the end, -1 when malformed (the rest of the record skipped). */
+/* Reads one CSV record: 1, 0 at the end, -1 when malformed (the rest of the record skipped,
+ * the fields before the fault kept in r). */
 static int read_row(struct order_import *im, struct row *r, struct rs_status *st)
 {
     struct buf b = BUF_INIT(MAX_FIELD);
@@ -121,12 +125,8 @@ static int read_row(struct order_import *im, struct row *r, struct rs_status *st
         }
         buf_append(&b, (char *)&c, 1);
     }
-    if (bad) { /* skip to the end of the line */
-        while (c != '\n' && c != EOF)
-            c = getc(im->f);
-        if (c == '\n') im->line++;
-        row_free(r);
-    }
+    /* a bad record was still read to its end (the loop ends only at a newline or EOF, counted);
+     * the fields read before its fault stay in r, for its order number */
     buf_free(&b);
     return bad ? -1 : 1;
 }
@@ -140,7 +140,12 @@ static int read_header(struct order_import *im, struct rs_status *st)
 {
     struct row h;
     int rc = read_row(im, &h, st);
-    if (rc <= 0) return rs_fail(st, RS_EINVAL, "line 1: %s", rc ? st->msg : "no header row");
+    if (rc <= 0) {
+        row_free(&h);
+        char why[sizeof(st->msg)];
+        snprintf(why, sizeof(why), "%s", rc ? st->msg : "no header row");
+        return rs_fail(st, RS_EINVAL, "line 1: %s", why);
+    }
     for (int i = 0; i < h.n; i++) {
         int k = 0;
         while (k < C_COUNT && strcmp(h.f[i], col_names[k]) != 0)
@@ -167,7 +172,13 @@ struct order_import *order_import_open(FILE *f, struct rs_status *st)
 {
     struct order_import *im = xcalloc(1, sizeof(*im));
     im->f = f;
-    int c;
+    int c = getc(f);
+    if (c == 0xEF && (getc(f) != 0xBB || getc(f) != 0xBF)) { /* a UTF-8 byte order mark only */
+        rs_fail(st, RS_EINVAL, "line 1: neither a CSV header nor a JSON line");
+        order_import_close(im);
+        return NULL;
+    }
+    if (c != 0xEF) ungetc(c, f);
     while ((c = getc(f)) == ' ' || c == '\t' || c == '\r' || c == '\n')
         if (c == '\n') im->line++;
     if (c != EOF) ungetc(c, f);
@@ -183,6 +194,7 @@ void order_import_close(struct order_import *im)
 {
     if (!im) return;
     row_free(&im->pending);
+    free(im->skip);
     free(im);
 }
 
@@ -260,6 +272,25 @@ static int same_order(const struct order_import *im, const struct row *a, const 
     return x && y && strcmp(x, y) == 0;
 }
 
+/* Rejects the order numbered `number` (NULL: unknown) for the bad row r: st gets r's fault
+ * (already in it) with the order named; the order's other rows are skipped. */
+static void reject(struct order_import *im, const char *number, struct rs_status *st)
+{
+    char why[sizeof(st->msg)];
+    snprintf(why, sizeof(why), "%s", st->msg);
+    if (number)
+        rs_fail(st, RS_EINVAL, "%s (order %.64s is not imported: mend the row and import again)",
+                why, number);
+    free(im->skip);
+    im->skip = number ? xstrdup(number) : NULL;
+}
+
+static int skipped(const struct order_import *im, const struct row *r)
+{
+    const char *n = cell(im, r, C_ORDER_NUMBER);
+    return im->skip && n && strcmp(n, im->skip) == 0;
+}
+
 static int next_csv(struct order_import *im, json_t **out, long *line, struct rs_status *st)
 {
     if (im->err.err) {
@@ -270,30 +301,48 @@ static int next_csv(struct order_import *im, json_t **out, long *line, struct rs
     }
     struct row first = im->pending;
     im->pending.n = 0;
-    while (!first.n) {
-        int rc = im->eof ? 0 : read_row(im, &first, st);
+    for (;;) {
+        int rc = first.n ? 1 : im->eof ? 0 : read_row(im, &first, st);
         if (rc == 0) {
             im->eof = 1;
             return 0;
         }
         if (rc < 0) {
             *line = first.line;
+            reject(im, cell(im, &first, C_ORDER_NUMBER), st);
+            row_free(&first);
             return -1;
         }
-        if (blank(&first)) row_free(&first);
+        if (!blank(&first) && !skipped(im, &first)) break;
+        row_free(&first);
     }
+    free(im->skip);
+    im->skip = NULL;
     *line = first.line;
     json_t *o = order_of(im, &first);
     json_array_append_new(json_object_get(o, "items"), item_of(im, &first));
     for (;;) {
         struct row r;
-        int rc = im->eof ? 0 : read_row(im, &r, &im->err);
+        int rc = im->eof ? 0 : read_row(im, &r, st);
         if (rc == 0) {
             im->eof = 1;
             break;
         }
-        if (rc < 0) { /* the order ends here; the bad row is reported next */
+        const char *n = cell(im, &r, C_ORDER_NUMBER);
+        if (rc < 0 && (!n || same_order(im, &first, &r))) { /* a row of this order (or of none
+                                                               known): the order is rejected */
+            *line = r.line;
+            reject(im, cell(im, &first, C_ORDER_NUMBER), st);
+            row_free(&r);
+            row_free(&first);
+            json_decref(o);
+            return -1;
+        }
+        if (rc < 0) { /* the next order's: this one is whole; the bad row is reported next */
+            im->err = *st;
             im->err_line = r.line;
+            reject(im, n, &im->err);
+            row_free(&r);
             break;
         }
         if (blank(&r)) {

@@ -7,9 +7,12 @@
  * order object per line, blank lines skipped); anything else is CSV (RFC 4180: commas, quoted
  * fields with "" for a quote, CRLF or LF) with a header row naming columns among
  *   order_number, total, currency, created_at, email, phone, customer_id, tracking_user_id,
- *   cart_token, test, variant_id, product_number, url, quantity, price
+ *   cart_token, test, status, refunded, variant_id, product_number, url, quantity, price
  * Each CSV row is one line item; consecutive rows with the same order_number are one order (its
- * order fields are read from the first row). An empty cell is an absent field.
+ * order fields are read from the first row). An empty cell is an absent field. A leading UTF-8
+ * byte order mark (spreadsheets write one) is skipped. A malformed row rejects its whole order:
+ * it is reported (naming the order when its number could be read) and the order's other rows
+ * are skipped, so no order is imported with some of its items missing.
  */
 #ifndef RESTOCK_ORDER_IMPORT_H
 #define RESTOCK_ORDER_IMPORT_H

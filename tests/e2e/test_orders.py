@@ -164,6 +164,10 @@ def test_test_orders_and_disabled_conversions(world):
     (dict(ORDER, items=[{"quantity": 1}]), "items[0]"),
     (dict(ORDER, items=[{"variant_id": "4471", "quantity": 0}]), "items[0].quantity"),
     (dict(ORDER, extra=1), "extra"),
+    (dict(ORDER, status="shipped"), "status"),
+    (dict(ORDER, refunded="39.81"), "refunded"),
+    (dict(ORDER, refunded="-1"), "refunded"),
+    (dict(ORDER, status="refunded", refunded="10.00"), "refunded"),
 ])
 def test_bad_orders_change_nothing(world, body, field):
     r = post_order(world, body)
@@ -194,6 +198,39 @@ def test_cancel_and_refunds(world):
     assert shop.server.post("/v1/orders/9999/cancel", key=shop.key).status == 404
     r = shop.server.post("/v1/orders/1001/refunds", {"amount": "24.80"}, key=shop.key)
     assert r.status == 200 and r.json["refunded"] == "39.80"
+
+
+def test_orders_that_arrive_cancelled_or_refunded(world):
+    """§2's status and refunded in: the order and its conversion as the cancel and refund
+    calls would leave them, and the stats so."""
+    shop = world
+    r = post_order(shop, dict(ORDER, status="cancelled"))
+    assert r.status == 201 and r.json["status"] == "cancelled", r
+    assert r.json["conversion"]["status"] == "cancelled"
+    t = stats(shop).json["totals"]["assisted"]
+    assert t == {"count": 0, "revenue": "0.00", "revenue_net": "0.00"}
+    # the notification converted once (cancelled): a second order does not convert it again
+    r = post_order(shop, dict(ORDER, order_number="1002"))
+    assert r.status == 201 and r.json["conversion"] is None, r
+
+
+@pytest.mark.parametrize("extra,status,refunded,net", [
+    ({"refunded": "10.00"}, "placed", "10.00", "29.80"),
+    ({"status": "refunded"}, "refunded", "39.80", "0.00"),
+    ({"refunded": "39.80"}, "refunded", "39.80", "0.00"),
+    ({"status": "placed", "refunded": "0"}, "placed", "0.00", "39.80"),
+])
+def test_orders_that_arrive_refunded(world, extra, status, refunded, net):
+    shop = world
+    r = post_order(shop, dict(ORDER, **extra))
+    assert r.status == 201, r
+    assert (r.json["status"], r.json["refunded"]) == (status, refunded)
+    assert r.json["conversion"]["net"] == net and r.json["conversion"]["status"] == "counted"
+    t = stats(shop).json["totals"]["assisted"]
+    assert t == {"count": 1, "revenue": "39.80", "revenue_net": net}
+    if status == "placed":  # what is left can still be refunded
+        left = shop.server.post("/v1/orders/1001/refunds", {"amount": net}, key=shop.key)
+        assert left.status == 200 and left.json["status"] == "refunded", left
 
 
 def collect(shop, body, content_type="text/plain"):
@@ -309,6 +346,56 @@ def test_import_orders(world, restock, tmp_path):
     p = restock.cli("import-orders", "--shop", "00000000-0000-4000-8000-000000000000", str(jl),
                     "--db", restock.db)
     assert p.returncode == 2 and "no shop" in p.stderr
+
+
+def test_import_orders_rejects_an_order_with_a_malformed_row(world, restock, tmp_path):
+    """A malformed row rejects its whole order (reported, naming it; its other rows skipped),
+    the orders around it are imported, and after mending the row a second import completes
+    it. The file starts with the byte order mark a spreadsheet writes, and carries §2's status
+    and refunded."""
+    shop = world
+    wide = ",".join(["x"] * 40)
+    csv = tmp_path / "orders.csv"
+    csv.write_bytes(
+        b"\xef\xbb\xbforder_number,total,email,status,refunded,variant_id,quantity\n"
+        b"A-1,19.90,bob@example.com,,,4471,1\n"
+        b"B-1,39.80,cy@example.com,,,4471,1\n"
+        + f"B-1,{wide}\n".encode()
+        + b"B-1,39.80,cy@example.com,,,4472,1\n"
+        b"C-1,19.90,di@example.com,cancelled,,4471,1\n"
+        b"D-1,19.90,ed@example.com,,5.00,4471,1\n"
+        + f"E-1,{wide}\n".encode()
+        + b"E-1,19.90,fi@example.com,,,4472,1\n"
+        b"F-1,19.90,gu@example.com,,,4472,1\n")
+    p = restock.cli("import-orders", "--shop", shop.id, str(csv), "--db", restock.db)
+    assert p.returncode == 2, p
+    assert "orders.csv:4: more than 32 columns (order B-1 is not imported" in p.stderr, p.stderr
+    assert "orders.csv:8: more than 32 columns (order E-1 is not imported" in p.stderr, p.stderr
+    assert json.loads(p.stdout) == {"created": 4, "existing": 0, "ignored": 0, "conversions": 0,
+                                    "bad_lines": 2}
+    time.sleep(0.2)  # another process's writes show on the server's readers within 50 ms
+    assert get_order(shop, "B-1").status == 404
+    assert get_order(shop, "E-1").status == 404
+    assert get_order(shop, "C-1").json["status"] == "cancelled"
+    assert get_order(shop, "D-1").json["refunded"] == "5.00"
+    assert [i["variant_id"] for i in get_order(shop, "F-1").json["items"]] == ["4472"]
+
+    csv.write_bytes(csv.read_bytes().replace(f"B-1,{wide}".encode(),
+                                             b"B-1,39.80,cy@example.com,,,9000,1"))
+    p = restock.cli("import-orders", "--shop", shop.id, str(csv), "--db", restock.db)
+    assert p.returncode == 2 and "order E-1" in p.stderr and "B-1" not in p.stderr, p
+    assert json.loads(p.stdout)["created"] == 1
+    time.sleep(0.2)
+    items = get_order(shop, "B-1").json["items"]
+    assert [i["variant_id"] for i in items] == ["4471", "9000", "4472"]
+
+
+@pytest.mark.parametrize("head", [b"\xef\xbb", b"\xef\xbbX"])
+def test_import_orders_refuses_a_broken_byte_order_mark(world, restock, tmp_path, head):
+    f = tmp_path / "orders.csv"
+    f.write_bytes(head + b"order_number,total,variant_id\nA-1,1.00,4471\n")
+    p = restock.cli("import-orders", "--shop", world.id, str(f), "--db", restock.db)
+    assert p.returncode == 2 and "line 1" in p.stderr, p
 
 
 def test_another_shop_sees_nothing_and_cannot_use_the_token(world, restock):

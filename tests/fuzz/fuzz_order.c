@@ -1,7 +1,8 @@
 /* Fuzzes the order parsers over arbitrary input: as a POST /v1/orders body, as Hello Retail's
  * collect body, and as an order feed (CSV or JSON lines) for `restock import-orders`.
  * Invariants: no crash or leak; an accepted order has 1..ORDER_MAX_ITEMS items each naming a
- * variant, product number or URL, no negative money, a positive date; every feed record is
+ * variant, product number or URL, no negative money, a refund within the total (all of it
+ * when refunded), a positive date; every feed record is
  * either a JSON value (which the order parser then judges) or a reported error with a line. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 static void check(const struct order *o)
 {
     if (!o->order_number || !o->currency || o->total < 0 || o->created_at <= 0 || !o->nitems ||
-        o->nitems > ORDER_MAX_ITEMS)
+        o->nitems > ORDER_MAX_ITEMS || o->refunded < 0 || o->refunded > o->total ||
+        (unsigned)o->status >= ORDER_STATUS_COUNT ||
+        (o->status == ORDER_REFUNDED && o->refunded != o->total))
         abort();
     for (size_t i = 0; i < o->nitems; i++) {
         const struct order_item *it = &o->items[i];
