@@ -1,6 +1,8 @@
 /* token — HMAC-signed id tokens; format and guarantees in token.h. */
 #include "core/token.h"
 
+#include <string.h>
+
 #include "util/crypto.h"
 
 #define MAC_LEN 16
@@ -63,6 +65,11 @@ int token_parse(const uint8_t secret[32], enum token_kind kind, const char *tok,
     if (vn < 0 || vn != len - MAC_LEN || v > INT64_MAX) return -1;
     mac(secret, kind, raw, (size_t)vn, m);
     if (!crypto_equal(m, raw + vn, MAC_LEN)) return -1;
+    /* only the spelling token_make writes: no '=' padding, no stray bits in the last letter */
+    char canon[TOKEN_MAX + 8];
+    if (base64url_len((size_t)len) >= sizeof(canon) ||
+        base64url_encode(raw, (size_t)len, canon) != n || memcmp(canon, tok, n) != 0)
+        return -1;
     *id = (int64_t)v;
     return 0;
 }
