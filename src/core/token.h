@@ -5,8 +5,8 @@
  * HMAC-SHA256(server secret, kind || varint(id))[0..16)). The kind (a letter per use) keeps a
  * token for one use from working for another. Anyone may read the id; nobody without the secret
  * can make a token for another id, nor another spelling of a token (no padding, no stray bits:
- * token_parse takes only what token_make writes). Tokens carry no expiry; where one is needed (confirmation
- * links) the caller checks the age of the row the token names.
+ * token_parse takes only what token_make writes). Tokens carry no expiry; where one is needed
+ * (confirmation links) the caller checks the age of the row the token names.
  */
 #ifndef RESTOCK_TOKEN_H
 #define RESTOCK_TOKEN_H
