@@ -76,7 +76,8 @@
  *         whole slots); kept by triggers in the same transaction as the rows: a notification
  *         of a restock (not a double opt-in confirmation) becoming sent (slot of sent_at), its
  * first open and first click (slots of opened_at, clicked_at), a conversion inserted or updated
- * (its old row taken away, its new one added, counted only while status 0; net = amount - refunded)
+ * (its old row taken away, its new one added, counted only while status 0; net = amount - refunded;
+ * since migration 12 amount and net only when the conversion is in the shop's currency)
  *   event_slots(shop_id, slot, campaign_id, name, hits)  PK, WITHOUT ROWID — event hits (kind
  *         2) per slot and name, for the top events; kept by a trigger on hits
  *   an order finds its buyer's subscriptions by any identity; restocks (shop_id, variant_id, at)
@@ -105,21 +106,39 @@
 #include "util/crypto.h"
 
 /* A trigger adding (sign "+") or taking away ("-") a conversion row `r` (new or old) to or from
- * its slot of the stats rollup: count, amount and net (amount - refunded) by kind. */
-#define STATS_CONV_TRIGGER(name, when, cond, r, sign)                                              \
+ * its slot of the stats rollup: count, amount and net by kind, the amount and net being SQL
+ * expressions over r (migration 6: r.amount and r.amount - r.refunded; since migration 12
+ * AMOUNT_IN_SHOP and NET_IN_SHOP). */
+#define STATS_CONV_TRIGGER(name, when, cond, r, sign, amount, net)                                 \
     "CREATE TRIGGER " name " " when " ON conversions WHEN " cond " BEGIN"                          \
     " INSERT INTO stats_slots(shop_id, slot, campaign_id, direct_n, direct_amount, direct_net,"    \
     " assisted_n, assisted_amount, assisted_net) VALUES (" r ".shop_id, " r ".at / 900, " r        \
-    ".campaign_id, " sign "(" r ".kind = 0), " sign "(CASE " r ".kind WHEN 0 THEN " r              \
-    ".amount ELSE 0 END), " sign "(CASE " r ".kind WHEN 0 THEN " r ".amount - " r                  \
-    ".refunded ELSE 0 END), " sign "(" r ".kind <> 0), " sign "(CASE " r ".kind WHEN 0 THEN 0"     \
-    " ELSE " r ".amount END), " sign "(CASE " r ".kind WHEN 0 THEN 0 ELSE " r ".amount - " r       \
-    ".refunded END)) ON CONFLICT DO UPDATE SET direct_n = direct_n + excluded.direct_n,"           \
+    ".campaign_id, " sign "(" r ".kind = 0), " sign "(CASE " r ".kind WHEN 0 THEN " amount         \
+    " ELSE 0 END), " sign "(CASE " r ".kind WHEN 0 THEN " net " ELSE 0 END), " sign "(" r          \
+    ".kind <> 0), " sign "(CASE " r ".kind WHEN 0 THEN 0 ELSE " amount " END), " sign "(CASE " r   \
+    ".kind WHEN 0 THEN 0 ELSE " net " END)) ON CONFLICT DO UPDATE SET"                             \
+    " direct_n = direct_n + excluded.direct_n,"                                                    \
     " direct_amount = direct_amount + excluded.direct_amount,"                                     \
     " direct_net = direct_net + excluded.direct_net,"                                              \
     " assisted_n = assisted_n + excluded.assisted_n,"                                              \
     " assisted_amount = assisted_amount + excluded.assisted_amount,"                               \
     " assisted_net = assisted_net + excluded.assisted_net; END;"
+#define V6_AMOUNT(r) r ".amount"
+#define V6_NET(r)    r ".amount - " r ".refunded"
+/* A conversion's amount and net in the rollup: only in the shop's own currency (restock has no
+ * exchange rates; another currency's minor units would be summed as the shop's) */
+#define IN_SHOP(r, x)                                                                              \
+    "(CASE WHEN " r ".currency = (SELECT s.currency FROM shops s WHERE s.sid = " r ".shop_id)"     \
+    " THEN " x " ELSE 0 END)"
+#define AMOUNT_IN_SHOP(r) IN_SHOP(r, r ".amount")
+#define NET_IN_SHOP(r)    IN_SHOP(r, r ".amount - " r ".refunded")
+#define STATS_CONV_TRIGGERS(A, N)                                                                  \
+    STATS_CONV_TRIGGER("stats_conversion_insert", "AFTER INSERT", "new.status = 0", "new", "+",    \
+                       A("new"), N("new"))                                                         \
+    STATS_CONV_TRIGGER("stats_conversion_old", "AFTER UPDATE", "old.status = 0", "old", "-",       \
+                       A("old"), N("old"))                                                         \
+    STATS_CONV_TRIGGER("stats_conversion_new", "AFTER UPDATE", "new.status = 0", "new", "+",       \
+                       A("new"), N("new"))
 
 static const char *const migrations[] = {
     /* 1 */
@@ -291,15 +310,12 @@ static const char *const migrations[] = {
     " WHEN old.clicked_at = 0 AND new.clicked_at <> 0 AND new.restock_id <> 0 BEGIN"
     " INSERT INTO stats_slots(shop_id, slot, campaign_id, clicked) VALUES (new.shop_id,"
     " new.clicked_at / 900, new.campaign_id, 1) ON CONFLICT DO UPDATE SET clicked = clicked + 1;"
-    " END;" STATS_CONV_TRIGGER("stats_conversion_insert", "AFTER INSERT", "new.status = 0", "new",
-                               "+")
-        STATS_CONV_TRIGGER("stats_conversion_old", "AFTER UPDATE", "old.status = 0", "old", "-")
-            STATS_CONV_TRIGGER("stats_conversion_new", "AFTER UPDATE", "new.status = 0", "new",
-                               "+") "CREATE TRIGGER stats_event AFTER INSERT ON hits WHEN new.kind "
-                                    "= 2 AND new.name IS NOT NULL"
-                                    " BEGIN INSERT INTO event_slots VALUES (new.shop_id, new.at / "
-                                    "900, new.campaign_id,"
-                                    " new.name, 1) ON CONFLICT DO UPDATE SET hits = hits + 1; END;",
+    " END;" STATS_CONV_TRIGGERS(
+        V6_AMOUNT,
+        V6_NET) "CREATE TRIGGER stats_event AFTER INSERT ON hits WHEN new.kind = 2 AND new.name IS "
+                "NOT NULL"
+                " BEGIN INSERT INTO event_slots VALUES (new.shop_id, new.at / 900, new.campaign_id,"
+                " new.name, 1) ON CONFLICT DO UPDATE SET hits = hits + 1; END;",
     /* 7: what each campaign has spent of its max_sends budget on a restock, kept in the
      * fan-out's transactions */
     "CREATE TABLE budgets(shop_id INTEGER NOT NULL, restock_id INTEGER NOT NULL,"
@@ -336,6 +352,40 @@ static const char *const migrations[] = {
         "url") ";"
                "DROP INDEX variants_url;"
                "CREATE INDEX variants_url ON variants(shop_id, url_key) WHERE url_key IS NOT NULL;",
+    /* 12: revenue in the rollup only from conversions in the shop's currency (an order in
+     * another one counts, with no amount); the conversion columns recounted */
+    "DROP TRIGGER stats_conversion_insert;"
+    "DROP TRIGGER stats_conversion_old;"
+    "DROP TRIGGER stats_conversion_new;" STATS_CONV_TRIGGERS(
+        AMOUNT_IN_SHOP,
+        NET_IN_SHOP) "UPDATE stats_slots SET direct_n = 0, direct_amount = 0, direct_net = 0, "
+                     "assisted_n = 0,"
+                     " assisted_amount = 0, assisted_net = 0;"
+                     "INSERT INTO stats_slots(shop_id, slot, campaign_id, direct_n, direct_amount, "
+                     "direct_net,"
+                     " assisted_n, assisted_amount, assisted_net) SELECT c.shop_id, c.at / 900, "
+                     "c.campaign_id,"
+                     " sum(c.kind = 0), sum(CASE c.kind WHEN 0 THEN " AMOUNT_IN_SHOP(
+                         "c") " ELSE 0 END),"
+                              " sum(CASE c.kind WHEN 0 THEN " NET_IN_SHOP(
+                                  "c") " ELSE 0 END), sum(c.kind <> 0),"
+                                       " sum(CASE c.kind WHEN 0 THEN 0 ELSE " AMOUNT_IN_SHOP(
+                                           "c") " END),"
+                                                " sum(CASE c.kind WHEN 0 THEN 0 ELSE " NET_IN_SHOP(
+                                                    "c") " END) FROM conversions c"
+                                                         " WHERE c.status = 0 GROUP BY 1, 2, 3 ON "
+                                                         "CONFLICT DO UPDATE SET"
+                                                         " direct_n = direct_n + excluded.direct_n,"
+                                                         " direct_amount = direct_amount + "
+                                                         "excluded.direct_amount,"
+                                                         " direct_net = direct_net + "
+                                                         "excluded.direct_net,"
+                                                         " assisted_n = assisted_n + "
+                                                         "excluded.assisted_n,"
+                                                         " assisted_amount = assisted_amount + "
+                                                         "excluded.assisted_amount,"
+                                                         " assisted_net = assisted_net + "
+                                                         "excluded.assisted_net;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -233,6 +233,18 @@ def test_orders_that_arrive_refunded(world, extra, status, refunded, net):
         assert left.status == 200 and left.json["status"] == "refunded", left
 
 
+def test_an_order_in_another_currency_converts_without_revenue(world):
+    """restock has no exchange rates: an order in another currency than the shop's is a
+    conversion with its own amount, but adds nothing to the shop's revenue (its minor units
+    were summed as euro cents)."""
+    shop = world
+    r = post_order(shop, dict(ORDER, total="5000", currency="JPY",
+                              items=[{"variant_id": "4471", "price": "5000"}]))
+    assert r.status == 201 and r.json["conversion"]["amount"] == "5000", r
+    t = stats(shop).json["totals"]["assisted"]
+    assert t == {"count": 1, "revenue": "0.00", "revenue_net": "0.00"}
+
+
 def collect(shop, body, content_type="text/plain"):
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
     return shop.server.post(COLLECT, raw, content_type=content_type)
@@ -311,6 +323,11 @@ def test_stats_validation_and_empty_days(world):
     assert all(d["sent"] == 0 and d["direct"] == zero for d in r.json["days"])
     assert r.json["totals"]["open_rate"] == 0
     assert shop.server.get("/v1/stats?from=2026-01-01&to=2026-01-02").status == 401
+    # a campaign id that is not one of the shop's is a 404, not a page of zeros
+    cid = notifications(shop)[0]["campaign_id"]
+    assert stats(shop, campaign=cid).status == 200
+    r = stats(shop, campaign=cid + 1000)
+    assert r.status == 404 and r.error["message"].startswith("campaign"), r
 
 
 def test_import_orders(world, restock, tmp_path):

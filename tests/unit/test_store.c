@@ -236,6 +236,7 @@ static void contract_orders(struct env *e)
 {
     const struct store_ops *ops = e->ops;
     struct rs_status st = {0};
+    CHECK_INT(committer_run(e->cm, put_shop, &e->shop, &st), RS_OK); /* erased before */
     struct variant v = {.sid = e->shop.sid,
                         .variant_id = "77",
                         .product_number = "SKU-77",
