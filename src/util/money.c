@@ -128,6 +128,15 @@ size_t money_format(int64_t minor, int exp, char *out, size_t cap)
     return (size_t)len < cap ? (size_t)len : cap - 1;
 }
 
+int money_round_double(double d, int exp, int64_t *out)
+{
+    if (!isfinite(d) || exp < 0 || exp > MONEY_MAX_EXP) return -1;
+    double r = round(d * (double)pow10u(exp));
+    if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0)) return -1;
+    *out = (int64_t)r;
+    return 0;
+}
+
 int money_from_double(double d, int exp, int64_t *out)
 {
     if (!isfinite(d) || exp < 0 || exp > MONEY_MAX_EXP) return -1;

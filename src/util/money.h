@@ -26,5 +26,9 @@ size_t money_format(int64_t minor, int exp, char *out, size_t cap);
  * rounding to the nearest representable decimal of `exp` digits, the value must equal d when
  * converted back) and fits; -1 otherwise. Used only at the wire boundary. */
 int money_from_double(double d, int exp, int64_t *out);
+/* As money_from_double, but rounds d to the nearest minor unit (halves away from zero) instead
+ * of refusing more decimals: for a client that computes totals in floating point (a browser's
+ * 19.9 * 3 is 59.699999999999996). -1 when not finite or out of range. */
+int money_round_double(double d, int exp, int64_t *out);
 
 #endif

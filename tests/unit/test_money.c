@@ -126,6 +126,35 @@ TEST(money_from_double_cases)
     }
 }
 
+TEST(money_round_double_cases)
+{
+    static const struct {
+        double d;
+        int exp, rc;
+        int64_t want;
+    } cases[] = {
+        {59.699999999999996, 2, 0, 5970},
+        {0.1 + 0.2, 2, 0, 30},
+        {19.9, 2, 0, 1990},
+        {1.005, 2, 0, 100},
+        {0.125, 2, 0, 13},
+        {-0.125, 2, 0, -13},
+        {100.5, 0, 0, 101},
+        {5000, 0, 0, 5000},
+        {1e300, 2, -1, 0},
+        {INFINITY, 2, -1, 0},
+        {NAN, 2, -1, 0},
+        {1, -1, -1, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t v = 42;
+        int rc = money_round_double(cases[i].d, cases[i].exp, &v);
+        if (rc != cases[i].rc) fprintf(stderr, "  case %zu: %.17g\n", i, cases[i].d);
+        CHECK_INT(rc, cases[i].rc);
+        if (rc == 0) CHECK_INT(v, cases[i].want);
+    }
+}
+
 TEST(money_currency_exponent)
 {
     static const struct {
