@@ -120,6 +120,38 @@ def test_order_is_an_assisted_conversion_once(world):
     assert s.json["currency"] == "EUR" and s.json["top_events"] == []
 
 
+def test_opened_clicked_then_bought_is_direct_and_counted_in_stats(world, sink):
+    """The whole story through the real links: the mail's pixel and tracked link, an event,
+    then an order by the same buyer (no cart token) — a direct conversion, and GET /v1/stats
+    for the shop and for its campaign counts each step on the day."""
+    shop = world
+    (mail,) = sink.messages()
+    html = mail.message.get_body(("html",)).get_content()
+    pixel = re.search(re.escape(PUBLIC) + r"/o/([A-Za-z0-9_-]+)", html).group(1)
+    assert shop.server.get("/o/" + pixel).status == 200
+    assert shop.server.get("/r/" + shop.click_token).status == 302
+    n = notifications(shop)[0]
+    assert n["opened_at"] and n["clicked_at"]
+    r = shop.server.post("/v1/events", {"msgHash": n["msg_hash"], "event": "AddToCart"},
+                         content_type="text/plain")
+    assert r.status == 200, r
+    r = post_order(shop, ORDER)
+    assert r.status == 201 and r.json["conversion"]["kind"] == "direct", r
+    assert r.json["conversion"]["notification_id"] == n["id"]
+    direct = {"count": 1, "revenue": "39.80", "revenue_net": "39.80"}
+    none = {"count": 0, "revenue": "0.00", "revenue_net": "0.00"}
+    for q in ({}, {"campaign": n["campaign_id"]}):
+        s = stats(shop, **q)
+        assert s.status == 200, s
+        t = s.json["totals"]
+        assert (t["sent"], t["opened"], t["clicked"]) == (1, 1, 1), (q, t)
+        assert t["direct"] == direct and t["assisted"] == none
+        assert t["open_rate"] == 1 and t["click_rate"] == 1 and t["conversion_rate"] == 1
+        assert s.json["top_events"] == [{"event": "AddToCart", "hits": 1}]
+        (day,) = [d for d in s.json["days"] if d["sent"]]
+        assert (day["opened"], day["clicked"], day["direct"]) == (1, 1, direct)
+
+
 def test_cart_token_makes_a_direct_conversion_for_another_email(world):
     shop = world
     body = dict(ORDER, email="other@example.com",
@@ -265,6 +297,16 @@ def test_collect_contract(world):
     assert collect(shop, body, "application/json").status == 200
     r = post_order(shop, dict(ORDER, order_number="5001"))
     assert r.status == 200 and r.json == o
+
+
+def test_collect_rounds_a_floating_point_total(world):
+    """A browser's 19.9 * 3 is 59.699999999999996: the conversion is tracked at 59.70."""
+    shop = world
+    body = {"websiteUuid": shop.id, "orderNumber": "F-1", "total": 19.9 * 3,
+            "email": "ada@example.com", "productNumbers": ["TEE-RED-M"]}
+    r = collect(shop, json.dumps(body))
+    assert r.status == 200 and r.json == {"success": True, "message": "Conversion tracked"}, r
+    assert get_order(shop, "F-1").json["total"] == "59.70"
 
 
 @pytest.mark.parametrize("body,status,message", [
