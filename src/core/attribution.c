@@ -12,7 +12,7 @@
 int attribution_eligible(const struct attr_cand *c, int64_t order_at)
 {
     int64_t window = (int64_t)(c->window_days > 0 ? c->window_days : DEFAULT_WINDOW_DAYS) * 86400;
-    return !c->converted && c->sent_at > 0 && c->sent_at <= order_at &&
+    return c->converted != ATTR_BY_ORDER && c->sent_at > 0 && c->sent_at <= order_at &&
            c->sent_at >= order_at - window;
 }
 
@@ -133,7 +133,7 @@ int attribution_apply(struct tx *tx, const struct shop *sh, const struct order *
         .created_at = o->received_at,
     };
     rc = tx->ops->conversion_insert(tx->c, out);
-    if (rc == RS_ECONFLICT) return RS_OK; /* cannot happen: converted ones are not eligible */
+    if (rc == RS_ECONFLICT) return RS_OK; /* cannot happen: an order's are not eligible */
     if (rc) return rs_fail(st, rc, "the store failed");
     *converted = 1;
     return RS_OK;

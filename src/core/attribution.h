@@ -8,10 +8,13 @@
  *
  * Rules, in order:
  *   eligible     sent at or before the order and no more than the campaign goal's window_days
- *                before it (sent_at >= at - window_days × 86400), and not converted yet: a
- *                notification converts at most once, the first order wins, and a later order
- *                falls to the next eligible candidate (a converted one is simply not a
- *                candidate; an order whose only candidate has converted is no conversion)
+ *                before it (sent_at >= at - window_days × 86400), and not converted by an order
+ *                yet: a notification converts at most once, the first order wins, and a later
+ *                order falls to the next eligible candidate (an order whose only candidate has
+ *                converted is no conversion). A notification converted only by a goal event
+ *                (POST /v1/events) is still a candidate: an order it wins takes that conversion
+ *                over (its order, amount, date and kind), so the purchase a storefront reports
+ *                as an event and as an order counts once
  *   cart token   an eligible candidate named by the order's click token (TOKEN_CLICK, carried
  *                as the cart attribute `restock`): direct, whoever the buyer is — its variant
  *                must still be in the order

@@ -52,6 +52,11 @@
 /* SQL: the URL x without its query and fragment (NULL for NULL). variants.url_key holds it,
  * what an order's item URL is matched on (index variants_url, migration 11). */
 #define BARE_URL(x) "substr(" x ", 1, min(instr(" x " || '?', '?'), instr(" x " || '#', '#')) - 1)"
+/* A candidate notification n's conversion (store.h ATTR_*): 0 none, 1 an order's, 2 a goal
+ * event's only */
+#define CONVERTED_BY                                                                               \
+    "coalesce((SELECT CASE c.order_id WHEN 0 THEN 2 ELSE 1 END FROM conversions c"                 \
+    " WHERE c.shop_id = n.shop_id AND c.notification_id = n.id), 0)"
 #define STATS_SUMS                                                                                 \
     "slot, sum(sent), sum(opened), sum(clicked), sum(direct_n), sum(direct_amount),"               \
     " sum(direct_net), sum(assisted_n), sum(assisted_amount), sum(assisted_net)"

@@ -116,14 +116,18 @@ struct privacy_request {
     int64_t at;
 };
 
-/* Attribution (SPEC §6): a sent notification that may convert an order. */
+/* Attribution (SPEC §6): a sent notification that may convert an order. A candidate's conversion so
+ * far: none, an order's, or only a goal event's (order_id 0), which an order takes over
+ * (conversion_insert replaces it) so one purchase is not counted twice. */
+enum { ATTR_UNCONVERTED, ATTR_BY_ORDER, ATTR_BY_EVENT };
+
 struct attr_cand {
     int64_t notification_id, campaign_id, subscription_id;
     const char *variant_id;
     int64_t sent_at, clicked_at; /* clicked_at 0: never clicked */
-    int converted;               /* it already has a conversion */
-    int window_days;             /* its campaign's goal window_days; 0: none stored */
-    int via_token;               /* named by the order's cart token (filled by the core) */
+    int converted;   /* its conversion: ATTR_UNCONVERTED, ATTR_BY_ORDER, ATTR_BY_EVENT */
+    int window_days; /* its campaign's goal window_days; 0: none stored */
+    int via_token;   /* named by the order's cart token (filled by the core) */
 };
 
 /* Whose notifications to look for: any of the identities (NULL: not given), for the variants,
@@ -291,7 +295,8 @@ struct store_ops {
     /* One sent notification of the shop as a candidate; RS_ENOTFOUND when it is not one. */
     int (*attr_candidate)(struct store_conn *c, int64_t sid, int64_t notification_id,
                           struct arena *a, struct attr_cand *out);
-    /* conversion_insert: RS_ECONFLICT when the notification has converted already. */
+    /* conversion_insert: RS_ECONFLICT when the notification has converted already — except
+     * that an order's conversion (order_id set) replaces a goal event's (order_id 0). */
     int (*conversion_insert)(struct store_conn *c, struct conversion *cv); /* sets cv->id */
     int (*conversion_by_order)(struct store_conn *c, int64_t sid, int64_t order_id, struct arena *a,
                                struct conversion *out);

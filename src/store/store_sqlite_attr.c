@@ -31,21 +31,27 @@ static const char *const sql[Q_COUNT] = {
     /* a subscription's sent notifications through its variant's restocks in the window and the
      * outbox key (shop_id, restock_id, subscription_id) */
     [Q_ATTR_NOTIFS] =
-        "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, EXISTS(SELECT 1 FROM"
-        " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id),"
+        "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, " CONVERTED_BY ","
         " " GOAL_WINDOW " FROM restocks r JOIN notifications n ON n.shop_id = r.shop_id"
         " AND n.restock_id = r.id AND n.subscription_id = ?3"
         " WHERE r.shop_id = ?1 AND r.variant_id = ?2 AND r.at >= ?4 AND r.at <= ?5"
         " AND n.status = 1",
-    [Q_ATTR_ONE] = "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, EXISTS(SELECT 1 FROM"
-                   " conversions c WHERE c.shop_id = n.shop_id AND c.notification_id = n.id),"
+    [Q_ATTR_ONE] = "SELECT n.id, n.campaign_id, n.sent_at, n.clicked_at, " CONVERTED_BY ","
                    " " GOAL_WINDOW
                    ", n.subscription_id, s.variant_id FROM notifications n JOIN subscriptions s"
                    " ON s.id = n.subscription_id WHERE n.id = ?2 AND n.shop_id = ?1"
                    " AND n.status = 1 AND n.restock_id <> 0",
+    /* a new conversion, or an order's taking over a goal event's (order_id 0); no row back
+     * when the notification has converted otherwise */
     [Q_CONV_INSERT] = "INSERT INTO conversions(shop_id, notification_id, campaign_id, order_id,"
                       " kind, amount, refunded, currency, status, at, created_at)"
-                      " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(shop_id, notification_id)"
+                      " DO UPDATE SET campaign_id = excluded.campaign_id,"
+                      " order_id = excluded.order_id, kind = excluded.kind,"
+                      " amount = excluded.amount, refunded = excluded.refunded,"
+                      " currency = excluded.currency, status = excluded.status, at = excluded.at,"
+                      " created_at = excluded.created_at"
+                      " WHERE conversions.order_id = 0 AND excluded.order_id <> 0 RETURNING id",
     [Q_CONV_BY_ORDER] = "SELECT id, shop_id, notification_id, campaign_id, order_id, kind, amount,"
                         " refunded, currency, status, at, created_at FROM conversions"
                         " WHERE shop_id = ? AND order_id = ? AND order_id <> 0 LIMIT 1",
@@ -483,8 +489,12 @@ int sq_conversion_insert(struct store_conn *c, struct conversion *cv)
     sqlite3_bind_int(s, 9, cv->status);
     sqlite3_bind_int64(s, 10, cv->at);
     sqlite3_bind_int64(s, 11, cv->created_at);
-    int rc = exec_done(c, s);
-    if (rc == RS_OK) cv->id = sqlite3_last_insert_rowid(c->db);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) cv->id = sqlite3_column_int64(s, 0);
+    rc = rc == SQLITE_ROW    ? RS_OK
+         : rc == SQLITE_DONE ? RS_ECONFLICT
+                             : fail_db(c->db, sqlite3_sql(s));
+    finish(s);
     return rc;
 }
 

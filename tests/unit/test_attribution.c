@@ -647,6 +647,50 @@ static json_t *stats(struct env *e)
     return out;
 }
 
+/* A purchase the storefront reports twice, as the goal event and as the order: the order takes
+ * the event's conversion over (once, with its amount and date, direct as clicked) instead of
+ * converting the notification before it too. */
+TEST(attribution_an_order_takes_over_a_goal_event_conversion)
+{
+    struct env e;
+    int64_t n1, n2;
+    env_open(&e);
+    setup_two(&e, &n1, &n2);
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO conversions(shop_id, notification_id, campaign_id, order_id, kind,"
+             " amount, refunded, currency, status, at, created_at) SELECT shop_id, id,"
+             " campaign_id, 0, 1, 0, 0, 'EUR', 0, %lld, %lld FROM notifications WHERE id = %lld",
+             (long long)(ORDER_AT - 3600), (long long)(ORDER_AT - 3600), (long long)n2);
+    CHECK_INT(q(&e, sql), 0); /* what a goal event with no value records (track.c) */
+    struct placed p = order(&e, ORDER_JSON("G-1", ""));
+    CHECK_INT(p.converted, 1);
+    CHECK_INT(p.conv.notification_id, n2);
+    CHECK_INT(p.conv.kind, CONV_DIRECT);
+    CHECK_INT(p.conv.order_id, p.out.id);
+    CHECK_INT(q(&e, "SELECT count(*) FROM conversions"), 1);
+    CHECK_INT(q(&e, "SELECT amount FROM conversions"), 5000);
+    json_t *s = stats(&e);
+    json_t *t = json_object_get(s, "totals");
+    json_t *direct = json_object_get(t, "direct"), *assisted = json_object_get(t, "assisted");
+    CHECK_INT(json_integer_value(json_object_get(direct, "count")), 1);
+    CHECK_STR(json_string_value(json_object_get(direct, "revenue")), "50.00");
+    CHECK_INT(json_integer_value(json_object_get(assisted, "count")), 0);
+    json_decref(s);
+    /* now an order's: the next order falls to n1, and a later goal event changes nothing */
+    p = order(&e, ORDER_JSON("G-2", ""));
+    CHECK_INT(p.conv.notification_id, n1);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO conversions(shop_id, notification_id, campaign_id, order_id, kind,"
+             " amount, refunded, currency, status, at, created_at) SELECT shop_id, id,"
+             " campaign_id, 0, 1, 0, 0, 'EUR', 0, 1, 1 FROM notifications WHERE id = %lld"
+             " ON CONFLICT DO NOTHING",
+             (long long)n2);
+    CHECK_INT(q(&e, sql), 0);
+    CHECK_INT(q(&e, "SELECT count(*) FROM conversions WHERE order_id <> 0"), 2);
+    env_close(&e);
+}
+
 TEST(attribution_cancel_refund_and_stats)
 {
     struct env e;
