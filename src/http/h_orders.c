@@ -150,10 +150,20 @@ int h_stats(struct req *r)
     }
     struct rs_status st = {0};
     struct tx tx = {r->app->ops, r->app->ops->reader(r->app->store)};
+    struct stored_campaign sc;
+    int rc = !tx.c      ? rs_fail(&st, RS_ESTORE, "the store failed")
+             : campaign ? tx.ops->campaign_get(tx.c, r->shop.sid, campaign, r->arena, &sc)
+                        : RS_OK;
+    if (rc == RS_ENOTFOUND) { /* another shop's, a deleted one, or none: not zeros */
+        req_error(r, rc, "campaign: no such campaign");
+        return RS_OK;
+    }
     json_t *out = NULL;
-    int rc = tx.c ? stats_query(&tx, &r->shop, req_query(r, "from"), req_query(r, "to"), campaign,
-                                r->arena, &out, &st)
-                  : rs_fail(&st, RS_ESTORE, "the store failed");
+    if (!rc)
+        rc = stats_query(&tx, &r->shop, req_query(r, "from"), req_query(r, "to"), campaign,
+                         r->arena, &out, &st);
+    else if (!st.err)
+        rs_fail(&st, rc, "the store failed");
     if (rc)
         req_fail(r, &st);
     else
