@@ -206,11 +206,15 @@ int shop_change_apply(struct tx *tx, void *arg, struct rs_status *st)
     struct shop cur;
     int rc = tx->ops->shop_by_sid(tx->c, ch->sid, ch->arena, &cur);
     if (rc) return rs_fail(st, rc, rc == RS_ENOTFOUND ? "shop: no such shop" : "the store failed");
+    const char *was = cur.currency;
     for (size_t i = 0; i < NSETTINGS; i++)
         if (ch->fields & (1u << i))
             memcpy((char *)&cur + settings[i].off, (const char *)&ch->want + settings[i].off,
                    setting_size(&settings[i]));
     if ((rc = tx->ops->shop_update(tx->c, &cur))) return rs_fail(st, rc, "cannot store the shop");
+    /* revenue counts only the shop's currency (the rollup's triggers): recount it in the new */
+    if (strcmp(was, cur.currency) != 0 && (rc = tx->ops->stats_recount(tx->c, cur.sid)))
+        return rs_fail(st, rc, "the store failed");
     ch->out = cur;
     return RS_OK;
 }

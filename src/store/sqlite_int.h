@@ -57,6 +57,39 @@
 #define CONVERTED_BY                                                                               \
     "coalesce((SELECT CASE c.order_id WHEN 0 THEN 2 ELSE 1 END FROM conversions c"                 \
     " WHERE c.shop_id = n.shop_id AND c.notification_id = n.id), 0)"
+/* A conversion r's amount and net in the stats rollup: only in the shop's own currency (restock
+ * has no exchange rates; another currency's minor units would be summed as the shop's) */
+#define IN_SHOP(r, x)                                                                              \
+    "(CASE WHEN " r ".currency = (SELECT s.currency FROM shops s WHERE s.sid = " r ".shop_id)"     \
+    " THEN " x " ELSE 0 END)"
+#define AMOUNT_IN_SHOP(r) IN_SHOP(r, r ".amount")
+#define NET_IN_SHOP(r)    IN_SHOP(r, r ".amount - " r ".refunded")
+/* The conversion columns of the rollup's slots zeroed, then recounted from the conversions, for
+ * the shops `where` selects (over shop_id; for the recount over c.shop_id): migration 12 for
+ * all, Q_STATS_RESET and Q_STATS_RECOUNT for one shop whose currency changed. */
+#define STATS_CONV_RESET(where)                                                                    \
+    "UPDATE stats_slots SET direct_n = 0, direct_amount = 0, direct_net = 0, assisted_n = 0,"      \
+    " assisted_amount = 0, assisted_net = 0 WHERE " where
+#define STATS_CONV_RECOUNT(where)                                                                  \
+    "INSERT INTO stats_slots(shop_id, slot, campaign_id, direct_n, direct_amount, direct_net,"     \
+    " assisted_n, assisted_amount, assisted_net) SELECT c.shop_id, c.at / 900, c.campaign_id,"     \
+    " sum(c.kind = 0), sum(CASE c.kind WHEN 0 THEN " AMOUNT_IN_SHOP(                               \
+        "c") " ELSE 0 END),"                                                                       \
+             " sum(CASE c.kind WHEN 0 THEN " NET_IN_SHOP(                                          \
+                 "c") " ELSE 0 END), sum(c.kind <> 0),"                                            \
+                      " sum(CASE c.kind WHEN 0 THEN 0 ELSE " AMOUNT_IN_SHOP(                       \
+                          "c") " END),"                                                            \
+                               " sum(CASE c.kind WHEN 0 THEN 0 ELSE " NET_IN_SHOP(                 \
+                                   "c") " END) FROM conversions c"                                 \
+                                        " WHERE c.status = 0 AND " where                           \
+                                        " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET"              \
+                                        " direct_n = direct_n + excluded.direct_n,"                \
+                                        " direct_amount = direct_amount + excluded.direct_amount," \
+                                        " direct_net = direct_net + excluded.direct_net,"          \
+                                        " assisted_n = assisted_n + excluded.assisted_n,"          \
+                                        " assisted_amount = assisted_amount + "                    \
+                                        "excluded.assisted_amount,"                                \
+                                        " assisted_net = assisted_net + excluded.assisted_net"
 #define STATS_SUMS                                                                                 \
     "slot, sum(sent), sum(opened), sum(clicked), sum(direct_n), sum(direct_amount),"               \
     " sum(direct_net), sum(assisted_n), sum(assisted_amount), sum(assisted_net)"
@@ -126,6 +159,8 @@ enum stmt_id {
     Q_CONV_BY_ORDER,
     Q_CONV_SET,
     Q_STATS_SLOTS,
+    Q_STATS_RESET,
+    Q_STATS_RECOUNT,
     Q_STATS_SLOTS_CAMPAIGN,
     Q_STATS_EVENTS,
     Q_STATS_EVENTS_CAMPAIGN,
@@ -393,6 +428,7 @@ int sq_conversion_by_order(struct store_conn *c, int64_t sid, int64_t order_id, 
                            struct conversion *out);
 int sq_conversion_set(struct store_conn *c, int64_t sid, int64_t order_id, int status,
                       int64_t refunded);
+int sq_stats_recount(struct store_conn *c, int64_t sid);
 int sq_stats_slots(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo, int64_t hi,
                    int (*cb)(void *, const struct stats_slot *), void *arg);
 int sq_stats_events(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo, int64_t hi,

@@ -307,6 +307,9 @@ struct store_ops {
      * slots in [lo, hi] in slot order, summed over campaigns, or of one campaign (> 0). */
     int (*stats_slots)(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo,
                        int64_t hi, int (*cb)(void *arg, const struct stats_slot *s), void *arg);
+    /* The conversion columns of shop sid's rollup recounted from its conversions, as the
+     * triggers would have counted them in its present currency (after a currency change). */
+    int (*stats_recount)(struct store_conn *c, int64_t sid);
     /* The `limit` most hit event names (hits of kind 2) in slots [lo, hi], most first. */
     int (*stats_events)(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo,
                         int64_t hi, int limit, struct arena *a,

@@ -557,6 +557,7 @@ const struct store_ops store_sqlite = {
     .conversion_by_order = sq_conversion_by_order,
     .conversion_set = sq_conversion_set,
     .stats_slots = sq_stats_slots,
+    .stats_recount = sq_stats_recount,
     .stats_events = sq_stats_events,
     .variant_by_item = sq_variant_by_item,
     .level_set = sq_level_set,

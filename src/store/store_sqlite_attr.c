@@ -57,6 +57,8 @@ static const char *const sql[Q_COUNT] = {
                         " WHERE shop_id = ? AND order_id = ? AND order_id <> 0 LIMIT 1",
     [Q_CONV_SET] = "UPDATE conversions SET status = ?3, refunded = ?4 WHERE shop_id = ?1"
                    " AND order_id = ?2 AND order_id <> 0",
+    [Q_STATS_RESET] = STATS_CONV_RESET("shop_id = ?1"),
+    [Q_STATS_RECOUNT] = STATS_CONV_RECOUNT("c.shop_id = ?1"),
     [Q_STATS_SLOTS] = "SELECT " STATS_SUMS " FROM stats_slots WHERE shop_id = ? AND slot >= ?"
                       " AND slot <= ? GROUP BY slot ORDER BY slot",
     [Q_STATS_SLOTS_CAMPAIGN] = "SELECT " STATS_SUMS " FROM stats_slots WHERE shop_id = ?"
@@ -533,6 +535,18 @@ int sq_conversion_set(struct store_conn *c, int64_t sid, int64_t order_id, int s
     sqlite3_bind_int(s, 3, status);
     sqlite3_bind_int64(s, 4, refunded);
     return exec_done(c, s);
+}
+
+int sq_stats_recount(struct store_conn *c, int64_t sid)
+{
+    for (enum stmt_id id = Q_STATS_RESET; id <= Q_STATS_RECOUNT; id++) {
+        sqlite3_stmt *s = stmt(c, id);
+        if (!s) return RS_ESTORE;
+        sqlite3_bind_int64(s, 1, sid);
+        int rc = exec_done(c, s);
+        if (rc) return rc;
+    }
+    return RS_OK;
 }
 
 int sq_stats_slots(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo, int64_t hi,

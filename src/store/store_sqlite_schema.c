@@ -125,13 +125,6 @@
     " assisted_net = assisted_net + excluded.assisted_net; END;"
 #define V6_AMOUNT(r) r ".amount"
 #define V6_NET(r)    r ".amount - " r ".refunded"
-/* A conversion's amount and net in the rollup: only in the shop's own currency (restock has no
- * exchange rates; another currency's minor units would be summed as the shop's) */
-#define IN_SHOP(r, x)                                                                              \
-    "(CASE WHEN " r ".currency = (SELECT s.currency FROM shops s WHERE s.sid = " r ".shop_id)"     \
-    " THEN " x " ELSE 0 END)"
-#define AMOUNT_IN_SHOP(r) IN_SHOP(r, r ".amount")
-#define NET_IN_SHOP(r)    IN_SHOP(r, r ".amount - " r ".refunded")
 #define STATS_CONV_TRIGGERS(A, N)                                                                  \
     STATS_CONV_TRIGGER("stats_conversion_insert", "AFTER INSERT", "new.status = 0", "new", "+",    \
                        A("new"), N("new"))                                                         \
@@ -356,36 +349,8 @@ static const char *const migrations[] = {
      * another one counts, with no amount); the conversion columns recounted */
     "DROP TRIGGER stats_conversion_insert;"
     "DROP TRIGGER stats_conversion_old;"
-    "DROP TRIGGER stats_conversion_new;" STATS_CONV_TRIGGERS(
-        AMOUNT_IN_SHOP,
-        NET_IN_SHOP) "UPDATE stats_slots SET direct_n = 0, direct_amount = 0, direct_net = 0, "
-                     "assisted_n = 0,"
-                     " assisted_amount = 0, assisted_net = 0;"
-                     "INSERT INTO stats_slots(shop_id, slot, campaign_id, direct_n, direct_amount, "
-                     "direct_net,"
-                     " assisted_n, assisted_amount, assisted_net) SELECT c.shop_id, c.at / 900, "
-                     "c.campaign_id,"
-                     " sum(c.kind = 0), sum(CASE c.kind WHEN 0 THEN " AMOUNT_IN_SHOP(
-                         "c") " ELSE 0 END),"
-                              " sum(CASE c.kind WHEN 0 THEN " NET_IN_SHOP(
-                                  "c") " ELSE 0 END), sum(c.kind <> 0),"
-                                       " sum(CASE c.kind WHEN 0 THEN 0 ELSE " AMOUNT_IN_SHOP(
-                                           "c") " END),"
-                                                " sum(CASE c.kind WHEN 0 THEN 0 ELSE " NET_IN_SHOP(
-                                                    "c") " END) FROM conversions c"
-                                                         " WHERE c.status = 0 GROUP BY 1, 2, 3 ON "
-                                                         "CONFLICT DO UPDATE SET"
-                                                         " direct_n = direct_n + excluded.direct_n,"
-                                                         " direct_amount = direct_amount + "
-                                                         "excluded.direct_amount,"
-                                                         " direct_net = direct_net + "
-                                                         "excluded.direct_net,"
-                                                         " assisted_n = assisted_n + "
-                                                         "excluded.assisted_n,"
-                                                         " assisted_amount = assisted_amount + "
-                                                         "excluded.assisted_amount,"
-                                                         " assisted_net = assisted_net + "
-                                                         "excluded.assisted_net;",
+    "DROP TRIGGER stats_conversion_new;" STATS_CONV_TRIGGERS(AMOUNT_IN_SHOP, NET_IN_SHOP)
+        STATS_CONV_RESET("1") ";" STATS_CONV_RECOUNT("1") ";",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
