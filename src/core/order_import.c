@@ -115,6 +115,7 @@ static int read_row(struct order_import *im, struct row *r, struct rs_status *st
             } else if (b.toobig) {
                 rs_fail(st, RS_EINVAL, "a field longer than %d bytes", MAX_FIELD);
                 bad = 1;
+                r->f[r->n++] = xstrdup(""); /* in its place, so the next cells keep theirs */
             } else {
                 r->f[r->n++] = xstrndup(b.p ? b.p : "", b.len);
             }

@@ -277,6 +277,24 @@ def test_an_order_in_another_currency_converts_without_revenue(world):
     assert t == {"count": 1, "revenue": "0.00", "revenue_net": "0.00"}
 
 
+def test_a_currency_change_recounts_the_revenue(world):
+    """Revenue counts the shop's currency only: after a change it is recounted in the new one,
+    so cancelling an order of the old currency then takes nothing away that was not added."""
+    shop = world
+    assert post_order(shop, ORDER).status == 201
+    eur = {"count": 1, "revenue": "39.80", "revenue_net": "39.80"}
+    assert stats(shop).json["totals"]["assisted"] == eur
+    assert shop.patch({"currency": "USD"}).status == 200
+    s = stats(shop).json
+    assert s["currency"] == "USD"
+    assert s["totals"]["assisted"] == {"count": 1, "revenue": "0.00", "revenue_net": "0.00"}
+    assert shop.server.post("/v1/orders/1001/cancel", key=shop.key).status == 200
+    zero = {"count": 0, "revenue": "0.00", "revenue_net": "0.00"}
+    assert stats(shop).json["totals"]["assisted"] == zero
+    assert shop.patch({"currency": "EUR"}).status == 200
+    assert stats(shop).json["totals"]["assisted"] == zero  # not -39.80, nor a stale 39.80
+
+
 def collect(shop, body, content_type="text/plain"):
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
     return shop.server.post(COLLECT, raw, content_type=content_type)
@@ -447,6 +465,25 @@ def test_import_orders_rejects_an_order_with_a_malformed_row(world, restock, tmp
     time.sleep(0.2)
     items = get_order(shop, "B-1").json["items"]
     assert [i["variant_id"] for i in items] == ["4471", "9000", "4472"]
+
+
+def test_import_orders_an_oversize_cell_keeps_the_columns_in_place(world, restock, tmp_path):
+    """A cell over 64 KiB makes its row bad without shifting the cells after it: the order it
+    belongs to is the one rejected, the one before is imported whole."""
+    shop = world
+    csv = tmp_path / "orders.csv"
+    csv.write_text("email,order_number,total,variant_id\n"
+                   "bob@example.com,K-1,19.90,4471\n"
+                   "bob@example.com,K-1,19.90,4472\n"
+                   + "x" * 70000 + ",K-2,39.80,4471\n"
+                   "cy@example.com,K-2,39.80,4472\n")
+    p = restock.cli("import-orders", "--shop", shop.id, str(csv), "--db", restock.db)
+    assert p.returncode == 2, p
+    assert "orders.csv:4: a field longer than 65536 bytes (order K-2 is not imported" in p.stderr
+    assert json.loads(p.stdout)["created"] == 1
+    time.sleep(0.2)
+    assert [i["variant_id"] for i in get_order(shop, "K-1").json["items"]] == ["4471", "4472"]
+    assert get_order(shop, "K-2").status == 404
 
 
 @pytest.mark.parametrize("head", [b"\xef\xbb", b"\xef\xbbX"])
