@@ -246,7 +246,8 @@ int collect_parse(const json_t *body, const struct shop *sh, int64_t now, struct
         const char *txt = loose_id(t, a);
         bad = money_parse(txt, strlen(txt), exp, &o->total);
     } else if (json_is_real(t))
-        bad = money_round_double(json_real_value(t), exp, &o->total); /* a browser's sum */
+        bad = json_real_value(t) < 0 || /* before rounding: -0.004 is not 0 */
+              money_round_double(json_real_value(t), exp, &o->total); /* a browser's sum */
     if (bad || o->total < 0) return rs_fail(st, RS_EINVAL, "total must be a decimal amount");
     const json_t *email = json_object_get(body, "email");
     if (email && !json_is_null(email) && !json_is_string(email))
