@@ -647,6 +647,12 @@ static json_t *stats(struct env *e)
     return out;
 }
 
+static int put_conversion(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    return tx->ops->conversion_insert(tx->c, arg);
+}
+
 /* A purchase the storefront reports twice, as the goal event and as the order: the order takes
  * the event's conversion over (once, with its amount and date, direct as clicked) instead of
  * converting the notification before it too. */
@@ -663,6 +669,17 @@ TEST(attribution_an_order_takes_over_a_goal_event_conversion)
              " campaign_id, 0, 1, 0, 0, 'EUR', 0, %lld, %lld FROM notifications WHERE id = %lld",
              (long long)(ORDER_AT - 3600), (long long)(ORDER_AT - 3600), (long long)n2);
     CHECK_INT(q(&e, sql), 0); /* what a goal event with no value records (track.c) */
+    struct rs_status st = {0};
+    struct conversion ev = {.sid = e.shop.sid,
+                            .notification_id = n2,
+                            .kind = CONV_ASSISTED,
+                            .amount = 999,
+                            .currency = "EUR",
+                            .at = ORDER_AT,
+                            .created_at = ORDER_AT};
+    /* a second goal event does not replace the first */
+    CHECK_INT(committer_run(e.app.cm, put_conversion, &ev, &st), RS_ECONFLICT);
+    CHECK_INT(q(&e, "SELECT amount FROM conversions"), 0);
     struct placed p = order(&e, ORDER_JSON("G-1", ""));
     CHECK_INT(p.converted, 1);
     CHECK_INT(p.conv.notification_id, n2);
@@ -677,17 +694,19 @@ TEST(attribution_an_order_takes_over_a_goal_event_conversion)
     CHECK_STR(json_string_value(json_object_get(direct, "revenue")), "50.00");
     CHECK_INT(json_integer_value(json_object_get(assisted, "count")), 0);
     json_decref(s);
-    /* now an order's: the next order falls to n1, and a later goal event changes nothing */
+    /* now an order's: the next order falls to n1, and a later goal event (conversion_insert
+     * with order_id 0, as track.c's) is refused and changes nothing */
     p = order(&e, ORDER_JSON("G-2", ""));
     CHECK_INT(p.conv.notification_id, n1);
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO conversions(shop_id, notification_id, campaign_id, order_id, kind,"
-             " amount, refunded, currency, status, at, created_at) SELECT shop_id, id,"
-             " campaign_id, 0, 1, 0, 0, 'EUR', 0, 1, 1 FROM notifications WHERE id = %lld"
-             " ON CONFLICT DO NOTHING",
+    CHECK_INT(committer_run(e.app.cm, put_conversion, &ev, &st), RS_ECONFLICT);
+    snprintf(sql, sizeof(sql), "SELECT amount FROM conversions WHERE notification_id = %lld",
              (long long)n2);
-    CHECK_INT(q(&e, sql), 0);
+    CHECK_INT(q(&e, sql), 5000);
     CHECK_INT(q(&e, "SELECT count(*) FROM conversions WHERE order_id <> 0"), 2);
+    s = stats(&e);
+    direct = json_object_get(json_object_get(s, "totals"), "direct");
+    CHECK_STR(json_string_value(json_object_get(direct, "revenue")), "50.00");
+    json_decref(s);
     env_close(&e);
 }
 
