@@ -76,6 +76,19 @@ static void die(const char *what)
     exit(1);
 }
 
+/* Hands the worker's open batch (if any) to the syncer. */
+static void submit(struct worker *w)
+{
+    struct batch *b = w->open;
+    if (!b) return;
+    w->open = NULL;
+    pthread_mutex_lock(&syncer.mu);
+    b->next = syncer.queue;
+    syncer.queue = b;
+    pthread_cond_signal(&syncer.more);
+    pthread_mutex_unlock(&syncer.mu);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_size, void **ctx)
@@ -88,9 +101,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*ctx == &waited) return MHD_queue_response(conn, MHD_HTTP_FOUND, redirect);
-    struct batch *b = w->open;
     size_t len = strlen(url);
-    if (b && (b->n == BATCH_MAX || b->len + len + 1 > BATCH_BYTES)) return MHD_YES; /* next turn */
+    if (len + 1 > BATCH_BYTES) return MHD_NO;
+    struct batch *b = w->open;
+    if (b && (b->n == BATCH_MAX || b->len + len + 1 > BATCH_BYTES)) { /* full: off it goes */
+        submit(w);
+        b = NULL;
+    }
     if (!b && !(b = w->open = calloc(1, sizeof(*b)))) return MHD_NO;
     b->owner = w;
     memcpy(b->data + b->len, url, len);
@@ -176,14 +193,7 @@ static void *worker_main(void *arg)
         for (int i = 0; i < n; i++)
             if (ev[i].data.u32 == 1) resume_synced(w);
         MHD_run(w->d);
-        struct batch *b = w->open;
-        if (!b) continue;
-        w->open = NULL;
-        pthread_mutex_lock(&syncer.mu);
-        b->next = syncer.queue;
-        syncer.queue = b;
-        pthread_cond_signal(&syncer.more);
-        pthread_mutex_unlock(&syncer.mu);
+        submit(w);
     }
     close(ep);
     return NULL;
