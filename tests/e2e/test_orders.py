@@ -347,6 +347,8 @@ def test_collect_bad_input_changes_nothing(world):
         {k: v for k, v in good.items() if k != "productNumbers"},
         dict(good, total="ten"),
         dict(good, total=None),
+        dict(good, total=-0.004),  # refused before rounding, not taken as 0
+        dict(good, total=-1.5),
         dict(good, email="nope"),
         {k: v for k, v in good.items() if k != "orderNumber"},
         dict(good, urls="https://shop.example/products/tee"),
