@@ -609,6 +609,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 
 /* ---- start and stop ------------------------------------------------------------------------ */
 
+/* New connections once a stop began: refused (closed at once), as a stop accepts nothing new.
+ * Not MHD_quiesce_daemon, which in libmicrohttpd's epoll mode races its own threads for the
+ * listening socket and may abort the process ("Failed to remove listen FD from epoll set"). */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)cls, (void)addr, (void)len;
+    return atomic_load(&stopping) ? MHD_NO : MHD_YES;
+}
+
 static int resolve(const char *listen, struct sockaddr_storage *ss, struct rs_status *st)
 {
     const char *colon = strrchr(listen, ':');
@@ -675,7 +684,7 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
                      MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     srv->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        flags, 0, accept_policy, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
         NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
@@ -693,8 +702,7 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
 void http_stop(struct http_server *srv)
 {
     if (!srv) return;
-    MHD_socket fd = MHD_quiesce_daemon(srv->d);
-    atomic_store(&stopping, 1);
+    atomic_store(&stopping, 1); /* from here accept_policy refuses every new connection */
     log_msg(LOG_INFO, "stopping: %d requests to answer", (int)atomic_load(&jobs_in_flight));
     /* Suspended requests get their durable answer before the connections close. However long
      * the disk takes: every job is answered in the end (a failure too), and stopping the daemon
@@ -705,7 +713,6 @@ void http_stop(struct http_server *srv)
             log_msg(LOG_WARN, "stopping: %d requests still to answer",
                     (int)atomic_load(&jobs_in_flight));
     }
-    MHD_stop_daemon(srv->d);
-    if (fd != MHD_INVALID_SOCKET) close(fd); /* ours after quiescing, closed after the stop */
+    MHD_stop_daemon(srv->d); /* closes the listening socket too */
     free(srv);
 }

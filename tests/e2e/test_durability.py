@@ -76,7 +76,8 @@ def test_every_answered_signup_is_stored(shop, restock, how):
 def test_stop_waits_for_a_slow_write_and_refuses_new_ones(shop, restock):
     """A write held up by the disk (here: another process holding SQLite's write lock) when
     SIGTERM comes is still committed and answered before the server exits; a write that
-    arrives meanwhile on an open connection is answered 503 at once, and stored nowhere."""
+    arrives meanwhile on an open connection is answered 503 at once, and stored nowhere; a new
+    connection is closed at once."""
     shop.add_variants({"v0": 0})
     body = json.dumps({"shop": shop.id, "variant_id": "v0", "channel": "email",
                        "email": "slow@example.com"})
@@ -108,6 +109,10 @@ def test_stop_waits_for_a_slow_write_and_refuses_new_ones(shop, restock):
     r = late.getresponse()
     answer = json.loads(r.read())
     assert r.status == 503 and answer["error"]["message"] == "shutting down", answer
+    fresh = http.client.HTTPConnection("127.0.0.1", shop.server.port, timeout=5)
+    with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
+        fresh.request("GET", "/healthz")  # a new connection is refused: closed at once
+        fresh.getresponse()
     lock.execute("ROLLBACK")
     t.join(timeout=20)
     assert slow.get("status") == 201, slow
