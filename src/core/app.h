@@ -5,6 +5,7 @@
 #ifndef RESTOCK_APP_H
 #define RESTOCK_APP_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -31,6 +32,8 @@ struct app {
     /* where Shopify orders go (order_sink.h): attribution, set by app_open; NULL: converted,
      * checked and dropped */
     const struct order_sink *orders;
+    /* set when `restock serve` begins to stop: waits on outside services (test sends) end */
+    atomic_int stopping;
 };
 
 /* Opens the store named by cfg->db, starts the committer. RS_EUSAGE for a bad option value,

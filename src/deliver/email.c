@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deliver/cancel.h"
 #include "util/crypto.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -301,6 +302,11 @@ struct smtp *smtp_new(const char *url, const char *user, const char *password)
     curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, SMTP_RESPONSE_TIMEOUT);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, SMTP_TOTAL_TIMEOUT);
     return s;
+}
+
+void smtp_cancel_on(struct smtp *s, const atomic_int *flag)
+{
+    if (s) cancel_on(s->h, flag); /* smtp never resets its handle: the options stay */
 }
 
 void smtp_free(struct smtp *s)

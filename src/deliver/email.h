@@ -8,6 +8,8 @@
 #ifndef RESTOCK_EMAIL_H
 #define RESTOCK_EMAIL_H
 
+#include <stdatomic.h>
+
 #include "util/buf.h"
 
 struct email_msg {
@@ -53,6 +55,8 @@ void smtp_free(struct smtp *s);
  * configuration is at fault, not the message; an address email_build would refuse is
  * SEND_FAILED without connecting. r->code is the SMTP reply (250 on success; the failing 4xx/5xx
  * reply; 0 without one); r->error says what happened. Not thread-safe per struct smtp. */
+/* Makes flag (NULL: none) end s's sends once it is set (cancel.h): SEND_RETRY. */
+void smtp_cancel_on(struct smtp *s, const atomic_int *flag);
 void smtp_send(struct smtp *s, const char *from_addr, const char *to_addr, const struct buf *msg,
                struct send_result *r);
 

@@ -40,6 +40,7 @@ unsigned long outbox_outcomes(enum channel ch, enum notif_status st)
 
 struct worker {
     struct app *app;
+    const atomic_int *cancel; /* a test send's: the sends end when it is set; NULL */
     struct smtp *smtp;
     CURL *sms, *push;
     unsigned channels; /* bit per enum channel this process can deliver */
@@ -182,7 +183,8 @@ static void send_sms(struct worker *w, const struct job *j, const struct message
                      struct send_result *r)
 {
     const struct config *cfg = w->app->cfg;
-    struct sms_config sc = {cfg->sms_url, cfg->sms_user, cfg->sms_password, cfg->sms_from};
+    struct sms_config sc = {cfg->sms_url, cfg->sms_user, cfg->sms_password, cfg->sms_from,
+                            w->cancel};
     sms_send(w->sms, &sc, j->sub.phone, m->text, r);
 }
 
@@ -211,6 +213,7 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
         .ttl = ttl,
         .urgency = "high",
         .topic = topic,
+        .cancel = w->cancel,
     };
     struct push_result pr;
     webpush_send(w->push, &req, &pr);
@@ -526,6 +529,8 @@ int outbox_send_test(struct app *app, const struct shop *sh, const struct varian
 {
     struct worker w;
     worker_init(&w, app);
+    w.cancel = &app->stopping; /* a stop does not wait out the service's timeout */
+    smtp_cancel_on(w.smtp, w.cancel);
     int rc = RS_OK;
     if (!(w.channels & (1u << c->channel))) {
         rc = rs_fail(st, RS_EUNAVAILABLE, "channel: %s is not configured on this server",
@@ -546,7 +551,9 @@ int outbox_send_test(struct app *app, const struct shop *sh, const struct varian
         send_sms(&w, &j, &m, &sr);
     else
         send_push(&w, &j, &m, a, &sr, &gone, &retry_after);
-    if (sr.outcome != SEND_OK)
+    if (sr.outcome != SEND_OK && atomic_load(&app->stopping))
+        rc = rs_fail(st, RS_EUNAVAILABLE, "shutting down"); /* the send was ended for the stop */
+    else if (sr.outcome != SEND_OK)
         rc = rs_fail(st, RS_EUNAVAILABLE, "%s: delivery failed: %s", channel_name(c->channel),
                      sr.error[0] ? sr.error : "unknown error");
 out:

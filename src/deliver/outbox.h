@@ -54,7 +54,8 @@ unsigned long outbox_outcomes(enum channel ch, enum notif_status st);
 
 /* Sends one message now, outside the outbox (POST /v1/campaigns/{id}/test): the campaign's
  * template for the contact in `sub` and `variant`, with preview links. RS_EUNAVAILABLE when the
- * channel is not configured or the delivery failed (the reason in st). */
+ * channel is not configured or the delivery failed (the reason in st), "shutting down" when
+ * app->stopping ended it (within about a second of being set, not the service's timeout). */
 struct campaign;
 int outbox_send_test(struct app *app, const struct shop *sh, const struct variant *v,
                      const struct subscription *sub, const struct campaign *c, struct arena *a,

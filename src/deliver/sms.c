@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deliver/cancel.h"
 #include "util/buf.h"
 #include "util/utf8.h"
 
@@ -166,6 +167,7 @@ void sms_send(CURL *h, const struct sms_config *cfg, const char *to, const char 
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    cancel_on(h, cfg->cancel);
     CURLcode rc = curl_easy_perform(h);
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);

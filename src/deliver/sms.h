@@ -5,6 +5,7 @@
 #ifndef RESTOCK_SMS_H
 #define RESTOCK_SMS_H
 
+#include <stdatomic.h>
 #include <curl/curl.h>
 
 #include "deliver/email.h" /* struct send_result */
@@ -17,6 +18,7 @@ int sms_segments(const char *text);
 
 struct sms_config {
     const char *url, *user, *password, *from;
+    const atomic_int *cancel; /* set: the send ends (SEND_RETRY) when it is (cancel.h); NULL */
 };
 
 /* Posts one message with curl handle h (reused by one worker). 2xx: SEND_OK; 429, 5xx or no

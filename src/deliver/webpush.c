@@ -44,6 +44,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 
+#include "deliver/cancel.h"
 #include "util/crypto.h"
 
 #define P256_PUB        65
@@ -581,6 +582,7 @@ int webpush_send(CURL *h, const struct push_request *req, struct push_result *r)
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    cancel_on(h, req->cancel);
     CURLcode cc = curl_easy_perform(h);
     rc = 0;
     if (cc != CURLE_OK) {

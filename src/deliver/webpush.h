@@ -10,6 +10,7 @@
 #ifndef RESTOCK_WEBPUSH_H
 #define RESTOCK_WEBPUSH_H
 
+#include <stdatomic.h>
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,10 +39,11 @@ struct push_request {
     const char *endpoint, *p256dh, *auth;     /* the subscription */
     const char *vapid_private, *vapid_public; /* the shop's key pair, base64url */
     const char *vapid_subject;
-    const char *payload; /* JSON text to encrypt */
-    long ttl;            /* seconds (TTL header) */
-    const char *urgency; /* "very-low", "low", "normal" or "high"; NULL: normal */
-    const char *topic;   /* Topic header (≤ 32 base64url chars) or NULL */
+    const char *payload;      /* JSON text to encrypt */
+    long ttl;                 /* seconds (TTL header) */
+    const char *urgency;      /* "very-low", "low", "normal" or "high"; NULL: normal */
+    const char *topic;        /* Topic header (≤ 32 base64url chars) or NULL */
+    const atomic_int *cancel; /* set: the send ends (PUSH_RETRY) when it is (cancel.h); NULL */
 };
 
 enum push_outcome {

@@ -702,7 +702,8 @@ struct http_server *http_start(struct app *app, struct rs_status *st)
 void http_stop(struct http_server *srv)
 {
     if (!srv) return;
-    atomic_store(&stopping, 1); /* from here accept_policy refuses every new connection */
+    atomic_store(&stopping, 1);           /* from here accept_policy refuses every new connection */
+    atomic_store(&srv->app->stopping, 1); /* and a test send in flight gives up */
     log_msg(LOG_INFO, "stopping: %d requests to answer", (int)atomic_load(&jobs_in_flight));
     /* Suspended requests get their durable answer before the connections close. However long
      * the disk takes: every job is answered in the end (a failure too), and stopping the daemon

@@ -3,6 +3,7 @@
 checks VAPID with node's crypto. Failures are retried or ended as SPEC §10 says."""
 
 import email.policy
+import signal
 import socket
 import threading
 import time
@@ -374,6 +375,50 @@ def test_a_stuck_test_send_holds_no_http_thread(restock):
     t.join(timeout=30)
     r = answer["r"]
     assert r.status == 503 and r.error["message"].startswith("email: delivery failed"), r
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_a_stop_ends_a_stuck_test_send(restock, channel):
+    """A test send waiting on a mail server that never greets (or an SMS provider that never
+    answers) does not hold a stop to the timeouts (mail: 30 s for a reply, 120 s in all; SMS:
+    30 s): SIGTERM ends it within about a second, it is answered 503 "shutting down", and the
+    server exits 0."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(1)
+    port = hole.getsockname()[1]
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example")
+    srv = restock.start("--public-url", PUBLIC,
+                        *(["--smtp-url", f"smtp://127.0.0.1:{port}"] if channel == "email" else
+                          ["--sms-url", f"http://127.0.0.1:{port}/sms", "--sms-user", "u",
+                           "--sms-password", "p", "--sms-from", "Shop"]))
+    shop = lib.Shop(srv, info)
+    shop.add_variants({"4471": 0})
+    cid = [c for c in srv.get("/v1/campaigns", key=shop.key).json["data"]
+           if c["channel"] == channel][0]["id"]
+    contact = {"email": "me@example.com"} if channel == "email" else {"phone": "+4520000001"}
+    answer = {}
+
+    def test_send():
+        answer["r"] = srv.post(f"/v1/campaigns/{cid}/test", dict(contact, variant_id="4471"),
+                               key=shop.key)
+
+    t = threading.Thread(target=test_send)
+    t.start()
+    hole.settimeout(10)
+    conn, _ = hole.accept()  # the send waits for the greeting now
+    try:
+        started = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(timeout=20)
+        assert time.monotonic() - started < 5, "the stop waited for the mail server"
+    finally:
+        conn.close()
+        hole.close()
+    t.join(timeout=10)
+    r = answer["r"]
+    assert r.status == 503 and r.error["message"] == "shutting down", r
+    srv.stop()  # exit 0, no sanitizer report
 
 
 def test_test_sends_at_once_are_bounded(restock):
