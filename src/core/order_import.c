@@ -273,8 +273,8 @@ static int same_order(const struct order_import *im, const struct row *a, const 
     return x && y && strcmp(x, y) == 0;
 }
 
-/* Rejects the order numbered `number` (NULL: unknown) for the bad row r: st gets r's fault
- * (already in it) with the order named; the order's other rows are skipped. */
+/* Rejects the order numbered `number` (NULL: unknown) for a bad row whose fault is in st: st
+ * gets the order named too, and the order's other rows are skipped from here on. */
 static void reject(struct order_import *im, const char *number, struct rs_status *st)
 {
     char why[sizeof(st->msg)];

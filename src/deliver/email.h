@@ -48,6 +48,8 @@ struct smtp;
  * out-of-memory, which aborts. */
 struct smtp *smtp_new(const char *url, const char *user, const char *password);
 void smtp_free(struct smtp *s);
+/* Makes flag (NULL: none) end s's sends once it is set (cancel.h): SEND_RETRY. */
+void smtp_cancel_on(struct smtp *s, const atomic_int *flag);
 /* Sends one built message from `from_addr` to `to_addr`. Transient failures (connection refused,
  * timeouts, 4xx replies) are SEND_RETRY; permanent ones (5xx, e.g. unknown recipient) are
  * SEND_FAILED. Exceptions: 5xx replies about our authentication (530, 534, 535, 538, or curl's
@@ -55,8 +57,6 @@ void smtp_free(struct smtp *s);
  * configuration is at fault, not the message; an address email_build would refuse is
  * SEND_FAILED without connecting. r->code is the SMTP reply (250 on success; the failing 4xx/5xx
  * reply; 0 without one); r->error says what happened. Not thread-safe per struct smtp. */
-/* Makes flag (NULL: none) end s's sends once it is set (cancel.h): SEND_RETRY. */
-void smtp_cancel_on(struct smtp *s, const atomic_int *flag);
 void smtp_send(struct smtp *s, const char *from_addr, const char *to_addr, const struct buf *msg,
                struct send_result *r);
 

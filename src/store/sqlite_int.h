@@ -70,26 +70,22 @@
 #define STATS_CONV_RESET(where)                                                                    \
     "UPDATE stats_slots SET direct_n = 0, direct_amount = 0, direct_net = 0, assisted_n = 0,"      \
     " assisted_amount = 0, assisted_net = 0 WHERE " where
+#define C_AMOUNT_IN_SHOP AMOUNT_IN_SHOP("c")
+#define C_NET_IN_SHOP    NET_IN_SHOP("c")
 #define STATS_CONV_RECOUNT(where)                                                                  \
     "INSERT INTO stats_slots(shop_id, slot, campaign_id, direct_n, direct_amount, direct_net,"     \
     " assisted_n, assisted_amount, assisted_net) SELECT c.shop_id, c.at / 900, c.campaign_id,"     \
-    " sum(c.kind = 0), sum(CASE c.kind WHEN 0 THEN " AMOUNT_IN_SHOP(                               \
-        "c") " ELSE 0 END),"                                                                       \
-             " sum(CASE c.kind WHEN 0 THEN " NET_IN_SHOP(                                          \
-                 "c") " ELSE 0 END), sum(c.kind <> 0),"                                            \
-                      " sum(CASE c.kind WHEN 0 THEN 0 ELSE " AMOUNT_IN_SHOP(                       \
-                          "c") " END),"                                                            \
-                               " sum(CASE c.kind WHEN 0 THEN 0 ELSE " NET_IN_SHOP(                 \
-                                   "c") " END) FROM conversions c"                                 \
-                                        " WHERE c.status = 0 AND " where                           \
-                                        " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET"              \
-                                        " direct_n = direct_n + excluded.direct_n,"                \
-                                        " direct_amount = direct_amount + excluded.direct_amount," \
-                                        " direct_net = direct_net + excluded.direct_net,"          \
-                                        " assisted_n = assisted_n + excluded.assisted_n,"          \
-                                        " assisted_amount = assisted_amount + "                    \
-                                        "excluded.assisted_amount,"                                \
-                                        " assisted_net = assisted_net + excluded.assisted_net"
+    " sum(c.kind = 0), sum(CASE c.kind WHEN 0 THEN " C_AMOUNT_IN_SHOP " ELSE 0 END),"              \
+    " sum(CASE c.kind WHEN 0 THEN " C_NET_IN_SHOP " ELSE 0 END), sum(c.kind <> 0),"                \
+    " sum(CASE c.kind WHEN 0 THEN 0 ELSE " C_AMOUNT_IN_SHOP " END),"                               \
+    " sum(CASE c.kind WHEN 0 THEN 0 ELSE " C_NET_IN_SHOP " END) FROM conversions c"                \
+    " WHERE c.status = 0 AND " where " GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET"                 \
+    " direct_n = direct_n + excluded.direct_n,"                                                    \
+    " direct_amount = direct_amount + excluded.direct_amount,"                                     \
+    " direct_net = direct_net + excluded.direct_net,"                                              \
+    " assisted_n = assisted_n + excluded.assisted_n,"                                              \
+    " assisted_amount = assisted_amount + excluded.assisted_amount,"                               \
+    " assisted_net = assisted_net + excluded.assisted_net"
 #define STATS_SUMS                                                                                 \
     "slot, sum(sent), sum(opened), sum(clicked), sum(direct_n), sum(direct_amount),"               \
     " sum(direct_net), sum(assisted_n), sum(assisted_amount), sum(assisted_net)"
