@@ -2,13 +2,17 @@
 (aiosmtpd), a Twilio-style HTTP provider and a web push service that decrypts with http_ece and
 checks VAPID with node's crypto. Failures are retried or ended as SPEC §10 says."""
 
+import base64
 import email.policy
+import os
 import signal
 import socket
 import threading
 import time
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 import lib
 from pushsvc import PushService
@@ -377,26 +381,38 @@ def test_a_stuck_test_send_holds_no_http_thread(restock):
     assert r.status == 503 and r.error["message"].startswith("email: delivery failed"), r
 
 
-@pytest.mark.parametrize("channel", ["email", "sms"])
+def push_subscription(endpoint):
+    """A subscription with real keys (a P-256 point and an auth secret) for an endpoint that no
+    push service stands behind."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pub = key.public_key().public_bytes(serialization.Encoding.X962,
+                                        serialization.PublicFormat.UncompressedPoint)
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    return {"endpoint": endpoint, "keys": {"p256dh": b64(pub), "auth": b64(os.urandom(16))}}
+
+
+@pytest.mark.parametrize("channel", ["email", "sms", "webpush"])
 def test_a_stop_ends_a_stuck_test_send(restock, channel):
-    """A test send waiting on a mail server that never greets (or an SMS provider that never
-    answers) does not hold a stop to the timeouts (mail: 30 s for a reply, 120 s in all; SMS:
-    30 s): SIGTERM ends it within about a second, it is answered 503 "shutting down", and the
-    server exits 0."""
+    """A test send waiting on a mail server that never greets (or an SMS provider or a push
+    service that never answers) does not hold a stop to the timeouts (mail: 30 s for a reply,
+    120 s in all; SMS and push: 30 s): SIGTERM ends it within about a second, it is answered 503
+    "shutting down", and the server exits 0."""
     hole = socket.socket()
     hole.bind(("127.0.0.1", 0))
     hole.listen(1)
     port = hole.getsockname()[1]
     info = restock.add_shop(name="Tee Shop", url="https://shop.example")
-    srv = restock.start("--public-url", PUBLIC,
-                        *(["--smtp-url", f"smtp://127.0.0.1:{port}"] if channel == "email" else
-                          ["--sms-url", f"http://127.0.0.1:{port}/sms", "--sms-user", "u",
-                           "--sms-password", "p", "--sms-from", "Shop"]))
+    wiring = {"email": ["--smtp-url", f"smtp://127.0.0.1:{port}"],
+              "sms": ["--sms-url", f"http://127.0.0.1:{port}/sms", "--sms-user", "u",
+                      "--sms-password", "p", "--sms-from", "Shop"],
+              "webpush": ["--push-hosts", f"127.0.0.1:{port}"]}
+    srv = restock.start("--public-url", PUBLIC, *wiring[channel])
     shop = lib.Shop(srv, info)
     shop.add_variants({"4471": 0})
     cid = [c for c in srv.get("/v1/campaigns", key=shop.key).json["data"]
            if c["channel"] == channel][0]["id"]
-    contact = {"email": "me@example.com"} if channel == "email" else {"phone": "+4520000001"}
+    contact = {"email": {"email": "me@example.com"}, "sms": {"phone": "+4520000001"},
+               "webpush": {"push": push_subscription(f"http://127.0.0.1:{port}/push/me")}}[channel]
     answer = {}
 
     def test_send():
