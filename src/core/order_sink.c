@@ -5,6 +5,8 @@
  */
 #include "core/order_sink.h"
 
+#include <string.h>
+
 #include "core/order.h"
 #include "util/money.h"
 
@@ -22,7 +24,7 @@ static int sink_create(struct app *app, struct tx *tx, const struct shop *sh,
         .total = in->total,
         .created_at = in->created_at ? in->created_at : now,
         .received_at = now,
-        .status = ORDER_PLACED,
+        .status = in->cancelled ? ORDER_CANCELLED : ORDER_PLACED,
         .email = in->email,
         .phone = in->phone,
         .customer_id = in->customer_id,
@@ -57,7 +59,10 @@ static int change(struct tx *tx, const struct shop *sh, const char *number, enum
         /* Shopify's refunds are what it refunded: never refused, only kept within the total */
         struct order cur;
         rc = tx->ops->order_get(tx->c, sh->sid, number, a, &cur);
-        int exp = currency_exponent(currency ? currency : cur.currency);
+        if (!rc && currency && strcmp(currency, cur.currency) != 0)
+            rc = rs_fail(st, RS_ECONFLICT, "currency: the refund is in %s, the order in %s",
+                         currency, cur.currency);
+        int exp = rc ? -1 : currency_exponent(cur.currency);
         if (!rc && (exp < 0 || exp >= 5)) rc = rs_fail(st, RS_EINVAL, "currency: unknown");
         if (!rc) {
             int64_t left = cur.total - cur.refunded;

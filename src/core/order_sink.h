@@ -8,9 +8,11 @@
  * stores the order once per (shop, order_number) — a second create of the same number changes
  * nothing — and attributes it; `cancel` takes a cancelled order's conversion out of the totals;
  * `refund` adds `amount` (minor units of `currency`) to the order's refunded total. Each returns
- * RS_OK, RS_ENOTFOUND (cancel or refund of an order never created: the caller acknowledges and
- * ignores it), or an error with st set (the job, and so the delivery, is rolled back and
- * retried by the source).
+ * RS_OK, RS_ENOTFOUND (cancel or refund of an order never created), RS_ECONFLICT (a refund in
+ * another currency than the order's, which restock cannot convert), or an error with st set
+ * (the job, and so the delivery, is rolled back and retried by the source). On RS_ENOTFOUND
+ * and RS_ECONFLICT st holds what happened and nothing was written: the caller decides whether
+ * that is an answer or an outcome to acknowledge.
  *
  * Strings are borrowed for the call. app->orders NULL (no attribution wired in): orders are
  * converted and checked, and dropped.
@@ -41,6 +43,7 @@ struct order_in {
      * (else as given) */
     const char *email, *phone, *customer_id, *tracking_user_id;
     const char *cart_token; /* the restock token from the cart attributes (SPEC §6.1), or NULL */
+    int cancelled;          /* the order was cancelled already (created so, status cancelled) */
     struct order_item_in *items;
     size_t nitems;
 };

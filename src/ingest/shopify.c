@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/money.h"
 #include "util/timeutil.h"
 
@@ -373,6 +374,7 @@ int shopify_order_convert(const json_t *o, const struct shop *sh, struct arena *
         }
     const json_t *t = json_object_get(o, "test");
     *test = json_is_true(t);
+    out->cancelled = json_is_string(json_object_get(o, "cancelled_at"));
     return order_items(o, exp, a, out, st);
 }
 
@@ -575,15 +577,20 @@ static int apply_order(struct tx *tx, struct shopify_hook *h, struct rs_status *
         h->outcome = "order checked; no attribution wired in";
         return RS_OK;
     }
-    int rc = h->topic == SHT_CANCEL
-                 ? sink->cancel(h->app, tx, sh, h->order.order_number, h->now, st)
-                 : sink->create(h->app, tx, sh, &h->order, h->now, st);
-    if (rc == RS_ENOTFOUND) {
-        h->outcome = "order unknown: ignored";
-        return RS_OK;
+    if (h->topic == SHT_CANCEL) {
+        int rc = sink->cancel(h->app, tx, sh, h->order.order_number, h->now, st);
+        if (rc != RS_ENOTFOUND) {
+            h->outcome = "order cancelled";
+            return rc;
+        }
+        /* Shopify does not keep its webhooks in order: the cancel came first. Its body is the
+         * whole order, so the order is recorded as cancelled, and the create that follows finds
+         * it and changes nothing. */
+        *st = (struct rs_status){0};
+        h->order.cancelled = 1;
     }
-    h->outcome = h->topic == SHT_CANCEL ? "order cancelled" : "order recorded";
-    return rc;
+    h->outcome = h->order.cancelled ? "order recorded as cancelled" : "order recorded";
+    return sink->create(h->app, tx, sh, &h->order, h->now, st);
 }
 
 static int apply_refund(struct tx *tx, struct shopify_hook *h, struct rs_status *st)
@@ -601,8 +608,11 @@ static int apply_refund(struct tx *tx, struct shopify_hook *h, struct rs_status 
     }
     rc = h->app->orders->refund(h->app, tx, h->shop, number, h->refund_amount, h->refund_currency,
                                 h->now, st);
-    if (rc == RS_ENOTFOUND) {
-        h->outcome = "order unknown: ignored";
+    if (rc == RS_ENOTFOUND || rc == RS_ECONFLICT) { /* acknowledged, so Shopify stops retrying */
+        h->outcome = rc == RS_ENOTFOUND ? "order unknown: ignored"
+                                        : "refund in another currency than the order's: ignored";
+        log_msg(LOG_WARN, "shopify: refund of order %s ignored: %s", number, st->msg);
+        *st = (struct rs_status){0};
         return RS_OK;
     }
     h->outcome = "refund recorded";

@@ -538,3 +538,63 @@ def test_shopify_order_webhooks_convert_cancel_and_refund(world):
     assert hook(shop, "orders/cancelled", payload, event_id="e4").status == 200
     assert get_order(shop, "2001").json["conversion"]["status"] == "cancelled"
     assert stats(shop).json["totals"]["assisted"]["count"] == 0
+
+
+def shopify_order(number, oid, **extra):
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dict({"id": oid, "email": "Ada@Example.com", "created_at": now, "currency": "EUR",
+                 "total_price": "39.80", "name": f"#{number}", "order_number": number,
+                 "test": False, "note_attributes": [],
+                 "line_items": [{"id": 1, "variant_id": 4471, "quantity": 2, "price": "19.90"}]},
+                **extra)
+
+
+def test_shopify_cancel_before_its_create_is_kept(world):
+    """Shopify does not deliver webhooks in order: an orders/cancelled for an order restock has
+    not seen is acknowledged and records the order (its body is the whole order) as cancelled,
+    with its event id, so its retry is a duplicate and the late orders/create changes
+    nothing. Before, it was answered 404 with its event id committed, and the create then
+    counted the cancelled order."""
+    from test_ingest import hook
+    shop = world
+    cancelled = shopify_order(2101, 5678901234567892101,
+                              cancelled_at="2026-12-01T10:00:00Z", financial_status="voided")
+    r = hook(shop, "orders/cancelled", cancelled, event_id="c1")
+    assert r.status == 200 and r.json["outcome"] == "order recorded as cancelled", r
+    again = hook(shop, "orders/cancelled", cancelled, event_id="c1")
+    assert again.status == 200 and again.json.get("duplicate") is True, again
+    o = get_order(shop, "2101").json
+    assert o["status"] == "cancelled" and o["conversion"]["status"] == "cancelled", o
+    late = hook(shop, "orders/create", shopify_order(2101, 5678901234567892101), event_id="c2")
+    assert late.status == 200, late
+    assert get_order(shop, "2101").json == o
+    t = stats(shop).json["totals"]
+    assert t["assisted"]["count"] == 0 and t["direct"]["count"] == 0, t
+    # an orders/create delivered after the cancel carries cancelled_at: recorded cancelled too
+    r = hook(shop, "orders/create", shopify_order(2102, 5678901234567892102,
+                                                  cancelled_at="2026-12-01T11:00:00Z"))
+    assert r.status == 200 and get_order(shop, "2102").json["status"] == "cancelled", r
+
+
+def test_shopify_refund_in_another_currency_is_acknowledged_and_ignored(world):
+    """A refund whose transactions are in another currency than the order's cannot be applied
+    (restock has no exchange rates): it is acknowledged, so Shopify stops retrying, and the
+    order is unchanged. Before, a JPY refund of a EUR order was refused 400 for ever, and a
+    USD one was taken off the euro total as if it were euros."""
+    from test_ingest import hook
+    shop = world
+    oid = 5678901234567892201
+    assert hook(shop, "orders/create", shopify_order(2201, oid)).status == 200
+    for cur, amount in (("JPY", "1000"), ("USD", "10.00")):
+        refund = {"id": 7, "order_id": oid, "transactions": [
+            {"id": 1, "order_id": oid, "kind": "refund", "status": "success", "amount": amount,
+             "currency": cur}]}
+        r = hook(shop, "refunds/create", refund)
+        assert r.status == 200 and "another currency" in r.json["outcome"], (cur, r)
+    o = get_order(shop, "2201").json
+    assert o["refunded"] == "0.00" and o["status"] == "placed", o
+    eur = {"id": 8, "order_id": oid, "transactions": [
+        {"id": 1, "order_id": oid, "kind": "refund", "status": "success", "amount": "10.00",
+         "currency": "EUR"}]}
+    assert hook(shop, "refunds/create", eur).status == 200
+    assert get_order(shop, "2201").json["refunded"] == "10.00"
