@@ -307,6 +307,7 @@ int track_apply(struct tx *tx, void *arg, struct rs_status *st)
         if (rc) return rs_fail(st, rc, "the store failed");
     }
     const struct notif_context *x = &j->ctx;
+    if (j->only_first && (j->kind == HIT_CLICK ? x->clicked_at : x->opened_at)) return RS_OK;
     struct hit h = {.sid = x->sid,
                     .notification_id = x->id,
                     .campaign_id = x->campaign_id,

@@ -2,7 +2,8 @@
  * track — what shoppers do with a notification: tracked clicks (/r/), email opens (/o/) and
  * events tied to a message (POST /v1/events), SPEC §4 and §6.1.
  *
- * Every click, open and event call is a `hits` row (store.h); the first open and the first click
+ * Every click, open and event call is a `hits` row (store.h) — a click or open over the
+ * per-address limit only when it is the notification's first; the first open and the first click
  * also stamp the notification's opened_at / clicked_at, which attribution and the stats read. A
  * click counts as an open too when none was recorded (mail clients that block images still
  * click). An event named "open" records an open (push messages have no pixel). An event named as
@@ -85,6 +86,7 @@ struct track_job {
     int goal;                      /* an event named as the campaign's goal */
     int64_t amount;                /* the goal event's amount */
     int64_t now;
+    int only_first; /* record a click or open only when it is the notification's first */
     struct arena *arena;
     int converted; /* out: a conversion was recorded */
 };

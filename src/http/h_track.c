@@ -115,6 +115,7 @@ int h_click(struct req *r)
         return RS_OK;
     }
     k->job.id = token_id(r, TOKEN_CLICK, k->token);
+    k->job.only_first = r->over_limit;
     if (!k->job.id) {
         req_error(r, RS_ENOTFOUND, "token: no such notification");
         return RS_OK;
@@ -138,6 +139,7 @@ int h_open(struct req *r)
 {
     struct track_job *j = job_new(r, NULL, HIT_OPEN);
     j->id = token_id(r, TOKEN_OPEN, req_param(r, 0));
+    j->only_first = r->over_limit;
     if (!j->id || is_head(r)) {
         gif(r);
         return RS_OK;

@@ -30,6 +30,10 @@ enum route_flags {
     R_FORM = 1 << 3,    /* takes a body of any type (read by the handler) */
     R_COLLECT = 1 << 4, /* errors in Hello Retail's shape {"success":false,"message":...}: 400
                            for bad input, 500 for the rest (429 stays 429) */
+    R_TRACK = 1 << 5,   /* a tracked link or pixel: over the per-address limit it is answered
+                           as always, and only a notification's first click or open is recorded
+                           (r->over_limit): mail image proxies and office networks send many
+                           shoppers' opens and clicks from one address */
 };
 
 struct route {
@@ -51,7 +55,8 @@ struct req {
     struct arena *arena;
     const struct route *route;
     int route_index;
-    int preflight; /* an OPTIONS request of a public route */
+    int preflight;  /* an OPTIONS request of a public route */
+    int over_limit; /* an R_TRACK request over the per-address limit */
     const char *method, *path;
     const char *params[MAX_PARAMS];
     char client[64];

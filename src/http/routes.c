@@ -16,8 +16,8 @@ const struct route routes[] = {
     {"GET", "/u/{token}", h_unsubscribe_page, R_PUBLIC, "unsubscribe_page"},
     {"POST", "/u/{token}", h_unsubscribe_post, R_PUBLIC | R_FORM, "unsubscribe"},
     {"GET", "/c/{token}", h_confirm, R_PUBLIC, "confirm"},
-    {"GET", "/r/{token}", h_click, R_PUBLIC, "click"},
-    {"GET", "/o/{token}", h_open, R_PUBLIC, "open"},
+    {"GET", "/r/{token}", h_click, R_PUBLIC | R_TRACK, "click"},
+    {"GET", "/o/{token}", h_open, R_PUBLIC | R_TRACK, "open"},
     {"POST", "/v1/events", h_event, R_PUBLIC | R_BODY, "event"},
     {"POST", "/v1/views", h_views, R_PUBLIC | R_BODY, "views"},
     /* Shopify: verified by the body's HMAC under the shop's webhook secret */

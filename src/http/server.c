@@ -408,6 +408,10 @@ static int rate_limited(struct req *r)
     int retry = 0;
     if (ratelimit_take(r->app->rl_ip, r->client, strlen(r->client), (int64_t)now_ms(), &retry))
         return 0;
+    if (r->route->flags & R_TRACK) {
+        r->over_limit = 1;
+        return 0;
+    }
     char *v = arena_printf(r->arena, "%d", retry);
     req_error(r, RS_ERATE, "too many requests from this address");
     req_add_header(r, "Retry-After", v);

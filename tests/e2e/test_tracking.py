@@ -361,3 +361,37 @@ def test_conversions_off_and_other_shops(restock, sink):
         {"event": "purchase", "hits": 1}]
     srv.stop()
     assert db_rows(restock, "SELECT count(*) FROM conversions") == [(0,)]
+
+
+def test_over_the_address_limit_links_and_pixels_answer_and_count_first_ones(restock, sink):
+    """Mail image proxies (Gmail's, Apple's) and office networks send many shoppers' opens and
+    clicks from a few addresses. Over the per-address limit a pixel is still the GIF and a
+    tracked link still the 302 to the shop, and each notification's first open and first click
+    is still recorded; only repeats over the limit are not. Before, both answered 429 JSON and
+    recorded nothing, so opens were lost and shoppers saw an error instead of the shop."""
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example", currency="EUR")
+    srv = restock.start("--public-url", PUBLIC, "--smtp-url", f"smtp://127.0.0.1:{sink.port}",
+                        "--rate-limit-ip", "3")
+    shop = lib.Shop(srv, info)
+    assert shop.catalog([{"variant_id": "4471", "title": "Tee", "price": "19.90",
+                          "url": "https://shop.example/products/tee", "available": 0}]).status == 200
+    mails = deliver(shop, sink, "4471", ["ada@example.com", "bob@example.com"])
+    ada_click, ada_pixel = links(*mails["ada@example.com"])
+    bob_click, bob_pixel = links(*mails["bob@example.com"])
+    assert [shop.stock("4471").status for _ in range(2)] == [200, 429]  # 2 sign-ups, 1 stock
+    for _ in range(3):
+        r = srv.get(ada_pixel)
+        assert r.status == 200 and r.headers["Content-Type"] == "image/gif", r
+        r = srv.get(ada_click)
+        assert r.status == 302 and r.headers["Location"].startswith(
+            "https://shop.example/products/tee?"), r
+    r = srv.get(bob_pixel)
+    assert r.status == 200 and r.headers["Content-Type"] == "image/gif", r
+    r = srv.get(bob_click + "?to=cart")
+    assert r.status == 302 and "/cart/4471:1?" in r.headers["Location"], r
+    ns = notifications(shop)
+    assert len(ns) == 2 and all(n["opened_at"] and n["clicked_at"] for n in ns), ns
+    assert shop.server.post("/v1/events", {"msgHash": "x", "event": "e"}).status == 429
+    srv.stop()
+    # the first open and first click of each: 2 opens, 2 clicks; no repeat was recorded
+    assert db_rows(restock, "SELECT kind, count(*) FROM hits GROUP BY kind") == [(0, 2), (1, 2)]
