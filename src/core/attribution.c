@@ -95,6 +95,23 @@ static int token_cand(struct tx *tx, const struct shop *sh, const struct order *
     return add_cand(cs, &c);
 }
 
+/* The goal events of the other eligible candidates were this purchase too — the buyer's, for
+ * one of the order's variants, within their windows: the order's conversion stands in for
+ * them, so one purchase reported as an event on one notification and as the order converting
+ * another counts once. */
+static int supersede_events(struct tx *tx, const struct shop *sh, const struct cands *cs,
+                            int winner, int64_t order_at)
+{
+    for (size_t k = 0; k < cs->n; k++) {
+        const struct attr_cand *c = &cs->v[k];
+        if ((int)k == winner || c->converted != ATTR_BY_EVENT || !attribution_eligible(c, order_at))
+            continue;
+        int rc = tx->ops->conversion_supersede(tx->c, sh->sid, c->notification_id);
+        if (rc) return rc;
+    }
+    return RS_OK;
+}
+
 int attribution_apply(struct tx *tx, const struct shop *sh, const struct order *o,
                       const char *const *variants, size_t nvariants, const uint8_t secret[32],
                       struct arena *a, struct conversion *out, int *converted, struct rs_status *st)
@@ -134,6 +151,7 @@ int attribution_apply(struct tx *tx, const struct shop *sh, const struct order *
     };
     rc = tx->ops->conversion_insert(tx->c, out);
     if (rc == RS_ECONFLICT) return RS_OK; /* cannot happen: an order's are not eligible */
+    if (!rc) rc = supersede_events(tx, sh, &cs, i, o->created_at);
     if (rc) return rs_fail(st, rc, "the store failed");
     *converted = 1;
     return RS_OK;

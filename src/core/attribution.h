@@ -14,7 +14,9 @@
  *                converted is no conversion). A notification converted only by a goal event
  *                (POST /v1/events) is still a candidate: an order it wins takes that conversion
  *                over (its order, amount, date and kind), so the purchase a storefront reports
- *                as an event and as an order counts once
+ *                as an event and as an order counts once; and the goal-event conversions of
+ *                the order's other eligible candidates are superseded (kept, not counted):
+ *                the event may name one notification and the order convert another
  *   cart token   an eligible candidate named by the order's click token (TOKEN_CLICK, carried
  *                as the cart attribute `restock`): direct, whoever the buyer is — its variant
  *                must still be in the order

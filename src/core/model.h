@@ -124,12 +124,17 @@ struct order {
 /* An order (or a goal event, order_id 0) attributed to a notification (SPEC §6). */
 enum conversion_kind { CONV_DIRECT, CONV_ASSISTED };
 
+/* A goal event's conversion whose purchase an order reported and attributed to another
+ * notification (store.h conversion_supersede): kept, not counted. */
+#define CONV_SUPERSEDED   2
+#define CONV_SUPERSEDED_S "2"
+
 struct conversion {
     int64_t id, sid, notification_id, campaign_id, order_id;
     enum conversion_kind kind;
     int64_t amount, refunded; /* minor units of currency */
     const char *currency;
-    int status; /* 0 counted, 1 cancelled */
+    int status; /* 0 counted, 1 cancelled, CONV_SUPERSEDED */
     int64_t at, created_at;
 };
 

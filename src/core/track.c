@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/attribution.h"
 #include "core/campaign_row.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -277,12 +278,37 @@ int64_t track_event_amount(const json_t *attrs, int exp)
 
 /* ---- the write job ------------------------------------------------------------------------- */
 
-/* A goal event: a conversion of the notification, direct when it was clicked. */
+/* Has an order of the subscription's buyer (by any identity it carries, as activity records
+ * them) bought the notification's variant since `since`? */
+static int ordered_since(struct tx *tx, struct track_job *j, int64_t since, int *yes)
+{
+    struct subscription s;
+    *yes = 0;
+    int rc = tx->ops->sub_get(tx->c, j->ctx.subscription_id, j->arena, &s);
+    if (rc) return rc == RS_ENOTFOUND ? RS_OK : rc;
+    const char *who[5] = {s.contact_key, s.email, s.phone, NULL, NULL};
+    if (s.tracking_user_id) who[3] = arena_printf(j->arena, "t:%s", s.tracking_user_id);
+    if (s.customer_id) who[4] = arena_printf(j->arena, "c:%s", s.customer_id);
+    for (int i = 0; i < 5 && !*yes && !rc; i++)
+        if (who[i])
+            rc = tx->ops->activity_since(tx->c, j->ctx.sid, who[i], "purchase", j->ctx.variant_id,
+                                         since, yes);
+    return rc;
+}
+
+/* A goal event: a conversion of the notification, direct when it was clicked — when it comes
+ * within the campaign goal's window of the send (the rule an order meets), and no order has
+ * bought the variant for the buyer since the send: that order was attributed already (to this
+ * notification or another), and the event is the same purchase. */
 static int convert(struct tx *tx, struct track_job *j)
 {
     struct notification n;
     int rc = tx->ops->notification_get(tx->c, j->ctx.id, j->arena, &n);
     if (rc) return rc;
+    struct attr_cand window = {.sent_at = n.sent_at, .window_days = j->window_days};
+    if (!attribution_eligible(&window, j->now)) return RS_OK;
+    int ordered;
+    if ((rc = ordered_since(tx, j, n.sent_at, &ordered)) || ordered) return rc;
     struct conversion cv = {
         .sid = j->ctx.sid,
         .notification_id = j->ctx.id,

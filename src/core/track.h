@@ -10,7 +10,9 @@
  * the campaign's goal (default "purchase") is a conversion of the message when the shop has
  * conversions on: direct if the message was clicked, assisted otherwise, at most one per
  * notification (the store's unique key), worth the event's "value", "revenue" or "total"
- * attribute when one holds a decimal amount.
+ * attribute when one holds a decimal amount — only within the goal's window_days of the send,
+ * as for an order, and not when an order of the buyer bought the variant since the send (the
+ * order was attributed already: the event is the same purchase, core/attribution.h).
  *
  * Redirects. track_redirect builds the Location of a click: only ever on the shop's own origin
  * (a variant URL elsewhere gives way to the shop's URL), with the campaign's UTM parameters
@@ -85,6 +87,7 @@ struct track_job {
     const char *name, *attributes; /* HIT_EVENT */
     int goal;                      /* an event named as the campaign's goal */
     int64_t amount;                /* the goal event's amount */
+    int window_days;               /* the campaign goal's window (0: the default) */
     int64_t now;
     int only_first; /* record a click or open only when it is the notification's first */
     struct arena *arena;

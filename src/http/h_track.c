@@ -179,6 +179,7 @@ int h_event(struct req *r)
     j->attributes = ev.attributes;
     j->goal = strcmp(ev.name, c ? c->goal_event : "purchase") == 0;
     if (j->goal) j->amount = track_event_amount(ev.attrs, currency_exponent(x.currency));
+    j->window_days = c ? c->goal_window_days : 0;
     json_decref(body);
     return req_submit(r, track_apply, j, event_done);
 }

@@ -154,6 +154,7 @@ enum stmt_id {
     Q_CONV_INSERT,
     Q_CONV_BY_ORDER,
     Q_CONV_SET,
+    Q_CONV_SUPERSEDE,
     Q_STATS_SLOTS,
     Q_STATS_RESET,
     Q_STATS_RECOUNT,
@@ -422,6 +423,7 @@ int sq_attr_candidate(struct store_conn *c, int64_t sid, int64_t notification_id
 int sq_conversion_insert(struct store_conn *c, struct conversion *cv);
 int sq_conversion_by_order(struct store_conn *c, int64_t sid, int64_t order_id, struct arena *a,
                            struct conversion *out);
+int sq_conversion_supersede(struct store_conn *c, int64_t sid, int64_t notification_id);
 int sq_conversion_set(struct store_conn *c, int64_t sid, int64_t order_id, int status,
                       int64_t refunded);
 int sq_stats_recount(struct store_conn *c, int64_t sid);

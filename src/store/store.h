@@ -303,6 +303,10 @@ struct store_ops {
     /* Sets status and refunded of the conversion of an order (none: RS_OK, nothing changes). */
     int (*conversion_set)(struct store_conn *c, int64_t sid, int64_t order_id, int status,
                           int64_t refunded);
+    /* A goal event's counted conversion of the notification (order_id 0), if any, becomes
+     * CONV_SUPERSEDED: an order of the same purchase converted another notification. It leaves
+     * the totals; an order that wins the notification later still takes it over. */
+    int (*conversion_supersede)(struct store_conn *c, int64_t sid, int64_t notification_id);
     /* The stats rollup (kept by triggers in the same transactions as the rows it counts): the
      * slots in [lo, hi] in slot order, summed over campaigns, or of one campaign (> 0). */
     int (*stats_slots)(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo,

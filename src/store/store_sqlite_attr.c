@@ -57,6 +57,9 @@ static const char *const sql[Q_COUNT] = {
                         " WHERE shop_id = ? AND order_id = ? AND order_id <> 0 LIMIT 1",
     [Q_CONV_SET] = "UPDATE conversions SET status = ?3, refunded = ?4 WHERE shop_id = ?1"
                    " AND order_id = ?2 AND order_id <> 0",
+    [Q_CONV_SUPERSEDE] = "UPDATE conversions SET status = " CONV_SUPERSEDED_S
+                         " WHERE shop_id = ?1 AND notification_id = ?2 AND order_id = 0"
+                         " AND status = 0",
     [Q_STATS_RESET] = STATS_CONV_RESET("shop_id = ?1"),
     [Q_STATS_RECOUNT] = STATS_CONV_RECOUNT("c.shop_id = ?1"),
     [Q_STATS_SLOTS] = "SELECT " STATS_SUMS " FROM stats_slots WHERE shop_id = ? AND slot >= ?"
@@ -534,6 +537,15 @@ int sq_conversion_set(struct store_conn *c, int64_t sid, int64_t order_id, int s
     sqlite3_bind_int64(s, 2, order_id);
     sqlite3_bind_int(s, 3, status);
     sqlite3_bind_int64(s, 4, refunded);
+    return exec_done(c, s);
+}
+
+int sq_conversion_supersede(struct store_conn *c, int64_t sid, int64_t notification_id)
+{
+    sqlite3_stmt *s = stmt(c, Q_CONV_SUPERSEDE);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, notification_id);
     return exec_done(c, s);
 }
 

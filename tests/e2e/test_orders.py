@@ -6,6 +6,7 @@ checked to have changed nothing."""
 import datetime
 import json
 import re
+import sqlite3
 import time
 
 import pytest
@@ -598,3 +599,76 @@ def test_shopify_refund_in_another_currency_is_acknowledged_and_ignored(world):
          "currency": "EUR"}]}
     assert hook(shop, "refunds/create", eur).status == 200
     assert get_order(shop, "2201").json["refunded"] == "10.00"
+
+
+def notified_twice(shop, sink, email):
+    """email signs up for 4472 and 9000, both restock and are mailed (4472 first); their
+    notifications, in that order."""
+    for v in ("4472", "9000"):
+        assert shop.signup(v, email=email).status == 201
+        shop.set_stock(v, 5)
+    sent = wait_for(lambda: [n for n in notifications(shop) if n["status"] == "sent"][1:]
+                    if len([n for n in notifications(shop) if n["status"] == "sent"]) == 3
+                    else None, what="both sent")
+    return sorted(sent, key=lambda n: n["id"])
+
+
+def purchase_event(shop, n, value):
+    r = shop.server.post("/v1/events", {"msgHash": n["msg_hash"], "event": "purchase",
+                                        "attributes": {"value": value}},
+                         content_type="text/plain")
+    assert r.status == 200, r
+
+
+def conversions(shop):
+    t = stats(shop).json["totals"]
+    return t["direct"]["count"] + t["assisted"]["count"], t["assisted"]["revenue"]
+
+
+BOTH = {"total": "29.80", "currency": "EUR",
+        "items": [{"variant_id": "4472", "quantity": 1, "price": "19.90"},
+                  {"variant_id": "9000", "quantity": 1, "price": "9.90"}]}
+
+
+def test_a_purchase_as_an_event_on_one_notification_and_an_order_of_another_counts_once(
+        world, sink):
+    """bob was told of 4472 and of 9000 and buys both. The storefront reports the purchase as
+    the goal event on the 4472 mail; the order converts the 9000 mail (the more recent). It is
+    one purchase: the order's conversion stands and the event's is superseded, whichever
+    arrives first. Before, it counted twice, 59.60 for a 29.80 purchase."""
+    shop = world
+    n4472, n9000 = notified_twice(shop, sink, "bob@example.com")
+    purchase_event(shop, n4472, "29.80")
+    assert conversions(shop) == (1, "29.80")
+    r = post_order(shop, dict(BOTH, order_number="B-1", email="bob@example.com"))
+    assert r.status == 201 and r.json["conversion"]["notification_id"] == n9000["id"], r
+    assert conversions(shop) == (1, "29.80")
+    # the event arriving after the order: the order has it already
+    purchase_event(shop, n4472, "29.80")
+    assert conversions(shop) == (1, "29.80")
+
+
+def test_a_goal_event_after_the_order_of_the_purchase_counts_once(world, sink):
+    shop = world
+    n4472, n9000 = notified_twice(shop, sink, "carol@example.com")
+    r = post_order(shop, dict(BOTH, order_number="C-1", email="carol@example.com"))
+    assert r.status == 201 and r.json["conversion"]["notification_id"] == n9000["id"], r
+    purchase_event(shop, n4472, "29.80")  # a hit, not a second conversion
+    assert conversions(shop) == (1, "29.80")
+
+
+def test_a_goal_event_outside_the_goal_window_is_no_conversion(world, restock):
+    """A goal event converts only within the campaign goal's window_days of the send, as an
+    order does (SPEC §5). Before, an event 30 days after a 10-day window still converted."""
+    shop = world
+    (n,) = notifications(shop)
+    with sqlite3.connect(restock.db, timeout=10) as db:
+        db.execute("UPDATE notifications SET sent_at = sent_at - 11 * 86400 WHERE id = ?",
+                   (n["id"],))
+    purchase_event(shop, n, "39.80")
+    assert conversions(shop) == (0, "0.00")
+    with sqlite3.connect(restock.db, timeout=10) as db:
+        db.execute("UPDATE notifications SET sent_at = sent_at + 2 * 86400 WHERE id = ?",
+                   (n["id"],))
+    purchase_event(shop, n, "39.80")  # 9 days: inside
+    assert conversions(shop) == (1, "39.80")

@@ -215,6 +215,13 @@ static int cancel_conversion(struct tx *tx, void *arg, struct rs_status *st)
     return tx->ops->conversion_set(tx->c, cv->sid, cv->order_id, 1, 500);
 }
 
+static int supersede_conversion(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    const struct conversion *cv = arg;
+    return tx->ops->conversion_supersede(tx->c, cv->sid, cv->notification_id);
+}
+
 static int first_variant(void *arg, const char *id)
 {
     *(const char **)arg = id;
@@ -337,6 +344,39 @@ static void contract_orders(struct env *e)
     CHECK_INT(ops->stats_slots(r, e->shop.sid, 0, 0, 100000, sum_slots, after), RS_OK);
     CHECK_INT(after[0], 0); /* a cancelled conversion counts nowhere */
     CHECK_INT(after[1], 0);
+    ops->reader_release(e->s);
+
+    /* a goal event's conversion (order_id 0) superseded: out of the rollup, still there for
+     * an order to take over; an order's conversion is never superseded */
+    struct conversion ev = {.sid = e->shop.sid,
+                            .notification_id = 43,
+                            .campaign_id = 3,
+                            .kind = CONV_DIRECT,
+                            .amount = 700,
+                            .currency = "EUR",
+                            .at = 9000,
+                            .created_at = 9000};
+    CHECK_INT(committer_run(e->cm, put_conversion, &ev, &st), RS_OK);
+    CHECK_INT(committer_run(e->cm, supersede_conversion, &ev, &st), RS_OK);
+    CHECK_INT(committer_run(e->cm, supersede_conversion, &cv, &st), RS_OK);
+    r = ops->reader(e->s);
+    int64_t superseded[3] = {0};
+    CHECK_INT(ops->stats_slots(r, e->shop.sid, 0, 0, 100000, sum_slots, superseded), RS_OK);
+    CHECK_INT(superseded[0], 0);
+    CHECK_INT(ops->conversion_by_order(r, e->shop.sid, o.id, e->a, &gc), RS_OK);
+    CHECK_INT(gc.status, 1);
+    ops->reader_release(e->s);
+    struct conversion takes = ev;
+    takes.order_id = o.id + 7;
+    takes.amount = 1200;
+    CHECK_INT(committer_run(e->cm, put_conversion, &takes, &st), RS_OK);
+    r = ops->reader(e->s);
+    CHECK_INT(ops->conversion_by_order(r, e->shop.sid, o.id + 7, e->a, &gc), RS_OK);
+    CHECK_INT(gc.status, 0);
+    int64_t taken[3] = {0};
+    CHECK_INT(ops->stats_slots(r, e->shop.sid, 0, 0, 100000, sum_slots, taken), RS_OK);
+    CHECK_INT(taken[0], 1);
+    CHECK_INT(taken[1], 1200);
     ops->reader_release(e->s);
 }
 
