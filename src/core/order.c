@@ -41,6 +41,26 @@ static int ident(const char *v, const char *name, size_t max, struct arena *a, c
     return RS_OK;
 }
 
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+const char *order_number_norm(const char *s, struct arena *a)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    while (n && is_space(s[n - 1]))
+        n--;
+    while (n && is_space(*s))
+        s++, n--;
+    if (n && *s == '#') s++, n--;
+    if (!n || n > 255) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return NULL;
+    return arena_strndup(a, s, n);
+}
+
 /* The buyer's email and phone, normalised as sign-ups are. */
 static int buyer(const char *email, const char *phone, const char *ename, const char *pname,
                  struct arena *a, struct order *o, struct rs_status *st)
@@ -95,7 +115,7 @@ static int parse_item(const json_t *it, size_t i, int exp, struct arena *a, stru
     if (out->quantity < 1 || out->quantity > 1000000)
         return rs_fail(st, RS_EINVAL, "%s.quantity: must be from 1 to 1000000", where);
     out->price = 0;
-    if (jhas(it, "price") && (rc = jmoney(it, "price", exp, &out->price, where, st))) return rc;
+    if (jhas(it, "price") && (rc = jamount(it, "price", exp, &out->price, where, st))) return rc;
     if (out->price < 0) return rs_fail(st, RS_EINVAL, "%s.price: must not be negative", where);
     return RS_OK;
 }
@@ -115,7 +135,7 @@ static int parse_status(const json_t *body, int exp, struct order *o, struct rs_
     o->status = (enum order_status)status;
     o->refunded = o->status == ORDER_REFUNDED ? o->total : 0;
     int rc;
-    if (jhas(body, "refunded") && (rc = jmoney(body, "refunded", exp, &o->refunded, "", st)))
+    if (jhas(body, "refunded") && (rc = jamount(body, "refunded", exp, &o->refunded, "", st)))
         return rc;
     if (o->refunded < 0 || o->refunded > o->total)
         return rs_fail(st, RS_EINVAL, "refunded: must be from 0 to the total");
@@ -135,18 +155,22 @@ int order_parse(const json_t *body, const struct shop *sh, const char *source, i
     int rc = json_check(body, order_fields, NF(order_fields), "", st);
     if (rc) return rc;
     char tmp[24];
-    if ((rc = ident(jid(body, "order_number", tmp), "order_number", 255, a, &o->order_number, st)))
-        return rc;
+    if (!(o->order_number = order_number_norm(jid(body, "order_number", tmp), a)))
+        return rs_fail(st, RS_EINVAL,
+                       "order_number: must be 1 to 255 bytes (after spaces and a leading '#'), "
+                       "no control characters");
     const char *cur = jstr(body, "currency");
     int exp = currency_exponent(cur ? cur : sh->currency);
     if (exp < 0) return rs_fail(st, RS_EINVAL, "currency: not an ISO 4217 code, like EUR");
     o->currency = arena_strdup(a, cur ? cur : sh->currency);
-    if ((rc = jmoney(body, "total", exp, &o->total, "", st))) return rc;
+    if ((rc = jamount(body, "total", exp, &o->total, "", st))) return rc;
     if (o->total < 0) return rs_fail(st, RS_EINVAL, "total: must not be negative");
     o->created_at = now;
     const char *at = jstr(body, "created_at");
     if (at && (rfc3339_parse(at, &o->created_at) || o->created_at <= 0))
         return rs_fail(st, RS_EINVAL, "created_at: must be an RFC 3339 time");
+    if (o->created_at > now + ORDER_MAX_AHEAD)
+        return rs_fail(st, RS_EINVAL, "created_at: more than a day ahead of the server's clock");
     if ((rc = buyer(jstr(body, "email"), jstr(body, "phone"), "email", "phone", a, o, st)) ||
         (rc = ident(jid(body, "customer_id", tmp), "customer_id", 255, a, &o->customer_id, st)))
         return rc;
@@ -233,9 +257,8 @@ int collect_parse(const json_t *body, const struct shop *sh, int64_t now, struct
                   struct order *o, struct rs_status *st)
 {
     memset(o, 0, sizeof(*o));
-    o->order_number = loose_id(json_object_get(body, "orderNumber"), a);
-    if (!o->order_number || !*o->order_number || strlen(o->order_number) > 255)
-        return rs_fail(st, RS_EINVAL, "orderNumber is required");
+    o->order_number = order_number_norm(loose_id(json_object_get(body, "orderNumber"), a), a);
+    if (!o->order_number) return rs_fail(st, RS_EINVAL, "orderNumber is required (1 to 255 bytes)");
     int exp = currency_exponent(sh->currency);
     o->currency = sh->currency;
     const json_t *t = json_object_get(body, "total");
@@ -248,7 +271,8 @@ int collect_parse(const json_t *body, const struct shop *sh, int64_t now, struct
     } else if (json_is_real(t))
         bad = json_real_value(t) < 0 || /* before rounding: -0.004 is not 0 */
               money_round_double(json_real_value(t), exp, &o->total); /* a browser's sum */
-    if (bad || o->total < 0) return rs_fail(st, RS_EINVAL, "total must be a decimal amount");
+    if (bad || o->total < 0 || o->total > MONEY_AMOUNT_MAX)
+        return rs_fail(st, RS_EINVAL, "total must be a decimal amount");
     const json_t *email = json_object_get(body, "email");
     if (email && !json_is_null(email) && !json_is_string(email))
         return rs_fail(st, RS_EINVAL, "email must be a string");
@@ -370,7 +394,7 @@ int order_refund_parse(const json_t *body, struct order_change *ch, struct rs_st
     if (rc) return rc;
     struct rs_status ignored;
     for (int exp = 0; exp < 5; exp++) {
-        ch->amount_ok[exp] = jmoney(body, "amount", exp, &ch->amount[exp], "", &ignored) == RS_OK;
+        ch->amount_ok[exp] = jamount(body, "amount", exp, &ch->amount[exp], "", &ignored) == RS_OK;
         any |= ch->amount_ok[exp];
     }
     return any ? RS_OK : rs_fail(st, RS_EINVAL, "amount: must be a decimal amount");

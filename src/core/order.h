@@ -27,9 +27,18 @@
 #include "core/model.h"
 
 #define ORDER_MAX_ITEMS 1000
+/* How far ahead of the server's clock an order's created_at may be (clocks differ a little). */
+#define ORDER_MAX_AHEAD 86400
+
+/* An order number as every source and lookup spells it: without surrounding spaces (ASCII
+ * white space) and without one leading '#' (Shopify's "#1001" is order 1001), so the same
+ * order from a webhook, an export and the storefront is one order. NULL when nothing is left,
+ * it is over 255 bytes, or it holds a control character. Arena. */
+const char *order_number_norm(const char *s, struct arena *a);
 
 /* POST /v1/orders's body (shop: the key's shop). RS_EINVAL naming the field. *test says whether
- * the order is marked test. */
+ * the order is marked test. created_at defaults to now and may be at most ORDER_MAX_AHEAD
+ * later. */
 int order_parse(const json_t *body, const struct shop *sh, const char *source, int64_t now,
                 struct arena *a, struct order *o, int *test, struct rs_status *st);
 

@@ -14,11 +14,17 @@ static int sink_create(struct app *app, struct tx *tx, const struct shop *sh,
                        const struct order_in *in, int64_t now, struct rs_status *st)
 {
     struct arena *a = arena_new();
+    const char *number = order_number_norm(in->order_number, a);
+    if (!number) {
+        arena_free(a);
+        return rs_fail(st, RS_EINVAL,
+                       "order_number: must be 1 to 255 bytes, no control characters");
+    }
     struct order_job *j = arena_alloc(a, sizeof(*j));
     struct order *o = &j->in;
     *o = (struct order){
         .sid = sh->sid,
-        .order_number = in->order_number,
+        .order_number = number,
         .source = in->source,
         .currency = in->currency ? in->currency : sh->currency,
         .total = in->total,
@@ -53,6 +59,12 @@ static int change(struct tx *tx, const struct shop *sh, const char *number, enum
                   int64_t amount, const char *currency, int64_t at, struct rs_status *st)
 {
     struct arena *a = arena_new();
+    const char *norm = order_number_norm(number, a);
+    if (!norm) {
+        arena_free(a);
+        return rs_fail(st, RS_ENOTFOUND, "order_number: no order %s in this shop", number);
+    }
+    number = norm;
     struct order_change ch = {.shop = sh, .order_number = number, .op = op, .arena = a, .now = at};
     int rc = RS_OK;
     if (op == ORDER_REFUND) {

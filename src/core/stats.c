@@ -22,6 +22,13 @@ struct walk {
     struct day *days;
 };
 
+/* *a += b, held at the ends of int64 instead of overflowing: amounts are capped
+ * (MONEY_AMOUNT_MAX) but nothing caps how many there are. */
+static void add(int64_t *a, int64_t b)
+{
+    if (__builtin_add_overflow(*a, b, a)) *a = b < 0 ? INT64_MIN : INT64_MAX;
+}
+
 static int add_slot(void *arg, const struct stats_slot *s)
 {
     struct walk *w = arg;
@@ -30,15 +37,15 @@ static int add_slot(void *arg, const struct stats_slot *s)
         w->i++;
     if (w->i >= w->ndays || t < w->starts[w->i]) return 0;
     struct day *d = &w->days[w->i];
-    d->sent += s->sent;
-    d->opened += s->opened;
-    d->clicked += s->clicked;
-    d->n[0] += s->direct_n;
-    d->amount[0] += s->direct_amount;
-    d->net[0] += s->direct_net;
-    d->n[1] += s->assisted_n;
-    d->amount[1] += s->assisted_amount;
-    d->net[1] += s->assisted_net;
+    add(&d->sent, s->sent);
+    add(&d->opened, s->opened);
+    add(&d->clicked, s->clicked);
+    add(&d->n[0], s->direct_n);
+    add(&d->amount[0], s->direct_amount);
+    add(&d->net[0], s->direct_net);
+    add(&d->n[1], s->assisted_n);
+    add(&d->amount[1], s->assisted_amount);
+    add(&d->net[1], s->assisted_net);
     return 0;
 }
 
@@ -125,13 +132,13 @@ int stats_query(struct tx *tx, const struct shop *sh, const char *from, const ch
         civil_from_days(d0 + i, &y, &m, &dd);
         json_t *o = json_pack("{s:o}", "date", json_sprintf("%04d-%02d-%02d", y, m, dd));
         json_array_append_new(days, day_json(d, exp, o));
-        total.sent += d->sent;
-        total.opened += d->opened;
-        total.clicked += d->clicked;
+        add(&total.sent, d->sent);
+        add(&total.opened, d->opened);
+        add(&total.clicked, d->clicked);
         for (int k = 0; k < 2; k++) {
-            total.n[k] += d->n[k];
-            total.amount[k] += d->amount[k];
-            total.net[k] += d->net[k];
+            add(&total.n[k], d->n[k]);
+            add(&total.amount[k], d->amount[k]);
+            add(&total.net[k], d->net[k]);
         }
     }
     json_t *t = day_json(&total, exp, json_object());

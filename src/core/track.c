@@ -270,7 +270,7 @@ int64_t track_event_amount(const json_t *attrs, int exp)
         int64_t amount;
         struct rs_status st = {0};
         if (v && (json_is_string(v) || json_is_number(v)) &&
-            jmoney(attrs, keys[i], exp, &amount, "attributes", &st) == RS_OK && amount >= 0)
+            jamount(attrs, keys[i], exp, &amount, "attributes", &st) == RS_OK && amount >= 0)
             return amount;
     }
     return 0;

@@ -50,7 +50,10 @@ int h_order_get(struct req *r)
     struct order o;
     struct conversion cv;
     struct store_conn *c = r->app->ops->reader(r->app->store);
-    int rc = c ? r->app->ops->order_get(c, r->shop.sid, req_param(r, 0), r->arena, &o) : RS_ESTORE;
+    const char *number = order_number_norm(req_param(r, 0), r->arena);
+    int rc = !number ? RS_ENOTFOUND
+             : c     ? r->app->ops->order_get(c, r->shop.sid, number, r->arena, &o)
+                     : RS_ESTORE;
     if (rc) {
         req_error(r, rc, rc == RS_ENOTFOUND ? "order_number: no such order" : NULL);
         return RS_OK;
@@ -74,7 +77,11 @@ static int order_change(struct req *r, enum order_op op)
 {
     struct order_change *ch = arena_alloc(r->arena, sizeof(*ch));
     ch->shop = &r->shop;
-    ch->order_number = req_param(r, 0);
+    ch->order_number = order_number_norm(req_param(r, 0), r->arena);
+    if (!ch->order_number) {
+        req_error(r, RS_ENOTFOUND, "order_number: no such order");
+        return RS_OK;
+    }
     ch->op = op;
     ch->arena = r->arena;
     ch->now = now_s();

@@ -347,6 +347,7 @@ int shopify_order_convert(const json_t *o, const struct shop *sh, struct arena *
     if (exp < 0) return rs_fail(st, RS_EINVAL, "currency: must be an ISO 4217 code");
     if ((rc = get_money(o, "total_price", exp, &out->total, "", st))) return rc;
     if (out->total < 0) out->total = 0;
+    if (out->total > MONEY_AMOUNT_MAX) return rs_fail(st, RS_EINVAL, "total_price: too large");
     out->created_at = 0;
     if (created && rfc3339_parse(created, &out->created_at))
         return rs_fail(st, RS_EINVAL, "created_at: must be an RFC 3339 time");

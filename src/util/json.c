@@ -142,6 +142,16 @@ int jmoney(const json_t *obj, const char *key, int exp, int64_t *out, const char
                    where, sep(where), key, exp);
 }
 
+int jamount(const json_t *obj, const char *key, int exp, int64_t *out, const char *where,
+            struct rs_status *st)
+{
+    int rc = jmoney(obj, key, exp, out, where, st);
+    if (rc || (*out <= MONEY_AMOUNT_MAX && *out >= -MONEY_AMOUNT_MAX)) return rc;
+    char max[32];
+    money_format(MONEY_AMOUNT_MAX, exp, max, sizeof(max));
+    return rs_fail(st, RS_EINVAL, "%s%s%s: must be at most %s", where, sep(where), key, max);
+}
+
 /* ---- compact JSON out ---------------------------------------------------------------------- */
 
 int json_write_string(struct buf *b, const char *s, size_t n)

@@ -56,6 +56,10 @@ int jhas(const json_t *obj, const char *key); /* present and not null */
 /* A JF_MONEY field in minor units of a currency with exponent exp. RS_EINVAL naming `name`. */
 int jmoney(const json_t *obj, const char *key, int exp, int64_t *out, const char *where,
            struct rs_status *st);
+/* As jmoney, for what is summed (an order's total, price and refunds, an event's value): at
+ * most MONEY_AMOUNT_MAX in magnitude. */
+int jamount(const json_t *obj, const char *key, int exp, int64_t *out, const char *where,
+            struct rs_status *st);
 
 /* Appends v to b as compact JSON, byte for byte what json_dumps(v, JSON_COMPACT |
  * JSON_ENCODE_ANY) writes (object keys in insertion order, UTF-8 as is, control characters, "

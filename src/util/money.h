@@ -14,6 +14,11 @@
  * is not one. */
 int currency_exponent(const char *code);
 
+/* The largest amount (in magnitude) an order, a price, a refund or an event may carry: 13
+ * digits of minor units (99,999,999,999.99 EUR), so that sums over millions of them stay far
+ * inside int64. */
+#define MONEY_AMOUNT_MAX 9999999999999LL
+
 /* Parses a decimal amount: optional '-', digits, optionally '.' and at most `exp` digits (fewer
  * are padded: "19.9" → 1990 at exp 2). No exponent notation, no '+', no spaces, no thousands
  * separators, at least one digit before any '.'. Fails (-1) on anything else and when the value

@@ -191,6 +191,12 @@ def test_test_orders_and_disabled_conversions(world):
     (dict(ORDER, total="-1"), "total"),
     (dict(ORDER, currency="EURO"), "currency"),
     (dict(ORDER, created_at="yesterday"), "created_at"),
+    (dict(ORDER, created_at="2999-11-22T10:00:00Z"), "created_at"),  # not a real order yet
+    (dict(ORDER, total="100000000000.00"), "total"),  # over 13 digits of minor units
+    (dict(ORDER, total=92233720368547758), "total"),
+    (dict(ORDER, items=[{"variant_id": "4471", "price": "100000000000.00"}]), "items[0].price"),
+    (dict(ORDER, order_number=" # "), "order_number"),
+    (dict(ORDER, order_number="10\u00010"), "order_number"),
     (dict(ORDER, email="not-an-email"), "email"),
     (dict(ORDER, phone="12"), "phone"),
     (dict(ORDER, items=[]), "items"),
@@ -353,6 +359,9 @@ def test_collect_bad_input_changes_nothing(world):
         dict(good, email="nope"),
         {k: v for k, v in good.items() if k != "orderNumber"},
         dict(good, urls="https://shop.example/products/tee"),
+        dict(good, total="100000000000.00"),
+        dict(good, total=1e11),
+        dict(good, orderNumber="#"),
     ]
     for b in bad:
         r = collect(shop, b)
@@ -672,3 +681,24 @@ def test_a_goal_event_outside_the_goal_window_is_no_conversion(world, restock):
                    (n["id"],))
     purchase_event(shop, n, "39.80")  # 9 days: inside
     assert conversions(shop) == (1, "39.80")
+
+
+def test_one_order_number_however_it_is_spelt(world):
+    """Shopify's webhooks say 1001 where its exports and storefronts say "#1001"; a CSV cell may
+    carry a space. Every source and every lookup drops surrounding spaces and one leading '#',
+    so they are one order, counted once. Before, "#1001", " 1001" and "1001" were three
+    orders, and three conversions' worth of revenue."""
+    shop = world
+    r = post_order(shop, dict(ORDER, order_number="#1001"))
+    assert r.status == 201 and r.json["order_number"] == "1001", r
+    for spelt in (" 1001", "1001 ", "\t#1001\n"):
+        again = post_order(shop, dict(ORDER, order_number=spelt))
+        assert again.status == 200 and again.json == r.json, (spelt, again)
+    c = collect(shop, {"websiteUuid": shop.id, "orderNumber": "#1001", "total": "39.80",
+                       "productNumbers": ["TEE-RED-M"], "email": "ada@example.com"})
+    assert c.status == 200, c
+    assert get_order(shop, "%231001").json == r.json
+    assert shop.server.post("/v1/orders/%231001/refunds", {"amount": "1.00"},
+                            key=shop.key).json["refunded"] == "1.00"
+    t = stats(shop).json["totals"]
+    assert t["assisted"] == {"count": 1, "revenue": "39.80", "revenue_net": "38.80"}, t
