@@ -142,7 +142,7 @@ static int order_job(struct tx *tx, void *arg, struct rs_status *st)
     struct demo_order *o = arg;
     int rc = order_attribution_sink.create(o->app, tx, o->sh, &o->in, o->in.created_at, st);
     if (!rc && o->refund)
-        rc = order_attribution_sink.refund(o->app, tx, o->sh, o->in.order_number, o->refund,
+        rc = order_attribution_sink.refund(o->app, tx, o->sh, o->in.order_number, NULL, o->refund,
                                            o->in.currency, o->in.created_at + 86400, st);
     return rc;
 }

@@ -389,15 +389,27 @@ int order_apply(struct tx *tx, void *arg, struct rs_status *st)
 
 int order_refund_parse(const json_t *body, struct order_change *ch, struct rs_status *st)
 {
-    static const struct jfield f[] = {{"amount", JF_MONEY, JF_REQUIRED}};
-    int rc = json_check(body, f, 1, "", st), any = 0;
+    static const struct jfield f[] = {{"amount", JF_MONEY, JF_REQUIRED},
+                                      {"refund_id", JF_ID, JF_NULLABLE}};
+    int rc = json_check(body, f, NF(f), "", st), any = 0;
     if (rc) return rc;
+    char tmp[24];
+    if ((rc = ident(jid(body, "refund_id", tmp), "refund_id", 255, ch->arena, &ch->refund_id, st)))
+        return rc;
     struct rs_status ignored;
     for (int exp = 0; exp < 5; exp++) {
         ch->amount_ok[exp] = jamount(body, "amount", exp, &ch->amount[exp], "", &ignored) == RS_OK;
         any |= ch->amount_ok[exp];
     }
     return any ? RS_OK : rs_fail(st, RS_EINVAL, "amount: must be a decimal amount");
+}
+
+/* The order's conversion, for the answer. */
+static int answer_change(struct tx *tx, struct order_change *ch, struct rs_status *st)
+{
+    int rc = tx->ops->conversion_by_order(tx->c, ch->out.sid, ch->out.id, ch->arena, &ch->conv);
+    ch->converted = rc == RS_OK;
+    return rc && rc != RS_ENOTFOUND ? rs_fail(st, rc, "the store failed") : RS_OK;
 }
 
 int order_change_apply(struct tx *tx, void *arg, struct rs_status *st)
@@ -417,6 +429,11 @@ int order_change_apply(struct tx *tx, void *arg, struct rs_status *st)
             return rs_fail(st, RS_EINVAL,
                            "amount: must be a decimal amount with at most %d decimals", exp);
         if (amount <= 0) return rs_fail(st, RS_EINVAL, "amount: must be more than zero");
+        int dup = 0;
+        if (ch->refund_id &&
+            (rc = tx->ops->refund_add(tx->c, o->sid, o->id, ch->refund_id, amount, ch->now, &dup)))
+            return rs_fail(st, rc, "the store failed");
+        if (dup) return answer_change(tx, ch, st); /* taken already: nothing changes */
         if (amount > o->total - o->refunded) {
             char left[32];
             money_format(o->total - o->refunded, currency_exponent(o->currency), left,
@@ -430,9 +447,7 @@ int order_change_apply(struct tx *tx, void *arg, struct rs_status *st)
         (rc = tx->ops->conversion_set(tx->c, o->sid, o->id, o->status == ORDER_CANCELLED,
                                       o->refunded)))
         return rs_fail(st, rc, "the store failed");
-    rc = tx->ops->conversion_by_order(tx->c, o->sid, o->id, ch->arena, &ch->conv);
-    ch->converted = rc == RS_OK;
-    return rc && rc != RS_ENOTFOUND ? rs_fail(st, rc, "the store failed") : RS_OK;
+    return answer_change(tx, ch, st);
 }
 
 /* ---- the API's view ----------------------------------------------------------------------- */

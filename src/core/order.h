@@ -71,6 +71,8 @@ struct order_change {
     /* ORDER_REFUND: the amount read at each currency exponent (the order's decides) */
     int64_t amount[5];
     int amount_ok[5];
+    const char *refund_id; /* ORDER_REFUND: the refund's own id, or NULL; one seen for the order
+                              already changes nothing */
     struct arena *arena;
     int64_t now;
     /* results */
@@ -79,7 +81,8 @@ struct order_change {
     int converted;
 };
 
-/* A refund's body, {"amount": "10.00"}, into ch. RS_EINVAL naming `amount`. */
+/* A refund's body, {"amount": "10.00", "refund_id": "R-1"} (refund_id optional), into ch.
+ * RS_EINVAL naming the field. */
 int order_refund_parse(const json_t *body, struct order_change *ch, struct rs_status *st);
 /* RS_ENOTFOUND naming the order, RS_EINVAL naming `amount`. */
 int order_change_apply(struct tx *tx, void *order_change, struct rs_status *st);

@@ -56,7 +56,8 @@ static int sink_create(struct app *app, struct tx *tx, const struct shop *sh,
 }
 
 static int change(struct tx *tx, const struct shop *sh, const char *number, enum order_op op,
-                  int64_t amount, const char *currency, int64_t at, struct rs_status *st)
+                  const char *refund_id, int64_t amount, const char *currency, int64_t at,
+                  struct rs_status *st)
 {
     struct arena *a = arena_new();
     const char *norm = order_number_norm(number, a);
@@ -65,7 +66,12 @@ static int change(struct tx *tx, const struct shop *sh, const char *number, enum
         return rs_fail(st, RS_ENOTFOUND, "order_number: no order %s in this shop", number);
     }
     number = norm;
-    struct order_change ch = {.shop = sh, .order_number = number, .op = op, .arena = a, .now = at};
+    struct order_change ch = {.shop = sh,
+                              .order_number = number,
+                              .op = op,
+                              .refund_id = refund_id,
+                              .arena = a,
+                              .now = at};
     int rc = RS_OK;
     if (op == ORDER_REFUND) {
         /* Shopify's refunds are what it refunded: never refused, only kept within the total */
@@ -99,14 +105,15 @@ static int sink_cancel(struct app *app, struct tx *tx, const struct shop *sh, co
                        int64_t at, struct rs_status *st)
 {
     (void)app;
-    return change(tx, sh, number, ORDER_CANCEL, 0, NULL, at, st);
+    return change(tx, sh, number, ORDER_CANCEL, NULL, 0, NULL, at, st);
 }
 
 static int sink_refund(struct app *app, struct tx *tx, const struct shop *sh, const char *number,
-                       int64_t amount, const char *currency, int64_t at, struct rs_status *st)
+                       const char *refund_id, int64_t amount, const char *currency, int64_t at,
+                       struct rs_status *st)
 {
     (void)app;
-    return change(tx, sh, number, ORDER_REFUND, amount, currency, at, st);
+    return change(tx, sh, number, ORDER_REFUND, refund_id, amount, currency, at, st);
 }
 
 const struct order_sink order_attribution_sink = {sink_create, sink_cancel, sink_refund};

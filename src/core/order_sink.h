@@ -7,7 +7,8 @@
  * delivery (the webhook's event id) commit together. Attribution implements the sink: `create`
  * stores the order once per (shop, order_number) — a second create of the same number changes
  * nothing — and attributes it; `cancel` takes a cancelled order's conversion out of the totals;
- * `refund` adds `amount` (minor units of `currency`) to the order's refunded total. Each returns
+ * `refund` adds `amount` (minor units of `currency`) to the order's refunded total, once per
+ * `refund_id` of the order (NULL: no id, always added). Each returns
  * RS_OK, RS_ENOTFOUND (cancel or refund of an order never created), RS_ECONFLICT (a refund in
  * another currency than the order's, which restock cannot convert), or an error with st set
  * (the job, and so the delivery, is rolled back and retried by the source). On RS_ENOTFOUND
@@ -56,7 +57,8 @@ struct order_sink {
     int (*cancel)(struct app *app, struct tx *tx, const struct shop *sh, const char *order_number,
                   int64_t at, struct rs_status *st);
     int (*refund)(struct app *app, struct tx *tx, const struct shop *sh, const char *order_number,
-                  int64_t amount, const char *currency, int64_t at, struct rs_status *st);
+                  const char *refund_id, int64_t amount, const char *currency, int64_t at,
+                  struct rs_status *st);
 };
 
 /* The sink of restock's own attribution (core/order.h): what `serve` wires in. */

@@ -380,14 +380,17 @@ int shopify_order_convert(const json_t *o, const struct shop *sh, struct arena *
 }
 
 int shopify_refund_convert(const json_t *r, const struct shop *sh, struct arena *a,
-                           const char **order_id, int64_t *amount, const char **currency,
-                           struct rs_status *st)
+                           struct shopify_refund *out, struct rs_status *st)
 {
+    memset(out, 0, sizeof(*out));
     int rc = need_object(r, "body", st);
-    if (rc || (rc = get_id(r, "order_id", a, order_id, "", st))) return rc;
-    if (!*order_id) return rs_fail(st, RS_EINVAL, "order_id: required");
+    if (rc || (rc = get_id(r, "order_id", a, &out->order_id, "", st)) ||
+        (rc = get_id(r, "id", a, &out->refund_id, "", st)))
+        return rc;
+    if (!out->order_id) return rs_fail(st, RS_EINVAL, "order_id: required");
+    const char **currency = &out->currency;
+    int64_t *amount = &out->amount;
     *currency = sh->currency;
-    *amount = 0;
     const json_t *txs = json_object_get(r, "transactions");
     size_t i, seen = 0;
     const json_t *tx;
@@ -495,8 +498,7 @@ int shopify_parse(struct shopify_hook *h, const char *body, size_t n, struct rs_
         rc = shopify_order_convert(j, h->shop, a, &h->order, &h->test, st);
         break;
     case SHT_REFUND:
-        rc = shopify_refund_convert(j, h->shop, a, &h->refund_order_id, &h->refund_amount,
-                                    &h->refund_currency, st);
+        rc = shopify_refund_convert(j, h->shop, a, &h->refund, st);
         break;
     case SHT_DATA_REQUEST:
     case SHT_CUSTOMER_REDACT:
@@ -597,7 +599,8 @@ static int apply_order(struct tx *tx, struct shopify_hook *h, struct rs_status *
 static int apply_refund(struct tx *tx, struct shopify_hook *h, struct rs_status *st)
 {
     const char *number;
-    int rc = tx->ops->shopify_order_get(tx->c, h->shop->sid, h->refund_order_id, h->arena, &number);
+    const struct shopify_refund *rf = &h->refund;
+    int rc = tx->ops->shopify_order_get(tx->c, h->shop->sid, rf->order_id, h->arena, &number);
     if (rc == RS_ENOTFOUND) {
         h->outcome = "refund of an order never received: ignored";
         return RS_OK;
@@ -607,8 +610,8 @@ static int apply_refund(struct tx *tx, struct shopify_hook *h, struct rs_status 
         h->outcome = "refund checked; no attribution wired in";
         return RS_OK;
     }
-    rc = h->app->orders->refund(h->app, tx, h->shop, number, h->refund_amount, h->refund_currency,
-                                h->now, st);
+    rc = h->app->orders->refund(h->app, tx, h->shop, number, rf->refund_id, rf->amount,
+                                rf->currency, h->now, st);
     if (rc == RS_ENOTFOUND || rc == RS_ECONFLICT) { /* acknowledged, so Shopify stops retrying */
         h->outcome = rc == RS_ENOTFOUND ? "order unknown: ignored"
                                         : "refund in another currency than the order's: ignored";

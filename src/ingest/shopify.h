@@ -58,11 +58,18 @@ int shopify_product_convert(const json_t *p, const struct shop *sh, struct catal
 int shopify_order_convert(const json_t *o, const struct shop *sh, struct arena *a,
                           struct order_in *out, int *test, struct rs_status *st);
 
-/* refunds/create → the Shopify order id and the amount refunded: the successful refund
- * transactions' sum, or when there are none the refund line items' subtotals. */
+/* A refunds/create payload, converted. */
+struct shopify_refund {
+    const char *order_id;  /* Shopify's order id */
+    const char *refund_id; /* the refund's own id (taken once per order), or NULL */
+    int64_t amount;        /* the successful refund transactions' sum, or when there are none
+                              the refund line items' subtotals */
+    const char *currency;  /* the transactions' (else the shop's) */
+};
+
+/* refunds/create → out. RS_EINVAL naming the field. */
 int shopify_refund_convert(const json_t *r, const struct shop *sh, struct arena *a,
-                           const char **order_id, int64_t *amount, const char **currency,
-                           struct rs_status *st);
+                           struct shopify_refund *out, struct rs_status *st);
 
 struct shopify_hook {
     /* input */
@@ -79,9 +86,7 @@ struct shopify_hook {
     int64_t available;                 /* inventory: -1 for null (untracked) */
     struct order_in order;             /* order, cancel */
     int test;                          /* order: a test order, ignored */
-    const char *refund_order_id;       /* refund */
-    int64_t refund_amount;             /* refund */
-    const char *refund_currency;       /* refund */
+    struct shopify_refund refund;      /* refund */
     const char *who_json;              /* customer topics: identity keys, a JSON array */
     struct privacy_request request;    /* data request */
     /* results */

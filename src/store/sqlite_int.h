@@ -155,6 +155,7 @@ enum stmt_id {
     Q_CONV_BY_ORDER,
     Q_CONV_SET,
     Q_CONV_SUPERSEDE,
+    Q_REFUND_ADD,
     Q_STATS_SLOTS,
     Q_STATS_RESET,
     Q_STATS_RECOUNT,
@@ -424,6 +425,8 @@ int sq_conversion_insert(struct store_conn *c, struct conversion *cv);
 int sq_conversion_by_order(struct store_conn *c, int64_t sid, int64_t order_id, struct arena *a,
                            struct conversion *out);
 int sq_conversion_supersede(struct store_conn *c, int64_t sid, int64_t notification_id);
+int sq_refund_add(struct store_conn *c, int64_t sid, int64_t order_id, const char *refund_id,
+                  int64_t amount, int64_t at, int *dup);
 int sq_conversion_set(struct store_conn *c, int64_t sid, int64_t order_id, int status,
                       int64_t refunded);
 int sq_stats_recount(struct store_conn *c, int64_t sid);

@@ -307,6 +307,10 @@ struct store_ops {
      * CONV_SUPERSEDED: an order of the same purchase converted another notification. It leaves
      * the totals; an order that wins the notification later still takes it over. */
     int (*conversion_supersede)(struct store_conn *c, int64_t sid, int64_t notification_id);
+    /* Records refund refund_id of an order; *dup when it was recorded already (nothing
+     * changes). */
+    int (*refund_add)(struct store_conn *c, int64_t sid, int64_t order_id, const char *refund_id,
+                      int64_t amount, int64_t at, int *dup);
     /* The stats rollup (kept by triggers in the same transactions as the rows it counts): the
      * slots in [lo, hi] in slot order, summed over campaigns, or of one campaign (> 0). */
     int (*stats_slots)(struct store_conn *c, int64_t sid, int64_t campaign_id, int64_t lo,

@@ -557,6 +557,7 @@ const struct store_ops store_sqlite = {
     .conversion_by_order = sq_conversion_by_order,
     .conversion_set = sq_conversion_set,
     .conversion_supersede = sq_conversion_supersede,
+    .refund_add = sq_refund_add,
     .stats_slots = sq_stats_slots,
     .stats_recount = sq_stats_recount,
     .stats_events = sq_stats_events,

@@ -60,6 +60,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_CONV_SUPERSEDE] = "UPDATE conversions SET status = " CONV_SUPERSEDED_S
                          " WHERE shop_id = ?1 AND notification_id = ?2 AND order_id = 0"
                          " AND status = 0",
+    [Q_REFUND_ADD] = "INSERT INTO order_refunds VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
     [Q_STATS_RESET] = STATS_CONV_RESET("shop_id = ?1"),
     [Q_STATS_RECOUNT] = STATS_CONV_RECOUNT("c.shop_id = ?1"),
     [Q_STATS_SLOTS] = "SELECT " STATS_SUMS " FROM stats_slots WHERE shop_id = ? AND slot >= ?"
@@ -547,6 +548,21 @@ int sq_conversion_supersede(struct store_conn *c, int64_t sid, int64_t notificat
     sqlite3_bind_int64(s, 1, sid);
     sqlite3_bind_int64(s, 2, notification_id);
     return exec_done(c, s);
+}
+
+int sq_refund_add(struct store_conn *c, int64_t sid, int64_t order_id, const char *refund_id,
+                  int64_t amount, int64_t at, int *dup)
+{
+    sqlite3_stmt *s = stmt(c, Q_REFUND_ADD);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, order_id);
+    bind_text(s, 3, refund_id);
+    sqlite3_bind_int64(s, 4, amount);
+    sqlite3_bind_int64(s, 5, at);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *dup = sqlite3_changes(c->db) == 0;
+    return rc;
 }
 
 int sq_stats_recount(struct store_conn *c, int64_t sid)

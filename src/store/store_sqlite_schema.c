@@ -351,6 +351,11 @@ static const char *const migrations[] = {
     "DROP TRIGGER stats_conversion_old;"
     "DROP TRIGGER stats_conversion_new;" STATS_CONV_TRIGGERS(AMOUNT_IN_SHOP, NET_IN_SHOP)
         STATS_CONV_RESET("1") ";" STATS_CONV_RECOUNT("1") ";",
+    /* 13: the refunds recorded by id (the API's refund_id, Shopify's refund id), so a refund
+     * sent again, or from a second source, is taken once */
+    "CREATE TABLE order_refunds(shop_id INTEGER NOT NULL, order_id INTEGER NOT NULL,"
+    " refund_id TEXT NOT NULL, amount INTEGER NOT NULL, at INTEGER NOT NULL,"
+    " PRIMARY KEY(shop_id, order_id, refund_id)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

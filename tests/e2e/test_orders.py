@@ -702,3 +702,36 @@ def test_one_order_number_however_it_is_spelt(world):
                             key=shop.key).json["refunded"] == "1.00"
     t = stats(shop).json["totals"]
     assert t["assisted"] == {"count": 1, "revenue": "39.80", "revenue_net": "38.80"}, t
+
+
+def test_a_refund_with_its_id_is_taken_once(world):
+    """A refund carries its id (the API's optional refund_id, Shopify's refund id): sent again —
+    a client's retry after a timeout, or the same refund from the webhook and the API — it
+    changes nothing. Before, every call lowered the net again. Without an id, each call is a
+    refund of its own."""
+    from test_ingest import hook
+    shop = world
+    oid = 5678901234567892301
+    assert hook(shop, "orders/create", shopify_order(2301, oid)).status == 200
+    refund = {"id": 9001, "order_id": oid, "transactions": [
+        {"id": 1, "order_id": oid, "kind": "refund", "status": "success", "amount": "5.00",
+         "currency": "EUR"}]}
+    assert hook(shop, "refunds/create", refund, event_id="r1").status == 200
+    assert hook(shop, "refunds/create", refund, event_id="r2").status == 200  # new event, same refund
+    path = "/v1/orders/2301/refunds"
+    r = shop.server.post(path, {"amount": "5.00", "refund_id": 9001}, key=shop.key)
+    assert r.status == 200 and r.json["refunded"] == "5.00", r
+    for _ in range(2):
+        r = shop.server.post(path, {"amount": "1.00", "refund_id": "R-2"}, key=shop.key)
+        assert r.status == 200 and r.json["refunded"] == "6.00", r
+    r = shop.server.post(path, {"amount": "1.00"}, key=shop.key)
+    assert r.status == 200 and r.json["refunded"] == "7.00", r
+    # a refused refund records no id: the same id with a valid amount is then taken
+    r = shop.server.post(path, {"amount": "99.00", "refund_id": "R-3"}, key=shop.key)
+    assert r.status == 400 and r.error["message"].startswith("amount"), r
+    r = shop.server.post(path, {"amount": "2.00", "refund_id": "R-3"}, key=shop.key)
+    assert r.status == 200 and r.json["refunded"] == "9.00", r
+    r = shop.server.post(path, {"amount": "1.00", "refund_id": ""}, key=shop.key)
+    assert r.status == 400 and r.error["message"].startswith("refund_id"), r
+    t = stats(shop).json["totals"]
+    assert t["assisted"]["revenue_net"] == "30.80", t

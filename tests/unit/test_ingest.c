@@ -158,18 +158,19 @@ TEST(shopify_refund_and_product_conversion)
         "\"5.00\"},{\"kind\":\"sale\",\"status\":\"success\",\"amount\":\"7.00\"},{\"kind\":"
         "\"refund\",\"status\":\"success\",\"amount\":\"1.25\"}]}";
     json_t *j = shopify_json_parse(refund, strlen(refund), &st);
-    const char *oid, *cur;
-    int64_t amount;
-    CHECK_INT(shopify_refund_convert(j, &test_shop, a, &oid, &amount, &cur, &st), RS_OK);
-    CHECK_STR(oid, "5678901234567890123");
-    CHECK_INT(amount, 1175);
-    CHECK_STR(cur, "EUR");
+    struct shopify_refund rf;
+    CHECK_INT(shopify_refund_convert(j, &test_shop, a, &rf, &st), RS_OK);
+    CHECK_STR(rf.order_id, "5678901234567890123");
+    CHECK_STR(rf.refund_id, "509562969");
+    CHECK_INT(rf.amount, 1175);
+    CHECK_STR(rf.currency, "EUR");
     json_decref(j);
     const char *lines_only = "{\"order_id\":9,\"refund_line_items\":[{\"subtotal\":\"3.00\"},"
                              "{\"subtotal\":\"4.50\"}],\"transactions\":[]}";
     j = shopify_json_parse(lines_only, strlen(lines_only), &st);
-    CHECK_INT(shopify_refund_convert(j, &test_shop, a, &oid, &amount, &cur, &st), RS_OK);
-    CHECK_INT(amount, 750);
+    CHECK_INT(shopify_refund_convert(j, &test_shop, a, &rf, &st), RS_OK);
+    CHECK_INT(rf.amount, 750);
+    CHECK(rf.refund_id == NULL);
     json_decref(j);
 
     const char *product =
@@ -240,9 +241,10 @@ static int rec_cancel(struct app *app, struct tx *tx, const struct shop *sh, con
 }
 
 static int rec_refund(struct app *app, struct tx *tx, const struct shop *sh, const char *number,
-                      int64_t amount, const char *currency, int64_t at, struct rs_status *st)
+                      const char *refund_id, int64_t amount, const char *currency, int64_t at,
+                      struct rs_status *st)
 {
-    (void)app, (void)tx, (void)sh, (void)at, (void)st, (void)currency;
+    (void)app, (void)tx, (void)sh, (void)at, (void)st, (void)currency, (void)refund_id;
     rec.refunds++;
     snprintf(rec.number, sizeof(rec.number), "%s", number);
     rec.refunded += amount;
