@@ -222,6 +222,19 @@ static int supersede_conversion(struct tx *tx, void *arg, struct rs_status *st)
     return tx->ops->conversion_supersede(tx->c, cv->sid, cv->notification_id);
 }
 
+struct refund_call {
+    int64_t sid, order_id;
+    const char *id;
+    int dup;
+};
+
+static int add_refund(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    struct refund_call *rc = arg;
+    return tx->ops->refund_add(tx->c, rc->sid, rc->order_id, rc->id, 100, 9100, &rc->dup);
+}
+
 static int first_variant(void *arg, const char *id)
 {
     *(const char **)arg = id;
@@ -366,6 +379,15 @@ static void contract_orders(struct env *e)
     CHECK_INT(ops->conversion_by_order(r, e->shop.sid, o.id, e->a, &gc), RS_OK);
     CHECK_INT(gc.status, 1);
     ops->reader_release(e->s);
+    /* a refund id is taken once per order; the same id of another order is its own */
+    struct refund_call rf = {.sid = e->shop.sid, .order_id = o.id, .id = "R-1"};
+    CHECK_INT(committer_run(e->cm, add_refund, &rf, &st), RS_OK);
+    CHECK_INT(rf.dup, 0);
+    CHECK_INT(committer_run(e->cm, add_refund, &rf, &st), RS_OK);
+    CHECK_INT(rf.dup, 1);
+    rf.order_id = o.id + 1;
+    CHECK_INT(committer_run(e->cm, add_refund, &rf, &st), RS_OK);
+    CHECK_INT(rf.dup, 0);
     struct conversion takes = ev;
     takes.order_id = o.id + 7;
     takes.amount = 1200;
