@@ -279,8 +279,11 @@ int collect_parse(const json_t *body, const struct shop *sh, int64_t now, struct
     if (buyer(json_string_value(email), NULL, "email", "phone", a, o, st))
         return rs_fail(st, RS_EINVAL, "email is not a valid email address");
     int rc;
-    const char *cid = loose_id(json_object_get(body, "customerId"), a);
-    const char *tid = loose_id(json_object_get(body, "trackingUserId"), a);
+    const json_t *cv = json_object_get(body, "customerId"),
+                 *tv = json_object_get(body, "trackingUserId");
+    const char *cid = loose_id(cv, a), *tid = loose_id(tv, a);
+    if ((cv && !cid && !json_is_null(cv)) || (tv && !tid && !json_is_null(tv)))
+        return rs_fail(st, RS_EINVAL, "customerId and trackingUserId must be strings or integers");
     if ((cid && strlen(cid) > 255) || (tid && strlen(tid) > 255))
         return rs_fail(st, RS_EINVAL, "customerId and trackingUserId must be at most 255 bytes");
     o->customer_id = cid && *cid ? cid : NULL;

@@ -362,6 +362,8 @@ def test_collect_bad_input_changes_nothing(world):
         dict(good, total="100000000000.00"),
         dict(good, total=1e11),
         dict(good, orderNumber="#"),
+        dict(good, customerId=1.5),
+        dict(good, trackingUserId={"id": "t1"}),
     ]
     for b in bad:
         r = collect(shop, b)
