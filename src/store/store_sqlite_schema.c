@@ -340,11 +340,13 @@ static const char *const migrations[] = {
     "CREATE INDEX hits_notification ON hits(shop_id, notification_id) WHERE kind = 2;",
     /* 11: an order's item URL names the variants whose url matches without query and
      * fragment on either side (a feed's link may carry ?variant=N) */
+    /* (clang-format staircases the lines after a function-like macro) */
+    /* clang-format off */
     "ALTER TABLE variants ADD COLUMN url_key TEXT;"
-    "UPDATE variants SET url_key = " BARE_URL(
-        "url") ";"
-               "DROP INDEX variants_url;"
-               "CREATE INDEX variants_url ON variants(shop_id, url_key) WHERE url_key IS NOT NULL;",
+    "UPDATE variants SET url_key = " BARE_URL("url") ";"
+    "DROP INDEX variants_url;"
+    "CREATE INDEX variants_url ON variants(shop_id, url_key) WHERE url_key IS NOT NULL;",
+    /* clang-format on */
     /* 12: revenue in the rollup only from conversions in the shop's currency (an order in
      * another one counts, with no amount); the conversion columns recounted */
     "DROP TRIGGER stats_conversion_insert;"
