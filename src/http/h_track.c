@@ -104,18 +104,20 @@ int h_click(struct req *r)
     job_init(&k->job, r, NULL, HIT_CLICK);
     k->token = req_param(r, 0);
     k->to_cart = to && strcmp(to, "cart") == 0;
-    if (is_head(r)) {
+    if (is_head(r) || r->over_limit) {
         int rc = lookup(r, TOKEN_CLICK, k->token, &k->job.ctx);
         if (rc) {
             req_error(r, rc, rc == RS_ENOTFOUND ? "token: no such notification" : NULL);
             return RS_OK;
         }
-        r->run_arg = k;
-        redirect(r);
-        return RS_OK;
+        if (is_head(r) || k->job.ctx.clicked_at) { /* a repeat over the limit: not recorded */
+            r->run_arg = k;
+            redirect(r);
+            return RS_OK;
+        }
+        k->job.only_first = 1; /* the first click, unless another beats it to the writer */
     }
     k->job.id = token_id(r, TOKEN_CLICK, k->token);
-    k->job.only_first = r->over_limit;
     if (!k->job.id) {
         req_error(r, RS_ENOTFOUND, "token: no such notification");
         return RS_OK;
@@ -139,7 +141,11 @@ int h_open(struct req *r)
 {
     struct track_job *j = job_new(r, NULL, HIT_OPEN);
     j->id = token_id(r, TOKEN_OPEN, req_param(r, 0));
-    j->only_first = r->over_limit;
+    if (j->id && r->over_limit && !is_head(r)) { /* a repeat over the limit is not recorded */
+        struct notif_context x;
+        if (lookup(r, TOKEN_OPEN, req_param(r, 0), &x) || x.opened_at) j->id = 0;
+        j->only_first = 1;
+    }
     if (!j->id || is_head(r)) {
         gif(r);
         return RS_OK;

@@ -32,8 +32,9 @@ enum route_flags {
                            for bad input, 500 for the rest (429 stays 429) */
     R_TRACK = 1 << 5,   /* a tracked link or pixel: over the per-address limit it is answered
                            as always, and only a notification's first click or open is recorded
-                           (r->over_limit): mail image proxies and office networks send many
-                           shoppers' opens and clicks from one address */
+                           (r->over_limit; a repeat is answered from a read, never reaching the
+                           writer): mail image proxies and office networks send many shoppers'
+                           opens and clicks from one address */
 };
 
 struct route {

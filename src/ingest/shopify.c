@@ -379,6 +379,46 @@ int shopify_order_convert(const json_t *o, const struct shop *sh, struct arena *
     return order_items(o, exp, a, out, st);
 }
 
+/* Adds a money set's shop_money ({"amount":"1.00","currency_code":"EUR"}) to *sum, all in
+ * one currency *cur. 0 when absent (set NULL), 1 when added, -1 when it cannot be. */
+static int add_shop_money(const json_t *set, const char **cur, int64_t *sum)
+{
+    if (!set) return 0;
+    const json_t *m = json_object_get(set, "shop_money");
+    const char *c = json_string_value(json_object_get(m, "currency_code"));
+    const char *v = json_string_value(json_object_get(m, "amount"));
+    int64_t x;
+    if (!c || !v || (*cur && strcmp(*cur, c) != 0) ||
+        money_parse(v, strlen(v), currency_exponent(c), &x) || x < 0 || x > MONEY_AMOUNT_MAX)
+        return -1;
+    *cur = c;
+    *sum += x;
+    return 1;
+}
+
+/* The refund line items' subtotals and taxes in the shop's money (subtotal_set and
+ * total_tax_set's shop_money), when every item gives them in one currency: a multi-currency
+ * order is kept in the shop's currency, while its refund transactions are in the buyer's.
+ * Never fails: anything else leaves shop_currency NULL. */
+static int shop_money_lines(const json_t *lines, struct arena *a, struct shopify_refund *out)
+{
+    size_t i;
+    const json_t *it;
+    const char *cur = NULL;
+    int64_t sum = 0;
+    json_array_foreach(lines, i, it)
+    {
+        if (add_shop_money(json_object_get(it, "subtotal_set"), &cur, &sum) != 1 ||
+            add_shop_money(json_object_get(it, "total_tax_set"), &cur, &sum) < 0)
+            return RS_OK;
+    }
+    if (cur) {
+        out->shop_currency = arena_strdup(a, cur);
+        out->shop_amount = sum;
+    }
+    return RS_OK;
+}
+
 int shopify_refund_convert(const json_t *r, const struct shop *sh, struct arena *a,
                            struct shopify_refund *out, struct rs_status *st)
 {
@@ -409,9 +449,8 @@ int shopify_refund_convert(const json_t *r, const struct shop *sh, struct arena 
             if (m > 0) *amount += m;
             seen++;
         }
-    if (seen) return RS_OK;
     const json_t *lines = json_object_get(r, "refund_line_items");
-    if (json_is_array(lines)) json_array_foreach(lines, i, tx)
+    if (!seen && json_is_array(lines)) json_array_foreach(lines, i, tx)
         {
             char where[48];
             snprintf(where, sizeof(where), "refund_line_items[%zu].", i);
@@ -420,7 +459,7 @@ int shopify_refund_convert(const json_t *r, const struct shop *sh, struct arena 
                 return rc;
             if (m > 0) *amount += m;
         }
-    return RS_OK;
+    return shop_money_lines(lines, a, out);
 }
 
 /* ---- privacy topics ------------------------------------------------------------------------ */
@@ -612,6 +651,11 @@ static int apply_refund(struct tx *tx, struct shopify_hook *h, struct rs_status 
     }
     rc = h->app->orders->refund(h->app, tx, h->shop, number, rf->refund_id, rf->amount,
                                 rf->currency, h->now, st);
+    if (rc == RS_ECONFLICT && rf->shop_currency) { /* the order is in the shop's money */
+        *st = (struct rs_status){0};
+        rc = h->app->orders->refund(h->app, tx, h->shop, number, rf->refund_id, rf->shop_amount,
+                                    rf->shop_currency, h->now, st);
+    }
     if (rc == RS_ENOTFOUND || rc == RS_ECONFLICT) { /* acknowledged, so Shopify stops retrying */
         h->outcome = rc == RS_ENOTFOUND ? "order unknown: ignored"
                                         : "refund in another currency than the order's: ignored";

@@ -65,6 +65,10 @@ struct shopify_refund {
     int64_t amount;        /* the successful refund transactions' sum, or when there are none
                               the refund line items' subtotals */
     const char *currency;  /* the transactions' (else the shop's) */
+    /* the refund line items' subtotals in the shop's money, for an order kept in it while the
+     * buyer paid in another currency; shop_currency NULL when the payload does not say */
+    int64_t shop_amount;
+    const char *shop_currency;
 };
 
 /* refunds/create → out. RS_EINVAL naming the field. */

@@ -60,7 +60,10 @@
  *   conversions(id PK, shop_id, notification_id, campaign_id, order_id, kind, amount, refunded,
  *         currency, status, at, created_at)  unique (shop_id, notification_id): a notification
  *         converts at most once; kind 0 direct, 1 assisted; order_id 0 for a goal event; status
- *         0 counted, 1 cancelled; at is the order's date; index (shop_id, at), (shop_id, order_id)
+ *         0 counted, 1 cancelled, 2 superseded (a goal event's, whose purchase an order
+ *         converted elsewhere); at is the order's date; index (shop_id, at), (shop_id, order_id)
+ *   order_refunds(shop_id, order_id, refund_id, amount, at)  PK (shop_id, order_id,
+ *         refund_id), WITHOUT ROWID (migration 13): a refund with an id is taken once
  *   subscriptions by customer_id and by tracking_user_id: partial indexes (where not NULL), so
  *   Orders in, attribution and stats (migration 6):
  *   variants (shop_id, product_number), (shop_id, url_key): partial indexes — order items
@@ -104,6 +107,13 @@
 
 #include "store/sqlite_int.h"
 #include "util/crypto.h"
+
+/* order_number_norm (core/order.c) in SQL, for migration 13: white space trimmed, then one
+ * leading '#' dropped. */
+#define NUMBER_TRIMMED(x) "trim(" x ", ' ' || char(9, 10, 11, 12, 13))"
+#define NORM_NUMBER(x)                                                                             \
+    "(CASE WHEN substr(" NUMBER_TRIMMED(x) ", 1, 1) = '#' THEN substr(" NUMBER_TRIMMED(            \
+        x) ", 2) ELSE " NUMBER_TRIMMED(x) " END)"
 
 /* A trigger adding (sign "+") or taking away ("-") a conversion row `r` (new or old) to or from
  * its slot of the stats rollup: count, amount and net by kind, the amount and net being SQL
@@ -354,10 +364,22 @@ static const char *const migrations[] = {
     "DROP TRIGGER stats_conversion_new;" STATS_CONV_TRIGGERS(AMOUNT_IN_SHOP, NET_IN_SHOP)
         STATS_CONV_RESET("1") ";" STATS_CONV_RECOUNT("1") ";",
     /* 13: the refunds recorded by id (the API's refund_id, Shopify's refund id), so a refund
-     * sent again, or from a second source, is taken once */
+     * sent again, or from a second source, is taken once; and the order numbers stored before
+     * every source spelt them alike (order_number_norm: no surrounding white space, no leading
+     * '#'), where the new spelling is not another order's already (that one is what lookups
+     * find; the other keeps its row and its place in the totals) */
     "CREATE TABLE order_refunds(shop_id INTEGER NOT NULL, order_id INTEGER NOT NULL,"
     " refund_id TEXT NOT NULL, amount INTEGER NOT NULL, at INTEGER NOT NULL,"
-    " PRIMARY KEY(shop_id, order_id, refund_id)) WITHOUT ROWID;",
+    " PRIMARY KEY(shop_id, order_id, refund_id)) WITHOUT ROWID;"
+    "UPDATE OR IGNORE orders SET order_number = " NORM_NUMBER(
+        "order_number") " WHERE order_number "
+                        "<> " NORM_NUMBER("or"
+                                          "de"
+                                          "r_"
+                                          "nu"
+                                          "mb"
+                                          "e"
+                                          "r") " AND " NORM_NUMBER("order_number") " <> '';",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -610,6 +610,19 @@ def test_shopify_refund_in_another_currency_is_acknowledged_and_ignored(world):
          "currency": "EUR"}]}
     assert hook(shop, "refunds/create", eur).status == 200
     assert get_order(shop, "2201").json["refunded"] == "10.00"
+    # Shopify Markets: the order in the shop's money, the buyer paid (and is refunded) in USD;
+    # the line items say what the refund is in the shop's money, tax included
+    usd = {"id": 9, "order_id": oid, "transactions": [
+        {"id": 2, "order_id": oid, "kind": "refund", "status": "success", "amount": "11.00",
+         "currency": "USD"}],
+        "refund_line_items": [{"id": 1, "quantity": 1, "subtotal": "10.48", "subtotal_set": {
+            "shop_money": {"amount": "8.00", "currency_code": "EUR"},
+            "presentment_money": {"amount": "8.80", "currency_code": "USD"}},
+            "total_tax_set": {"shop_money": {"amount": "2.00", "currency_code": "EUR"},
+                              "presentment_money": {"amount": "2.20", "currency_code": "USD"}}}]}
+    r = hook(shop, "refunds/create", usd)
+    assert r.status == 200 and r.json["outcome"] == "refund recorded", r
+    assert get_order(shop, "2201").json["refunded"] == "20.00"
 
 
 def notified_twice(shop, sink, email):
@@ -737,3 +750,31 @@ def test_a_refund_with_its_id_is_taken_once(world):
     assert r.status == 400 and r.error["message"].startswith("refund_id"), r
     t = stats(shop).json["totals"]
     assert t["assisted"]["revenue_net"] == "30.80", t
+
+
+def test_migration_13_respells_stored_order_numbers(restock):
+    """A database from before order numbers were spelt alike holds "#1001" and " 2002 ": the
+    upgrade respells them, so lookups (which now drop the '#' and the spaces) find them and a
+    re-sent order is still the same one. Where the new spelling is another order's already,
+    that one is what lookups find and the other keeps its row."""
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example", currency="EUR")
+    with sqlite3.connect(restock.db) as db:
+        sid = db.execute("SELECT sid FROM shops").fetchone()[0]
+        db.execute("DROP TABLE order_refunds")
+        for number in ("#1001", " 2002 ", "#3003", "3003"):
+            db.execute("INSERT INTO orders(shop_id, order_number, source, total, currency,"
+                       " created_at, status, refunded, received_at) VALUES (?, ?, 'api', 1000,"
+                       " 'EUR', 1, 0, 0, 1)", (sid, number))
+        db.execute("PRAGMA user_version = 12")
+    srv = restock.start()
+    shop = lib.Shop(srv, info)
+    for spelt in ("1001", "%231001", "2002"):
+        r = get_order(shop, spelt)
+        assert r.status == 200 and r.json["total"] == "10.00", (spelt, r)
+    again = post_order(shop, dict(ORDER, order_number="#1001"))
+    assert again.status == 200 and again.json["order_number"] == "1001", again
+    assert get_order(shop, "3003").status == 200
+    srv.stop()
+    with sqlite3.connect(restock.db) as db:
+        numbers = sorted(n for (n,) in db.execute("SELECT order_number FROM orders"))
+    assert numbers == ["#3003", "1001", "2002", "3003"], numbers
