@@ -100,16 +100,25 @@ static const char *with_pixel(const char *html, const char *open_url, struct are
                         html, open_url, html + head);
 }
 
+/* A header's text on one line (arena): each control character (a feed title's line break or
+ * tab) becomes a space. NULL stays NULL. */
+static const char *one_line(const char *s, struct arena *a)
+{
+    if (!s) return NULL;
+    char *o = arena_strdup(a, s);
+    for (char *p = o; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+    return o;
+}
+
 static int build_email(const struct template *t, const struct render_vars *v, struct arena *a,
                        struct message *m, struct rs_status *st)
 {
-    m->subject = render_str(t->subject, v, 0, 998, a);
+    m->subject = one_line(render_str(t->subject, v, 0, 998, a), a);
     m->text = render_str(t->text, v, 0, EMAIL_MAX, a);
     const char *html = render_str(t->html, v, 1, EMAIL_MAX, a);
     if (!m->subject || !m->text || !html)
         return rs_fail(st, RS_EINVAL, "templates.%s: the email renders too large", t->locale);
-    if (strchr(m->subject, '\r') || strchr(m->subject, '\n'))
-        return rs_fail(st, RS_EINVAL, "templates.%s.subject: renders a line break", t->locale);
     m->html = with_pixel(html, m->open_url, a);
     return RS_OK;
 }

@@ -14,6 +14,7 @@
 #include "util/json.h"
 #include "util/money.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 const char *shop_url_canonical(const char *url, struct arena *a)
 {
@@ -117,7 +118,8 @@ static int apply_setting(struct shop *sh, const struct setting *s, const json_t 
     char tmp[300];
     switch (s->kind) {
     case K_TEXT:
-        if (strlen(in) <= 200 && (*in || strcmp(s->name, "name") != 0)) val = arena_strdup(a, in);
+        if (strlen(in) <= 200 && (*in || strcmp(s->name, "name") != 0) && !has_control(in))
+            val = arena_strdup(a, in);
         break;
     case K_URL:
         val = shop_url_canonical(in, a);
@@ -144,7 +146,8 @@ static int apply_setting(struct shop *sh, const struct setting *s, const json_t 
         break;
     }
     if (!val) {
-        static const char *const what[] = {[K_TEXT] = "a text of at most 200 bytes",
+        static const char *const what[] = {[K_TEXT] =
+                                               "a text of at most 200 bytes, no control characters",
                                            [K_URL] = "an http(s) origin like https://shop.example",
                                            [K_CURRENCY] = "an ISO 4217 currency code",
                                            [K_TZ] = "an IANA time zone name",

@@ -10,6 +10,7 @@
 #include "util/crypto.h"
 #include "util/json.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 static const struct jfield signup_fields[] = {
     {"shop", JF_STRING, JF_REQUIRED},
@@ -73,6 +74,7 @@ static int short_text(const json_t *body, const char *key, size_t max, struct ar
     const char *v = jid(body, key, tmp);
     if (!v) return RS_OK;
     if (strlen(v) > max) return rs_fail(st, RS_EINVAL, "%s: longer than %zu bytes", key, max);
+    if (has_control(v)) return rs_fail(st, RS_EINVAL, "%s: must not hold control characters", key);
     *dst = arena_strdup(a, v);
     return RS_OK;
 }

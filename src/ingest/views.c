@@ -175,6 +175,26 @@ static int fill_variant(struct tx *tx, struct view *v, const struct shop *sh, st
     return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
 }
 
+static int found(void *arg, const struct subscription *s)
+{
+    (void)s;
+    *(int *)arg = 1;
+    return 1;
+}
+
+/* Has the contact unsubscribed from anything at the shop? Then a view subscribes them to
+ * nothing: they asked for no more messages, and looking at a product is not asking again. */
+static int opted_out(struct tx *tx, const struct view *v, int64_t sid, int *yes)
+{
+    struct sub_filter f = {.sid = sid,
+                           .status = SUB_UNSUBSCRIBED,
+                           .channel = -1,
+                           .contact_key = v->push.sub.contact_key,
+                           .limit = 1};
+    *yes = 0;
+    return tx->ops->sub_list(tx->c, &f, v->arena, found, yes);
+}
+
 int views_apply(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct view *v = arg;
@@ -191,6 +211,9 @@ int views_apply(struct tx *tx, void *arg, struct rs_status *st)
     if (!v->has_push || strcmp(v->kind, "cart") == 0 || !exists ||
         stock_status_of(&sh, cur.available) != STOCK_SOLD_OUT)
         return RS_OK;
+    int out;
+    if ((rc = opted_out(tx, v, sh.sid, &out))) return rs_fail(st, rc, "the store failed");
+    if (out) return RS_OK;
     struct signup *su = &v->push;
     su->shop = &sh;
     su->arena = v->arena;
@@ -205,6 +228,7 @@ int views_prune(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct views_prune *p = arg;
     int rc = tx->ops->ingest_prune(tx->c, p->now - (int64_t)VIEWS_KEEP_DAYS * 86400,
+                                   p->now - (int64_t)PURCHASES_KEEP_DAYS * 86400,
                                    p->now - 30 * 86400, VIEWS_PRUNE_CHUNK, &p->deleted);
     return rc ? rs_fail(st, rc, "the store failed") : RS_OK;
 }

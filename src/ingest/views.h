@@ -13,9 +13,12 @@
  *
  * Triggers. A view or wishlist carrying a web push subscription (checked exactly as a sign-up's,
  * push_hosts included) for a sold-out variant creates a webpush subscription with source "view"
- * or "wishlist"; the fan-out routes those only to web push campaigns with that trigger.
+ * or "wishlist"; the fan-out routes those only to web push campaigns with that trigger. Never
+ * for a contact who unsubscribed from anything at the shop: no view reopens a subscription or
+ * makes a new one for them.
  *
- * Retention: rows older than VIEWS_KEEP_DAYS are pruned (views_prune).
+ * Retention: rows older than VIEWS_KEEP_DAYS are pruned (views_prune), purchases older than
+ * PURCHASES_KEEP_DAYS.
  */
 #ifndef RESTOCK_VIEWS_H
 #define RESTOCK_VIEWS_H
@@ -27,6 +30,10 @@
 #include "core/signup.h"
 
 #define VIEWS_KEEP_DAYS 90
+/* Purchases are kept longer: campaigns' exclude_buyers, a sold-out variant's re-enrolment and
+ * goal events ask whether a subscription's contact bought since being notified, and a
+ * subscription lives up to 180 days. */
+#define PURCHASES_KEEP_DAYS 400
 
 struct view {
     const char *shop_uuid;

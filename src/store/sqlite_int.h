@@ -451,8 +451,8 @@ int sq_privacy_request_get(struct store_conn *c, int64_t sid, int64_t id, struct
 int sq_customer_redact(struct store_conn *c, int64_t sid, const char *who_json, int64_t at,
                        int64_t *n);
 int sq_shop_erase(struct store_conn *c, int64_t sid);
-int sq_ingest_prune(struct store_conn *c, int64_t activity_before, int64_t events_before, int limit,
-                    int64_t *n);
+int sq_ingest_prune(struct store_conn *c, int64_t activity_before, int64_t purchases_before,
+                    int64_t events_before, int limit, int64_t *n);
 int sq_feed_due(struct store_conn *c, int64_t now, int (*cb)(void *arg, int64_t sid), void *arg);
 int sq_feed_mark(struct store_conn *c, int64_t sid, int64_t at);
 

@@ -396,10 +396,11 @@ struct store_ops {
     /* Erases a shop and every row of it (every table with a shop_id column, order items through
      * their orders, the shop row). */
     int (*shop_erase)(struct store_conn *c, int64_t sid);
-    /* Deletes activity older than activity_before and webhook event ids older than
-     * events_before, at most `limit` rows of each; *n = rows deleted. */
-    int (*ingest_prune)(struct store_conn *c, int64_t activity_before, int64_t events_before,
-                        int limit, int64_t *n);
+    /* Deletes activity older than activity_before (purchases: older than purchases_before) and
+     * webhook event ids older than events_before, at most `limit` rows of each; *n = rows
+     * deleted. */
+    int (*ingest_prune)(struct store_conn *c, int64_t activity_before, int64_t purchases_before,
+                        int64_t events_before, int limit, int64_t *n);
     /* Shops whose feed is due at now (feed_url set, feed_interval_minutes > 0, last fetched at
      * least that long ago): cb(arg, sid) for each. feed_mark records a fetch's start. */
     int (*feed_due)(struct store_conn *c, int64_t now, int (*cb)(void *arg, int64_t sid),

@@ -270,15 +270,15 @@ int sq_shop_erase(struct store_conn *c, int64_t sid)
     return rc;
 }
 
-int sq_ingest_prune(struct store_conn *c, int64_t activity_before, int64_t events_before, int limit,
-                    int64_t *n)
+int sq_ingest_prune(struct store_conn *c, int64_t activity_before, int64_t purchases_before,
+                    int64_t events_before, int limit, int64_t *n)
 {
     int64_t a = 0, b = 0;
     struct buf q = BUF_INIT(0);
     buf_printf(&q,
                "DELETE FROM activity WHERE rowid IN (SELECT rowid FROM activity WHERE at < ?3"
-               " LIMIT %d)",
-               limit);
+               " AND (kind <> 'purchase' OR at < %lld) LIMIT %d)",
+               (long long)purchases_before, limit);
     int rc = run3(c, q.p, 0, NULL, activity_before, &a);
     buf_reset(&q);
     buf_printf(&q,

@@ -39,3 +39,10 @@ int utf8_valid(const char *s, size_t n)
     }
     return 1;
 }
+
+int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}

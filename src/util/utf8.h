@@ -13,5 +13,8 @@
 int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* 1 when the n bytes at s are valid UTF-8 (NUL bytes included), else 0. */
 int utf8_valid(const char *s, size_t n);
+/* 1 when s holds an ASCII control character (below 0x20, or DEL): a name or a title that must
+ * fit on one line of a header. */
+int has_control(const char *s);
 
 #endif

@@ -485,3 +485,34 @@ def test_test_sends_at_once_are_bounded(restock):
     hole.close()
     again.join(timeout=30)
     assert answers[-1].status == 503, answers[-1]
+
+
+def test_a_title_with_a_line_break_is_one_line_in_the_subject(world, sink):
+    """A feed's title may carry a line break: the subject is folded onto one line (each control
+    character a space) and the mail goes out. Before, every such mail failed for good
+    ("renders a line break"), though the catalog took the title."""
+    shop = world
+    r = shop.catalog([{"variant_id": "7000", "title": "Organic\nTee\tXL", "price": "19.90",
+                       "url": "https://shop.example/products/tee-xl", "available": 0}])
+    assert r.status == 200, r
+    assert shop.signup("7000", email="nl@example.com").status == 201
+    shop.set_stock("7000", 3)
+    (m,) = wait_for(lambda: [m for m in sink.messages() if m.rcpt_tos == ["nl@example.com"]],
+                    what="the mail")
+    subject = str(m.message["Subject"])
+    assert "Organic Tee XL" in subject and "\n" not in subject, subject
+
+
+def test_names_with_control_characters_are_refused(world):
+    """A sender name or a shopper's first name goes into a header or a subject line: one with
+    a line break or another control character is 400 naming the field, and nothing changes.
+    Before, both were taken, and every mail of the shop (or to that shopper) then failed."""
+    shop = world
+    r = shop.server.patch("/v1/shop", {"sender_name": "Tee Shop\r\nBcc: all@example.com"},
+                          key=shop.key)
+    assert r.status == 400 and r.error["message"].startswith("sender_name"), r
+    assert shop.server.get("/v1/shop", key=shop.key).json["sender_name"] != \
+        "Tee Shop\r\nBcc: all@example.com"
+    r = shop.signup("4471", email="cr@example.com", first_name="Ada\nBcc: x@example.com")
+    assert r.status == 400 and r.error["message"].startswith("first_name"), r
+    assert not [s for s in shop.subs() if s.get("email") == "cr@example.com"]

@@ -552,3 +552,24 @@ def test_feed_url_to_a_loopback_address_is_refused_by_default(restock):
         assert shop.variant("SKU1").status == 404
     finally:
         host.close()
+
+
+def test_a_view_never_resubscribes_who_unsubscribed(shop, push_host):
+    """A contact who unsubscribed (one variant, or everything at the shop) is not subscribed
+    again by looking at a product: no view reopens their subscription or makes a new one.
+    Before, a view reopened an unsubscribed push subscription as waiting, and the next restock
+    notified them."""
+    from test_signup import ONE_CLICK, unsub_path
+    shop.add_variants({"A": 0, "C": 0})
+    push = {"endpoint": f"http://{push_host}/push/gone", "keys": lib.push_keys()}
+    assert shop.signup("A", channel="webpush", push=push).status == 201
+    (sub,) = shop.subs(variant_id="A")
+    assert shop.server.post(unsub_path(sub), **ONE_CLICK).status == 200
+    for variant in ("A", "C"):
+        r = shop.server.post("/v1/views", {"shop": shop.id, "variant_id": variant, "kind": "view",
+                                           "push": push}, content_type="text/plain")
+        assert r.status == 200 and "subscription" not in r.json, r
+    assert [s["status"] for s in shop.subs(variant_id="A")] == ["unsubscribed"]
+    assert shop.subs(variant_id="C") == []
+    # an explicit sign-up is asking again, and is taken
+    assert shop.signup("A", channel="webpush", push=push).status in (200, 201)

@@ -185,8 +185,14 @@ static int ingest_ops(struct tx *tx, void *arg, struct rs_status *st)
     CHECK_INT(ops->activity_since(tx->c, sid, "bob@example.com", "view", NULL, 0, &found), RS_OK);
     CHECK_INT(found, 1);
     CHECK_INT(ops->privacy_request_get(tx->c, sid, pr.id, e->a, &got), RS_ENOTFOUND);
-    CHECK_INT(ops->ingest_prune(tx->c, 2, 21, 100, &n), RS_OK);
-    CHECK_INT(n, 3); /* two activity rows at 1, the event ids at 20 */
+    CHECK_INT(ops->activity_add(tx->c, sid, "bob@example.com", "purchase", "4471", 1), RS_OK);
+    CHECK_INT(ops->ingest_prune(tx->c, 2, 0, 21, 100, &n), RS_OK);
+    CHECK_INT(n, 3); /* two activity rows at 1, the event ids at 20; the purchase kept */
+    CHECK_INT(ops->activity_since(tx->c, sid, "bob@example.com", "purchase", "4471", 0, &found),
+              RS_OK);
+    CHECK_INT(found, 1);
+    CHECK_INT(ops->ingest_prune(tx->c, 2, 2, 21, 100, &n), RS_OK);
+    CHECK_INT(n, 1); /* the purchase, once older than purchases_before */
     return RS_OK;
 }
 
