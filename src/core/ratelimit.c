@@ -57,6 +57,23 @@ static uint64_t hash(const void *key, size_t n)
     return h | 1; /* 0 marks an empty slot */
 }
 
+void ratelimit_give_back(struct ratelimit *rl, const void *key, size_t n, int64_t now_ms)
+{
+    if (!rl) return;
+    uint64_t h = hash(key, n);
+    unsigned base = (unsigned)(h % (SLOTS / PROBE)) * PROBE;
+    pthread_mutex_t *mu = &rl->mu[(base / PROBE) % STRIPES];
+    pthread_mutex_lock(mu);
+    for (unsigned i = 0; i < PROBE; i++) {
+        struct slot *c = &rl->slots[base + i];
+        if (c->key != h) continue;
+        c->tat -= rl->interval;
+        if (c->tat < now_ms) c->tat = now_ms;
+        break;
+    }
+    pthread_mutex_unlock(mu);
+}
+
 int ratelimit_take(struct ratelimit *rl, const void *key, size_t n, int64_t now_ms,
                    int *retry_after)
 {

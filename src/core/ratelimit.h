@@ -23,4 +23,8 @@ void ratelimit_free(struct ratelimit *rl);
 int ratelimit_take(struct ratelimit *rl, const void *key, size_t n, int64_t now_ms,
                    int *retry_after);
 
+/* Gives back the request the key's last ratelimit_take counted (one that was then refused for
+ * another reason, so it should not count against the limit). */
+void ratelimit_give_back(struct ratelimit *rl, const void *key, size_t n, int64_t now_ms);
+
 #endif

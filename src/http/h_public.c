@@ -54,9 +54,22 @@ int h_stock_get(struct req *r)
 
 /* ---- POST /v1/subscriptions ---------------------------------------------------------------- */
 
+static char *contact_key(struct req *r, const struct signup *su)
+{
+    return arena_printf(r->arena, "%s|%s", su->shop_uuid, su->sub.contact_key);
+}
+
+/* A refused sign-up (no such shop or variant, in stock, a store failure) changes nothing, so
+ * it does not count against the contact's limit either. */
 static void signed_up(struct req *r)
 {
     struct signup *su = r->run_arg;
+    if (r->job.status.err) {
+        const char *key = contact_key(r, su);
+        ratelimit_give_back(r->app->rl_contact, key, strlen(key), now_s() * 1000);
+        req_fail(r, &r->job.status);
+        return;
+    }
     req_json_response(r, su->created ? 201 : 200, subscription_to_json(&su->out, su->shop_uuid));
 }
 
@@ -74,7 +87,7 @@ static void honeypot_answer(struct req *r, struct signup *su)
 static int contact_limited(struct req *r, const struct signup *su)
 {
     int retry = 0;
-    char *key = arena_printf(r->arena, "%s|%s", su->shop_uuid, su->sub.contact_key);
+    char *key = contact_key(r, su);
     if (ratelimit_take(r->app->rl_contact, key, strlen(key), now_s() * 1000, &retry)) return 0;
     req_error(r, RS_ERATE, "too many sign-ups for this contact");
     req_add_header(r, "Retry-After", arena_printf(r->arena, "%d", retry));
@@ -100,6 +113,7 @@ int h_subscribe(struct req *r)
     if (contact_limited(r, su)) return RS_OK;
     su->arena = r->arena;
     su->now = now_s();
+    r->finish_always = 1; /* signed_up gives the contact's limit back when it is refused */
     return req_submit(r, signup_apply, su, signed_up);
 }
 

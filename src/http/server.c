@@ -263,10 +263,11 @@ static int begin_wait(struct req *r, void (*finish)(struct req *r))
     atomic_fetch_add(&jobs_in_flight, 1);
     if (atomic_load(&stopping)) { /* counted first: http_stop either waits for it or sees this */
         atomic_fetch_sub(&jobs_in_flight, 1);
+        rs_fail(&r->job.status, RS_EUNAVAILABLE, "shutting down"); /* what finish() reads */
         if (r->finish_always)
             finish(r);
         else
-            req_error(r, RS_EUNAVAILABLE, "shutting down");
+            req_fail(r, &r->job.status);
         return 0;
     }
     r->state = ST_WAIT;

@@ -574,3 +574,17 @@ def test_unsubscribe_url_uses_public_url(restock):
     url = shop.subs()[0]["unsubscribe_url"]
     assert url.startswith("https://restock.example/u/"), url
     assert server.get(urlsplit(url).path).status == 200
+
+
+def test_refused_sign_ups_do_not_count_against_the_contact(restock):
+    """A sign-up refused (an in-stock variant, an unknown one) changed nothing, so it does not
+    use up the contact's limit. Before, two refusals left someone unable to sign up for an
+    hour — and anyone knowing a shop's id could do that to any email address."""
+    info = restock.add_shop()
+    server = restock.start("--rate-limit-contact", "2")
+    shop = lib.Shop(server, info)
+    shop.add_variants({"in": 5, "out": 0})
+    for variant in ("in", "in", "nope", "nope"):
+        r = shop.signup(variant, email="ada@example.com")
+        assert r.status in (404, 409), r
+    assert created(shop.signup("out", email="ada@example.com"))
