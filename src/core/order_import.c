@@ -3,6 +3,7 @@
  */
 #include "core/order_import.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,7 @@ struct order_import {
     struct rs_status err; /* CSV: a bad row met while reading an order, reported next */
     long err_line;
     char *skip; /* CSV: the order number of a rejected order, whose other rows are skipped */
+    struct rs_status fail; /* a read error (fail.err set): every later call returns -2 with it */
 };
 
 static void row_free(struct row *r)
@@ -67,8 +69,16 @@ static void row_free(struct row *r)
     r->n = 0;
 }
 
+/* Notes that the input cannot be read (errno err): -2 with st (and every later call) saying so. */
+static int read_failed(struct order_import *im, int err, struct rs_status *st)
+{
+    if (!im->fail.err) rs_fail(&im->fail, RS_EINTERNAL, "cannot read: %s", strerror(err));
+    *st = im->fail;
+    return -2;
+}
+
 /* Reads one CSV record: 1, 0 at the end, -1 when malformed (the rest of the record skipped,
- * the fields before the fault kept in r). */
+ * the fields before the fault kept in r), -2 when the input cannot be read. */
 static int read_row(struct order_import *im, struct row *r, struct rs_status *st)
 {
     struct buf b = BUF_INIT(MAX_FIELD);
@@ -77,6 +87,11 @@ static int read_row(struct order_import *im, struct row *r, struct rs_status *st
     r->line = im->line + 1;
     for (;;) {
         c = getc(im->f);
+        if (c == EOF && ferror(im->f)) {
+            buf_free(&b);
+            row_free(r);
+            return read_failed(im, errno, st);
+        }
         if (c == EOF && !any) {
             buf_free(&b);
             return 0;
@@ -141,6 +156,7 @@ static int read_header(struct order_import *im, struct rs_status *st)
 {
     struct row h;
     int rc = read_row(im, &h, st);
+    if (rc == -2) return RS_EINTERNAL;
     if (rc <= 0) {
         row_free(&h);
         char why[sizeof(st->msg)];
@@ -174,7 +190,7 @@ struct order_import *order_import_open(FILE *f, struct rs_status *st)
     struct order_import *im = xcalloc(1, sizeof(*im));
     im->f = f;
     int c = getc(f);
-    if (c == 0xEF && (getc(f) != 0xBB || getc(f) != 0xBF)) { /* a UTF-8 byte order mark only */
+    if (c == 0xEF && (getc(f) != 0xBB || getc(f) != 0xBF) && !ferror(f)) { /* a BOM only */
         rs_fail(st, RS_EINVAL, "line 1: neither a CSV header nor a JSON line");
         order_import_close(im);
         return NULL;
@@ -182,6 +198,11 @@ struct order_import *order_import_open(FILE *f, struct rs_status *st)
     if (c != 0xEF) ungetc(c, f);
     while ((c = getc(f)) == ' ' || c == '\t' || c == '\r' || c == '\n')
         if (c == '\n') im->line++;
+    if (ferror(f)) {
+        read_failed(im, errno, st);
+        order_import_close(im);
+        return NULL;
+    }
     if (c != EOF) ungetc(c, f);
     im->csv = c != '{' && c != EOF;
     if (im->csv && read_header(im, st)) {
@@ -207,8 +228,9 @@ static int next_json(struct order_import *im, json_t **out, long *line, struct r
     for (;;) {
         n = getline(&l, &cap, im->f);
         if (n < 0) {
+            int err = errno;
             free(l);
-            return 0;
+            return ferror(im->f) ? read_failed(im, err, st) : 0;
         }
         *line = ++im->line;
         while (n && (l[n - 1] == '\n' || l[n - 1] == '\r' || l[n - 1] == ' '))
@@ -308,6 +330,7 @@ static int next_csv(struct order_import *im, json_t **out, long *line, struct rs
             im->eof = 1;
             return 0;
         }
+        if (rc == -2) return -2;
         if (rc < 0) {
             *line = first.line;
             reject(im, cell(im, &first, C_ORDER_NUMBER), st);
@@ -328,6 +351,11 @@ static int next_csv(struct order_import *im, json_t **out, long *line, struct rs
         if (rc == 0) {
             im->eof = 1;
             break;
+        }
+        if (rc == -2) { /* the order may be cut short: none of it is returned */
+            row_free(&first);
+            json_decref(o);
+            return -2;
         }
         const char *n = cell(im, &r, C_ORDER_NUMBER);
         if (rc < 0 && (!n || same_order(im, &first, &r))) { /* a row of this order (or of none
@@ -365,5 +393,9 @@ static int next_csv(struct order_import *im, json_t **out, long *line, struct rs
 int order_import_next(struct order_import *im, json_t **out, long *line, struct rs_status *st)
 {
     *out = NULL;
+    if (im->fail.err) {
+        *st = im->fail;
+        return -2;
+    }
     return im->csv ? next_csv(im, out, line, st) : next_json(im, out, line, st);
 }

@@ -24,12 +24,16 @@
 
 struct order_import;
 
-/* Starts reading f (not closed here). NULL with RS_EINVAL when a CSV header is bad. */
+/* Starts reading f (not closed here). NULL with RS_EINVAL when a CSV header is bad, with
+ * RS_EINTERNAL when f cannot be read (st says why). */
 struct order_import *order_import_open(FILE *f, struct rs_status *st);
 void order_import_close(struct order_import *im); /* NULL is fine */
 
 /* The next order: 1 with *out (caller decrefs) and *line (where it starts); 0 at the end; -1
- * for a record that cannot be read (st says why, *line where), after which reading goes on. */
+ * for a record that cannot be read (st says why, *line where), after which reading goes on; -2
+ * when the input cannot be read (a read error: st says why, RS_EINTERNAL), which every later
+ * call returns too. A read error is never taken for the end of the input, and the order being
+ * read when it happens is not returned. */
 int order_import_next(struct order_import *im, json_t **out, long *line, struct rs_status *st);
 
 #endif

@@ -496,6 +496,15 @@ def test_import_orders_refuses_a_broken_byte_order_mark(world, restock, tmp_path
     assert p.returncode == 2 and "line 1" in p.stderr, p
 
 
+def test_import_orders_a_file_that_cannot_be_read_is_a_runtime_failure(world, restock, tmp_path):
+    """A read error is not the end of the file: FILE a directory (which opens but cannot be read)
+    is exit 1 with one line saying what and why, and no summary."""
+    p = restock.cli("import-orders", "--shop", world.id, str(tmp_path), "--db", restock.db)
+    assert p.returncode == 1, p
+    assert p.stdout == "" and p.stderr.count("\n") == 1, p
+    assert f"import-orders: {tmp_path}: cannot read: Is a directory" in p.stderr, p
+
+
 def test_another_shop_sees_nothing_and_cannot_use_the_token(world, restock):
     shop = world
     assert post_order(shop, ORDER).status == 201

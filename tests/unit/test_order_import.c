@@ -1,0 +1,130 @@
+/*
+ * test_order_import — the order feed of `restock import-orders` (core/order_import.h): what each
+ * CSV or JSON-lines input turns into, record by record, including inputs that cannot be read.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/order_import.h"
+#include "test.h"
+#include "util/buf.h"
+
+#define AT "2024-05-01T10:00:00Z"
+
+/* Reads the feed from f and describes each record on a line of its own: "LINE ok JSON" (keys
+ * sorted), "LINE bad: MESSAGE", "fail: MESSAGE" (a read error, which ends it) or "open:
+ * MESSAGE". The caller frees the result. */
+static char *run(FILE *f)
+{
+    struct buf out = BUF_INIT(0);
+    struct rs_status st = {0};
+    struct order_import *im = order_import_open(f, &st);
+    if (!im) buf_printf(&out, "open: %s\n", st.msg);
+    for (int i = 0; im && i < 1000; i++) {
+        json_t *o;
+        long line = 0;
+        int rc = order_import_next(im, &o, &line, &st);
+        if (rc == 0) break;
+        if (rc == -2) {
+            buf_printf(&out, "fail: %s\n", st.msg);
+            CHECK_INT(order_import_next(im, &o, &line, &st), -2); /* and so it stays */
+            break;
+        }
+        if (rc < 0) {
+            buf_printf(&out, "%ld bad: %s\n", line, st.msg);
+            continue;
+        }
+        char *j = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        buf_printf(&out, "%ld ok %s\n", line, j);
+        free(j);
+        json_decref(o);
+    }
+    order_import_close(im);
+    return buf_take(&out);
+}
+
+static char *run_bytes(const char *s, size_t n)
+{
+    FILE *f = fmemopen((void *)s, n, "r");
+    char *r = run(f);
+    fclose(f);
+    return r;
+}
+
+static char *run_text(const char *s)
+{
+    return run_bytes(s, strlen(s));
+}
+
+/* A stream that gives n bytes of s, then fails with EIO (a disk or network file going bad). */
+struct failing {
+    const char *s;
+    size_t n, at;
+};
+
+static ssize_t failing_read(void *cookie, char *buf, size_t size)
+{
+    struct failing *fl = cookie;
+    if (fl->at == fl->n) {
+        errno = EIO;
+        return -1;
+    }
+    size_t k = fl->n - fl->at < size ? fl->n - fl->at : size;
+    memcpy(buf, fl->s + fl->at, k);
+    fl->at += k;
+    return (ssize_t)k;
+}
+
+static char *run_failing(const char *s)
+{
+    struct failing fl = {s, strlen(s), 0};
+    FILE *f = fopencookie(&fl, "r", (cookie_io_functions_t){.read = failing_read});
+    char *r = run(f);
+    fclose(f);
+    return r;
+}
+
+TEST(order_import_a_read_error_is_not_the_end)
+{
+    FILE *dir = fopen(".", "r");
+    CHECK(dir != NULL);
+    char *out = dir ? run(dir) : NULL;
+    CHECK_STR(out, "open: cannot read: Is a directory\n");
+    free(out);
+    if (dir) fclose(dir);
+
+    /* in the middle of an order's rows: the order is not returned, cut short */
+    out = run_failing("order_number,total,created_at,variant_id\n"
+                      "1001,10.00," AT ",A\n"
+                      "1002,5.00," AT ",B\n"
+                      "1002,5.00," AT ",C\n");
+    CHECK(out && strstr(out, "ok {") && strstr(out, "\"1001\""));
+    CHECK(out && !strstr(out, "\"1002\""));
+    CHECK(out && strstr(out, "fail: cannot read: Input/output error\n"));
+    free(out);
+
+    out = run_failing("{\"order_number\":\"1\",\"total\":\"1.00\",\"created_at\":\"" AT "\","
+                      "\"items\":[{\"variant_id\":\"A\"}]}\n");
+    CHECK(out && strstr(out, "1 ok {") && strstr(out, "fail: cannot read: Input/output error\n"));
+    free(out);
+    out = run_failing("");
+    CHECK_STR(out, "open: cannot read: Input/output error\n");
+    free(out);
+}
+
+TEST(order_import_csv_rows_make_orders)
+{
+    char *out = run_text("\xef\xbb\xbforder_number,total,created_at,email,variant_id,quantity\r\n"
+                         "1001,10.00," AT ",ada@example.com,A,2\r\n"
+                         "1001,10.00," AT ",,\"B,\"\"1\"\"\",1\r\n"
+                         "\r\n"
+                         "1002,\"1,234.50\"," AT ",,C,x\r\n");
+    CHECK_STR(out, "2 ok {\"created_at\":\"" AT "\",\"email\":\"ada@example.com\",\"items\":["
+                   "{\"quantity\":2,\"variant_id\":\"A\"},{\"quantity\":1,\"variant_id\":"
+                   "\"B,\\\"1\\\"\"}],\"order_number\":\"1001\",\"total\":\"10.00\"}\n"
+                   "5 ok {\"created_at\":\"" AT "\",\"items\":[{\"quantity\":\"x\",\"variant_id\":"
+                   "\"C\"}],\"order_number\":\"1002\",\"total\":\"1,234.50\"}\n");
+    free(out);
+}
