@@ -77,74 +77,144 @@ static int read_failed(struct order_import *im, int err, struct rs_status *st)
     return -2;
 }
 
-/* Reads one CSV record: 1, 0 at the end, -1 when malformed (the rest of the record skipped,
- * the fields before the fault kept in r), -2 when the input cannot be read. */
+/* A CSV record being read (read_row). A cell is quoted only when its first byte is a quote;
+ * a quote inside an unquoted cell is kept as a character (V"1 is the text V"1), a doubled one
+ * inside a quoted cell is one quote. After a quoted cell's closing quote only its end may come
+ * (a comma, the line's end, CRLF's CR). */
+struct record {
+    struct order_import *im;
+    struct row *r;
+    struct buf cell;
+    int quoted; /* inside a quoted cell */
+    int closed; /* the cell's closing quote was read */
+    int cr;     /* a CR after the closing quote: only the line's end may follow */
+    int ncells; /* cells read, stored or not */
+    int bad;    /* a fault was met (st says which: the first) */
+    struct rs_status *st;
+};
+
+/* The column the cell being read is under; NULL for the header row or past its columns. */
+static const char *column(const struct record *rec)
+{
+    const struct order_import *im = rec->im;
+    return rec->ncells < im->ncols ? col_names[im->cols[rec->ncells]] : NULL;
+}
+
+/* Notes a fault of the record, under the current cell's column when known: the first one met is
+ * the one reported. */
+static void fault(struct record *rec, const char *what)
+{
+    const char *col = column(rec);
+    if (!rec->bad && col) rs_fail(rec->st, RS_EINVAL, "%s: %s", col, what);
+    if (!rec->bad && !col) rs_fail(rec->st, RS_EINVAL, "%s", what);
+    rec->bad = 1;
+}
+
+/* Ends the cell read so far (eol: the record ends with it) and stores it in the row. A cell
+ * that cannot be kept as it is (too long, a NUL byte) is stored empty, so the next cells keep
+ * their columns. */
+static void end_cell(struct record *rec, int eol)
+{
+    struct buf *b = &rec->cell;
+    int keep = 1;
+    if (eol && !rec->closed && b->len && b->p[b->len - 1] == '\r') b->len--; /* CRLF */
+    if (rec->cr && !eol) fault(rec, "a CR after the closing quote");
+    if (b->toobig) {
+        char why[64];
+        snprintf(why, sizeof(why), "a field longer than %d bytes", MAX_FIELD);
+        fault(rec, why);
+        keep = 0;
+    } else if (b->len && memchr(b->p, '\0', b->len)) {
+        fault(rec, "a NUL byte in a cell");
+        keep = 0;
+    }
+    if (rec->ncells < MAX_COLS)
+        rec->r->f[rec->r->n++] = keep && b->len ? xstrndup(b->p, b->len) : xstrdup("");
+    rec->ncells++;
+    b->len = 0;
+    b->toobig = 0;
+    rec->closed = rec->cr = 0;
+}
+
+/* One byte inside a quoted cell; 1 when the record ends (the input does, unclosed). */
+static int quoted_byte(struct record *rec, int c)
+{
+    if (c == EOF) {
+        fault(rec, "a quoted field is not closed");
+        return 1;
+    }
+    if (c == '"') {
+        int d = getc(rec->im->f);
+        if (d == '"') { /* a doubled quote: one quote of the text */
+            buf_append(&rec->cell, "\"", 1);
+            return 0;
+        }
+        rec->quoted = 0;
+        rec->closed = 1;
+        if (d != EOF) ungetc(d, rec->im->f);
+        return 0;
+    }
+    buf_append(&rec->cell, (char *)&c, 1);
+    return 0;
+}
+
+/* One byte of an unquoted cell, or after a quoted cell's closing quote. */
+static void plain_byte(struct record *rec, int c)
+{
+    if (rec->closed) {
+        if (c == '\r' && !rec->cr) {
+            rec->cr = 1;
+            return;
+        }
+        fault(rec, "text after the closing quote");
+        rec->closed = rec->cr = 0; /* read on as if unquoted, to find the record's end */
+    } else if (c == '"' && rec->cell.len == 0) {
+        rec->quoted = 1;
+        return;
+    }
+    buf_append(&rec->cell, (char *)&c, 1);
+}
+
+/* Reads one CSV record: 1, 0 at the end, -1 when malformed (st says why; the record is still
+ * read to its end and the cells before the fault kept in r, for its order number), -2 when the
+ * input cannot be read. A data row with more cells than the header is malformed. */
 static int read_row(struct order_import *im, struct row *r, struct rs_status *st)
 {
-    struct buf b = BUF_INIT(MAX_FIELD);
-    int c, quoted = 0, any = 0, bad = 0;
+    struct record rec = {.im = im, .r = r, .cell = BUF_INIT(MAX_FIELD), .st = st};
+    int c, any = 0;
     r->n = 0;
     r->line = im->line + 1;
     for (;;) {
         c = getc(im->f);
         if (c == EOF && ferror(im->f)) {
-            buf_free(&b);
+            buf_free(&rec.cell);
             row_free(r);
             return read_failed(im, errno, st);
         }
         if (c == EOF && !any) {
-            buf_free(&b);
+            buf_free(&rec.cell);
             return 0;
         }
         any = 1;
-        if (quoted) {
-            if (c == EOF) {
-                rs_fail(st, RS_EINVAL, "a quoted field is not closed");
-                bad = 1;
-                break;
-            }
-            if (c == '"') {
-                int d = getc(im->f);
-                if (d == '"') {
-                    buf_append(&b, "\"", 1);
-                    continue;
-                }
-                quoted = 0;
-                if (d != EOF) ungetc(d, im->f);
-                continue;
-            }
-            if (c == '\n') im->line++;
-            buf_append(&b, (char *)&c, 1);
-            continue;
-        }
-        if (c == '"' && b.len == 0) {
-            quoted = 1;
-            continue;
-        }
-        if (c == ',' || c == '\n' || c == EOF) {
-            if (c == '\n') im->line++;
-            if (b.len && b.p[b.len - 1] == '\r' && c != ',') b.len--;
-            if (r->n == MAX_COLS) {
-                rs_fail(st, RS_EINVAL, "more than %d columns", MAX_COLS);
-                bad = 1;
-            } else if (b.toobig) {
-                rs_fail(st, RS_EINVAL, "a field longer than %d bytes", MAX_FIELD);
-                bad = 1;
-                r->f[r->n++] = xstrdup(""); /* in its place, so the next cells keep theirs */
-            } else {
-                r->f[r->n++] = xstrndup(b.p ? b.p : "", b.len);
-            }
-            b.len = 0;
-            b.toobig = 0;
+        if (c == '\n') im->line++;
+        if (rec.quoted) {
+            if (quoted_byte(&rec, c)) break;
+        } else if (c == ',' || c == '\n' || c == EOF) {
+            end_cell(&rec, c != ',');
             if (c != ',') break;
-            continue;
+        } else {
+            plain_byte(&rec, c);
         }
-        buf_append(&b, (char *)&c, 1);
     }
-    /* a bad record was still read to its end (the loop ends only at a newline or EOF, counted);
-     * the fields read before its fault stay in r, for its order number */
-    buf_free(&b);
-    return bad ? -1 : 1;
+    buf_free(&rec.cell);
+    if (im->ncols && rec.ncells > im->ncols) { /* before any other fault: the cells are shifted */
+        rs_fail(st, RS_EINVAL, "%d cells, the header has %d", rec.ncells, im->ncols);
+        rec.bad = 1;
+    } else if (!im->ncols && rec.ncells > MAX_COLS) {
+        rs_fail(st, RS_EINVAL, "more than %d columns", MAX_COLS);
+        rec.bad = 1;
+    }
+    return rec.bad ? -1 : 1;
 }
 
 static int blank(const struct row *r)

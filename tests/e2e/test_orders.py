@@ -448,8 +448,8 @@ def test_import_orders_rejects_an_order_with_a_malformed_row(world, restock, tmp
         b"F-1,19.90,gu@example.com,,,4472,1\n")
     p = restock.cli("import-orders", "--shop", shop.id, str(csv), "--db", restock.db)
     assert p.returncode == 2, p
-    assert "orders.csv:4: more than 32 columns (order B-1 is not imported" in p.stderr, p.stderr
-    assert "orders.csv:8: more than 32 columns (order E-1 is not imported" in p.stderr, p.stderr
+    assert "orders.csv:4: 41 cells, the header has 7 (order B-1 is not imported" in p.stderr, p.stderr
+    assert "orders.csv:8: 41 cells, the header has 7 (order E-1 is not imported" in p.stderr, p.stderr
     assert json.loads(p.stdout) == {"created": 4, "existing": 0, "ignored": 0, "conversions": 0,
                                     "bad_lines": 2}
     time.sleep(0.2)  # another process's writes show on the server's readers within 50 ms
@@ -481,7 +481,8 @@ def test_import_orders_an_oversize_cell_keeps_the_columns_in_place(world, restoc
                    "cy@example.com,K-2,39.80,4472\n")
     p = restock.cli("import-orders", "--shop", shop.id, str(csv), "--db", restock.db)
     assert p.returncode == 2, p
-    assert "orders.csv:4: a field longer than 65536 bytes (order K-2 is not imported" in p.stderr
+    assert ("orders.csv:4: email: a field longer than 65536 bytes (order K-2 is not imported"
+            in p.stderr), p
     assert json.loads(p.stdout)["created"] == 1
     time.sleep(0.2)
     assert [i["variant_id"] for i in get_order(shop, "K-1").json["items"]] == ["4471", "4472"]

@@ -128,3 +128,43 @@ TEST(order_import_csv_rows_make_orders)
                    "\"C\"}],\"order_number\":\"1002\",\"total\":\"1,234.50\"}\n");
     free(out);
 }
+
+/* What each row after the header is read as: the message of a malformed one, or a part of the
+ * order read. Rows as bytes (sizeof), for the NUL ones. */
+#define ROW(s) s, sizeof(s) - 1
+static const struct {
+    const char *row;
+    size_t n;
+    const char *want;
+} strict_cases[] = {
+    {ROW("1001,1,234.50," AT ",V1\n"), "2 bad: 5 cells, the header has 4 (order 1001 is not"},
+    {ROW("1001,1.00," AT ",V1,\n"), "2 bad: 5 cells, the header has 4"},
+    {ROW("1001,1.00," AT ",\"V1\"x\n"), "2 bad: variant_id: text after the closing quote (order"},
+    {ROW("1001,1.00,\"" AT "\" ,V1\n"), "2 bad: created_at: text after the closing quote"},
+    {ROW("1001,1.00," AT ",\"V1\"\r\r\n"), "2 bad: variant_id: text after the closing quote"},
+    {ROW("1001,\"1.00\"\r," AT ",V1\n"), "2 bad: total: a CR after the closing quote"},
+    {ROW("1001,1.00," AT ",V\0001\n"), "2 bad: variant_id: a NUL byte in a cell (order 1001"},
+    {ROW("1001,1.00," AT ",\"V\0001\"\n"), "2 bad: variant_id: a NUL byte in a cell"},
+    {ROW("1001,1.00," AT ",\"V1\n"), "2 bad: variant_id: a quoted field is not closed"},
+    {ROW("1001,1.00," AT ",\"V1\"\r\n"), "\"variant_id\":\"V1\""},  /* CRLF after quotes */
+    {ROW("1001,1.00," AT ",\"V1\""), "\"variant_id\":\"V1\""},      /* the input's end */
+    {ROW("1001,1.00," AT ",V\"1\n"), "\"variant_id\":\"V\\\"1\""},  /* a stray quote is kept */
+    {ROW("1001,1.00," AT ",\"V\r\"\n"), "\"variant_id\":\"V\\r\""}, /* a CR inside quotes too */
+    {ROW("1001,1.00," AT "\n"), "2 ok "}, /* fewer cells: the rest are absent */
+};
+
+TEST(order_import_csv_is_strict)
+{
+    for (size_t i = 0; i < sizeof(strict_cases) / sizeof(strict_cases[0]); i++) {
+        struct buf in = BUF_INIT(0);
+        buf_puts(&in, "order_number,total,created_at,variant_id\n");
+        buf_append(&in, strict_cases[i].row, strict_cases[i].n);
+        char *out = run_bytes(in.p, in.len);
+        if (!out || !strstr(out, strict_cases[i].want)) {
+            fprintf(stderr, "  case %zu: %s", i, out ? out : "(null)\n");
+            test_failures++;
+        }
+        free(out);
+        buf_free(&in);
+    }
+}
