@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define MAX_COLS  32
@@ -112,7 +113,7 @@ static void fault(struct record *rec, const char *what)
 
 /* Ends the cell read so far (eol: the record ends with it) and stores it in the row. A cell
  * that cannot be kept as it is (too long, a NUL byte) is stored empty, so the next cells keep
- * their columns. */
+ * their columns. A cell under a column must be UTF-8, as JSON strings are. */
 static void end_cell(struct record *rec, int eol)
 {
     struct buf *b = &rec->cell;
@@ -127,6 +128,8 @@ static void end_cell(struct record *rec, int eol)
     } else if (b->len && memchr(b->p, '\0', b->len)) {
         fault(rec, "a NUL byte in a cell");
         keep = 0;
+    } else if (column(rec) && !utf8_valid(b->p, b->len)) { /* kept: it may be the order number */
+        fault(rec, "not valid UTF-8");
     }
     if (rec->ncells < MAX_COLS)
         rec->r->f[rec->r->n++] = keep && b->len ? xstrndup(b->p, b->len) : xstrdup("");

@@ -11,10 +11,11 @@
  * Each CSV row is one line item; consecutive rows with the same order_number are one order (its
  * order fields are read from the first row). An empty cell is an absent field, and so are the
  * cells of a row shorter than the header. A leading UTF-8 byte order mark (spreadsheets write
- * one) is skipped. A row is malformed when it has more cells than the header, text after a
- * quoted cell's closing quote ("V1"x), a NUL byte, an unclosed quote or a cell over 64 KiB; a
- * quote inside an unquoted cell is kept as text (V"1), as most CSV readers do, since where the
- * cell ends is not in doubt. A CR inside quotes is text. A malformed row rejects its whole order:
+ * one) is skipped. A row is malformed when it has more cells than the header, a cell that is
+ * not UTF-8 (JSON lines are held to it by the JSON parser), text after a quoted cell's closing
+ * quote ("V1"x), a NUL byte, an unclosed quote or a cell over 64 KiB; a quote inside an
+ * unquoted cell is kept as text (V"1), as most CSV readers do, since where the cell ends is not
+ * in doubt. A CR inside quotes is text. A malformed row rejects its whole order:
  * it is reported (naming the order when its number could be read) and the order's other rows
  * are skipped, so no order is imported with some of its items missing.
  */

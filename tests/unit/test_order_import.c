@@ -86,6 +86,22 @@ static char *run_failing(const char *s)
     return r;
 }
 
+/* Every column is checked, and the whole order is refused, not just the cell dropped. */
+TEST(order_import_csv_cells_must_be_utf8)
+{
+    char *out = run_text("order_number,total,created_at,email,status,variant_id\n"
+                         "1001,10.00," AT ",jos\xe9@x.com,,A\n"
+                         "1001,10.00," AT ",,,B\n"
+                         "1002,5.00," AT ",,refund\xe9"
+                         "d,A\n"
+                         "1003,5.00," AT ",bo@x.com,,A\n");
+    CHECK(out && strstr(out, "2 bad: email: not valid UTF-8 (order 1001 is not imported"));
+    CHECK(out && strstr(out, "4 bad: status: not valid UTF-8 (order 1002 is not imported"));
+    CHECK(out && strstr(out, "5 ok ") && strstr(out, "\"1003\""));
+    CHECK(out && !strstr(out, "\"1001\"") && !strstr(out, "\"1002\""));
+    free(out);
+}
+
 TEST(order_import_a_read_error_is_not_the_end)
 {
     FILE *dir = fopen(".", "r");
@@ -151,6 +167,10 @@ static const struct {
     {ROW("1001,1.00," AT ",V\"1\n"), "\"variant_id\":\"V\\\"1\""},  /* a stray quote is kept */
     {ROW("1001,1.00," AT ",\"V\r\"\n"), "\"variant_id\":\"V\\r\""}, /* a CR inside quotes too */
     {ROW("1001,1.00," AT "\n"), "2 ok "}, /* fewer cells: the rest are absent */
+    {ROW("1001,1.00," AT ",jos\xe9\n"), "2 bad: variant_id: not valid UTF-8 (order 1001 is not"},
+    {ROW("1001,1.00," AT ",\"\xc3\"\n"), "2 bad: variant_id: not valid UTF-8"},     /* cut short */
+    {ROW("1001,1.00," AT ",\xed\xa0\x80\n"), "2 bad: variant_id: not valid UTF-8"}, /* U+D800 */
+    {ROW("1001,1.00," AT ",Bl\xc3\xa5\n"), "\"variant_id\":\"Bl\xc3\xa5\""},        /* Blå */
 };
 
 TEST(order_import_csv_is_strict)
