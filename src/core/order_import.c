@@ -90,6 +90,7 @@ struct record {
     int closed; /* the cell's closing quote was read */
     int cr;     /* a CR after the closing quote: only the line's end may follow */
     int ncells; /* cells read, stored or not */
+    int text;   /* a cell is not empty */
     int bad;    /* a fault was met (st says which: the first) */
     struct rs_status *st;
 };
@@ -133,6 +134,7 @@ static void end_cell(struct record *rec, int eol)
     }
     if (rec->ncells < MAX_COLS)
         rec->r->f[rec->r->n++] = keep && b->len ? xstrndup(b->p, b->len) : xstrdup("");
+    rec->text |= b->len > 0;
     rec->ncells++;
     b->len = 0;
     b->toobig = 0;
@@ -180,7 +182,8 @@ static void plain_byte(struct record *rec, int c)
 
 /* Reads one CSV record: 1, 0 at the end, -1 when malformed (st says why; the record is still
  * read to its end and the cells before the fault kept in r, for its order number), -2 when the
- * input cannot be read. A data row with more cells than the header is malformed. */
+ * input cannot be read. A data row with more cells than the header is malformed, unless they are
+ * all empty (a blank row). */
 static int read_row(struct order_import *im, struct row *r, struct rs_status *st)
 {
     struct record rec = {.im = im, .r = r, .cell = BUF_INIT(MAX_FIELD), .st = st};
@@ -210,7 +213,7 @@ static int read_row(struct order_import *im, struct row *r, struct rs_status *st
         }
     }
     buf_free(&rec.cell);
-    if (im->ncols && rec.ncells > im->ncols) { /* before any other fault: the cells are shifted */
+    if (im->ncols && rec.ncells > im->ncols && rec.text) { /* first: the cells are shifted */
         rs_fail(st, RS_EINVAL, "%d cells, the header has %d", rec.ncells, im->ncols);
         rec.bad = 1;
     } else if (!im->ncols && rec.ncells > MAX_COLS) {
@@ -220,9 +223,13 @@ static int read_row(struct order_import *im, struct row *r, struct rs_status *st
     return rec.bad ? -1 : 1;
 }
 
+/* A row of empty cells only: a blank line, or one like ",,," that spreadsheets write for an
+ * empty row. It is skipped, and does not end the order around it. */
 static int blank(const struct row *r)
 {
-    return r->n == 1 && !r->f[0][0];
+    for (int i = 0; i < r->n; i++)
+        if (r->f[i][0]) return 0;
+    return 1;
 }
 
 static int read_header(struct order_import *im, struct rs_status *st)

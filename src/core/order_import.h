@@ -10,7 +10,8 @@
  *   cart_token, test, status, refunded, variant_id, product_number, url, quantity, price
  * Each CSV row is one line item; consecutive rows with the same order_number are one order (its
  * order fields are read from the first row). An empty cell is an absent field, and so are the
- * cells of a row shorter than the header. A leading UTF-8 byte order mark (spreadsheets write
+ * cells of a row shorter than the header; a row of empty cells only (a blank line, or ",,," as
+ * spreadsheets write an empty row) is skipped. A leading UTF-8 byte order mark (spreadsheets write
  * one) is skipped. A row is malformed when it has more cells than the header, a cell that is
  * not UTF-8 (JSON lines are held to it by the JSON parser), text after a quoted cell's closing
  * quote ("V1"x), a NUL byte, an unclosed quote or a cell over 64 KiB; a quote inside an

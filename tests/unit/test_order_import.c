@@ -188,3 +188,24 @@ TEST(order_import_csv_is_strict)
         buf_free(&in);
     }
 }
+
+/* Empty rows as spreadsheets write them are blank lines: skipped, even inside an order's rows
+ * and when wider than the header. */
+TEST(order_import_csv_rows_of_empty_cells_are_skipped)
+{
+    char *out = run_text("order_number,total,created_at,variant_id\r\n"
+                         ",,,\r\n"
+                         "1001,10.00," AT ",A\r\n"
+                         ",,,\r\n"
+                         "\"\",,\"\",\r\n"
+                         "1001,10.00," AT ",B\r\n"
+                         ",,,,,,,,\r\n"
+                         ",\r\n"
+                         ",,,\r\n");
+    CHECK_STR(out, "3 ok {\"created_at\":\"" AT "\",\"items\":[{\"variant_id\":\"A\"},"
+                   "{\"variant_id\":\"B\"}],\"order_number\":\"1001\",\"total\":\"10.00\"}\n");
+    free(out);
+    out = run_text("order_number,total,created_at,variant_id\n , , , \n");
+    CHECK(out && strstr(out, "2 ok {")); /* spaces are not empty: order_parse judges them */
+    free(out);
+}
