@@ -260,8 +260,9 @@ static int read_header(struct order_import *im, struct rs_status *st)
     for (int i = 0; i < im->ncols; i++)
         if (seen[im->cols[i]]++)
             return rs_fail(st, RS_EINVAL, "line 1: column %s twice", col_names[im->cols[i]]);
-    if (!seen[C_ORDER_NUMBER] || !seen[C_TOTAL])
-        return rs_fail(st, RS_EINVAL, "line 1: the header needs order_number and total");
+    if (!seen[C_ORDER_NUMBER] || !seen[C_TOTAL] || !seen[C_CREATED_AT])
+        return rs_fail(st, RS_EINVAL,
+                       "line 1: the header needs order_number, total and created_at");
     return RS_OK;
 }
 
@@ -470,6 +471,18 @@ static int next_csv(struct order_import *im, json_t **out, long *line, struct rs
     return 1;
 }
 
+/* A historic order must say when it was placed: order_parse's default, now, would date it at
+ * the import and attribute it to this week's notifications. */
+static int dated(const json_t *o, struct rs_status *st)
+{
+    const json_t *at = json_is_object(o) ? json_object_get(o, "created_at") : NULL;
+    if (json_is_object(o) && (!at || json_is_null(at)))
+        return rs_fail(st, RS_EINVAL,
+                       "created_at: required for an import (when the order was "
+                       "placed, RFC 3339)");
+    return RS_OK;
+}
+
 int order_import_next(struct order_import *im, json_t **out, long *line, struct rs_status *st)
 {
     *out = NULL;
@@ -477,5 +490,11 @@ int order_import_next(struct order_import *im, json_t **out, long *line, struct 
         *st = im->fail;
         return -2;
     }
-    return im->csv ? next_csv(im, out, line, st) : next_json(im, out, line, st);
+    int rc = im->csv ? next_csv(im, out, line, st) : next_json(im, out, line, st);
+    if (rc > 0 && dated(*out, st)) {
+        json_decref(*out);
+        *out = NULL;
+        rc = -1;
+    }
+    return rc;
 }

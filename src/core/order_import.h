@@ -8,6 +8,9 @@
  * fields with "" for a quote, CRLF or LF) with a header row naming columns among
  *   order_number, total, currency, created_at, email, phone, customer_id, tracking_user_id,
  *   cart_token, test, status, refunded, variant_id, product_number, url, quantity, price
+ * (order_number, total and created_at required). Every order must have its created_at, in
+ * either format: a record without one is refused, as the API's default (now) would date a
+ * historic order at its import and attribute it to recent notifications.
  * Each CSV row is one line item; consecutive rows with the same order_number are one order (its
  * order fields are read from the first row). An empty cell is an absent field, and so are the
  * cells of a row shorter than the header; a row of empty cells only (a blank line, or ",,," as

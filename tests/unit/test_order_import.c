@@ -209,3 +209,29 @@ TEST(order_import_csv_rows_of_empty_cells_are_skipped)
     CHECK(out && strstr(out, "2 ok {")); /* spaces are not empty: order_parse judges them */
     free(out);
 }
+
+/* A historic order is not dated at its import: created_at is required, in both formats. */
+TEST(order_import_created_at_is_required)
+{
+    char *out = run_text("order_number,total,variant_id\n1001,10.00,A\n");
+    CHECK_STR(out, "open: line 1: the header needs order_number, total and created_at\n");
+    free(out);
+    out = run_text("order_number,total,created_at,variant_id\n"
+                   "1001,10.00,,A\n"
+                   "1001,10.00," AT ",B\n" /* an order's fields are its first row's */
+                   "1002,10.00," AT ",A\n");
+    CHECK(out && strstr(out, "2 bad: created_at: required for an import (when the order was "
+                             "placed, RFC 3339)\n4 ok {\"created_at\":\"" AT "\""));
+    CHECK(out && !strstr(out, "\"1001\""));
+    free(out);
+    out =
+        run_text("{\"order_number\":\"1\",\"total\":\"1.00\",\"items\":[{\"variant_id\":\"A\"}]}\n"
+                 "{\"order_number\":\"2\",\"total\":\"1.00\",\"created_at\":null,\"items\":[]}\n"
+                 "{\"order_number\":\"3\",\"total\":\"1.00\",\"created_at\":\"" AT "\"}\n"
+                 "[1]\n");
+    CHECK(out && strstr(out, "1 bad: created_at: required for an import"));
+    CHECK(out && strstr(out, "2 bad: created_at: required for an import"));
+    CHECK(out && strstr(out, "3 ok {\"created_at\":\"" AT "\",\"order_number\":\"3\""));
+    CHECK(out && strstr(out, "4 ok [1]")); /* not an order at all: order_parse says so */
+    free(out);
+}
