@@ -1,20 +1,32 @@
 /*
  * order_import — CSV and JSON-lines order feeds; contract in order_import.h.
+ *
+ * CSV is read twice (a pipe is first copied to a temporary file): pass 1 (find_splits) notes
+ * every order number in a map, and which ones start more than one block of rows; pass 2
+ * (next_csv) turns each block into an order, refusing the split ones whole. Both passes read
+ * rows with read_row and group them by the same rules, so they agree on every block. Pass 1's
+ * memory is the map's: about 30 to 60 bytes per distinct order number (strmap.h), so a file
+ * of a million orders needs some 50 MiB however large its rows; numbers too long for
+ * order_parse are not kept.
  */
 #include "core/order_import.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/strmap.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
-#define MAX_COLS  32
-#define MAX_FIELD (64 * 1024)
-#define MAX_LINE  (1024 * 1024)
+#define MAX_COLS    32
+#define MAX_FIELD   (64 * 1024)
+#define MAX_LINE    (1024 * 1024)
+#define NUMBER_MAX  255 /* order_parse's longest order_number: a longer one is refused there */
+#define SPLIT_LINES 3   /* the lines named in a split order's report */
 
 enum col {
     C_ORDER_NUMBER,
@@ -49,8 +61,17 @@ struct row {
     long line;
 };
 
+/* An order whose rows come in more than one block (other orders' rows between them). */
+struct split {
+    long at[SPLIT_LINES]; /* the lines where its second, third ... blocks start */
+    long blocks;          /* its blocks after the first */
+    int reported;
+};
+
 struct order_import {
     FILE *f;
+    FILE *spool;   /* CSV from a pipe: its rows, copied to a temporary file that f reads */
+    off_t rows_at; /* CSV: where the rows start in f, for pass 2 */
     int csv;
     long line;          /* lines read so far */
     int cols[MAX_COLS]; /* CSV: the column of each header position */
@@ -60,7 +81,10 @@ struct order_import {
     struct rs_status err; /* CSV: a bad row met while reading an order, reported next */
     long err_line;
     char *skip; /* CSV: the order number of a rejected order, whose other rows are skipped */
-    struct rs_status fail; /* a read error (fail.err set): every later call returns -2 with it */
+    struct rs_status fail;  /* a read error (fail.err set): every later call returns -2 with it */
+    struct strmap *numbers; /* CSV: every order number, valued -1, or 1 + its index in splits */
+    struct split *splits;
+    int nsplits, splits_cap;
 };
 
 static void row_free(struct row *r)
@@ -266,41 +290,6 @@ static int read_header(struct order_import *im, struct rs_status *st)
     return RS_OK;
 }
 
-struct order_import *order_import_open(FILE *f, struct rs_status *st)
-{
-    struct order_import *im = xcalloc(1, sizeof(*im));
-    im->f = f;
-    int c = getc(f);
-    if (c == 0xEF && (getc(f) != 0xBB || getc(f) != 0xBF) && !ferror(f)) { /* a BOM only */
-        rs_fail(st, RS_EINVAL, "line 1: neither a CSV header nor a JSON line");
-        order_import_close(im);
-        return NULL;
-    }
-    if (c != 0xEF) ungetc(c, f);
-    while ((c = getc(f)) == ' ' || c == '\t' || c == '\r' || c == '\n')
-        if (c == '\n') im->line++;
-    if (ferror(f)) {
-        read_failed(im, errno, st);
-        order_import_close(im);
-        return NULL;
-    }
-    if (c != EOF) ungetc(c, f);
-    im->csv = c != '{' && c != EOF;
-    if (im->csv && read_header(im, st)) {
-        order_import_close(im);
-        return NULL;
-    }
-    return im;
-}
-
-void order_import_close(struct order_import *im)
-{
-    if (!im) return;
-    row_free(&im->pending);
-    free(im->skip);
-    free(im);
-}
-
 static int next_json(struct order_import *im, json_t **out, long *line, struct rs_status *st)
 {
     char *l = NULL;
@@ -376,6 +365,14 @@ static int same_order(const struct order_import *im, const struct row *a, const 
     return x && y && strcmp(x, y) == 0;
 }
 
+/* Skips the rows of order n from here on (NULL: none). */
+static void skip_order(struct order_import *im, const char *n)
+{
+    char *keep = n ? xstrdup(n) : NULL; /* n may be im->skip itself */
+    free(im->skip);
+    im->skip = keep;
+}
+
 /* Rejects the order numbered `number` (NULL: unknown) for a bad row whose fault is in st: st
  * gets the order named too, and the order's other rows are skipped from here on. */
 static void reject(struct order_import *im, const char *number, struct rs_status *st)
@@ -385,14 +382,235 @@ static void reject(struct order_import *im, const char *number, struct rs_status
     if (number)
         rs_fail(st, RS_EINVAL, "%s (order %.64s is not imported: mend the row and import again)",
                 why, number);
-    free(im->skip);
-    im->skip = number ? xstrdup(number) : NULL;
+    skip_order(im, number);
 }
 
+/* ---- pass 1: orders whose rows are not one after another ---------------------------------- */
+
+/* Pass 1 met a block of rows of order n, starting at line. */
+static void note_block(struct order_import *im, const char *n, long line)
+{
+    size_t len = strlen(n);
+    if (len > NUMBER_MAX) return; /* refused by order_parse, whatever its rows */
+    int *v = strmap_get(im->numbers, n, len, 1);
+    if (*v == 0) { /* its first block */
+        *v = -1;
+        return;
+    }
+    if (*v < 0) {
+        if (im->nsplits == im->splits_cap) {
+            im->splits_cap = im->splits_cap ? 2 * im->splits_cap : 16;
+            im->splits = xrealloc(im->splits, (size_t)im->splits_cap * sizeof(*im->splits));
+        }
+        im->splits[im->nsplits] = (struct split){0};
+        *v = ++im->nsplits;
+    }
+    struct split *sp = &im->splits[*v - 1];
+    if (sp->blocks < SPLIT_LINES) sp->at[sp->blocks] = line;
+    sp->blocks++;
+}
+
+/* Pass 1: reads every row once, noting each order number and the ones that start more than one
+ * block, then goes back to the first row. Rows are grouped as pass 2 groups them: a blank row
+ * is skipped, a malformed row whose number cannot be read stays in the block it is in, and any
+ * other row without a number ends the block. */
+static int find_splits(struct order_import *im, struct rs_status *st)
+{
+    long line = im->line;
+    char *last = NULL; /* the number of the block being read */
+    int rc;
+    im->numbers = strmap_new();
+    for (;;) {
+        struct row r;
+        struct rs_status fault = {0}; /* a malformed row is reported by pass 2 */
+        rc = read_row(im, &r, &fault);
+        if (rc == 0 || rc == -2) break;
+        const char *n = cell(im, &r, C_ORDER_NUMBER);
+        if (n && (!last || strcmp(n, last) != 0)) {
+            note_block(im, n, r.line);
+            free(last);
+            last = xstrdup(n);
+        } else if (!n && rc > 0 && !blank(&r)) {
+            free(last);
+            last = NULL;
+        }
+        row_free(&r);
+    }
+    free(last);
+    if (rc == 0 && fseeko(im->f, im->rows_at, SEEK_SET) != 0) rc = read_failed(im, errno, st);
+    if (rc == -2) {
+        *st = im->fail;
+        return RS_EINTERNAL;
+    }
+    im->line = line;
+    return RS_OK;
+}
+
+/* The rows are read twice: input that cannot seek back (a pipe) is first copied to a temporary
+ * file, which is read in its place from here on. */
+static int rewindable(struct order_import *im, struct rs_status *st)
+{
+    im->rows_at = ftello(im->f);
+    if (im->rows_at >= 0 && fseeko(im->f, im->rows_at, SEEK_SET) == 0) return RS_OK;
+    if (!(im->spool = tmpfile()))
+        return rs_fail(st, RS_EINTERNAL, "cannot create a temporary file: %s", strerror(errno));
+    char chunk[16384];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), im->f)) > 0)
+        if (fwrite(chunk, 1, n, im->spool) != n) break;
+    if (ferror(im->f)) {
+        read_failed(im, errno, st);
+        return RS_EINTERNAL;
+    }
+    if (ferror(im->spool) || fflush(im->spool) != 0 || fseeko(im->spool, 0, SEEK_SET) != 0)
+        return rs_fail(st, RS_EINTERNAL, "cannot copy the input to a temporary file: %s",
+                       strerror(errno));
+    im->f = im->spool;
+    im->rows_at = 0;
+    return RS_OK;
+}
+
+/* The split record of order n, NULL when its rows are one after another (or n is NULL). */
+static struct split *split_of(const struct order_import *im, const char *n)
+{
+    int *v = n && im->numbers ? strmap_get(im->numbers, n, strlen(n), 0) : NULL;
+    return v && *v > 0 ? &im->splits[*v - 1] : NULL;
+}
+
+/* 1 when order n's rows are not one after another and this is the first of them met: st says
+ * so, naming where its other blocks start, and its rows are skipped from here on (pass 2). */
+static int split_fault(struct order_import *im, const char *n, struct rs_status *st)
+{
+    struct split *sp = split_of(im, n);
+    if (!sp || sp->reported) return 0;
+    sp->reported = 1;
+    struct buf at = BUF_INIT(0);
+    long shown = sp->blocks < SPLIT_LINES ? sp->blocks : SPLIT_LINES;
+    for (long i = 0; i < shown; i++)
+        buf_printf(&at, "%s%ld", !i ? "" : i + 1 == sp->blocks ? " and " : ", ", sp->at[i]);
+    if (sp->blocks > shown) buf_printf(&at, " and %ld more", sp->blocks - shown);
+    rs_fail(st, RS_EINVAL,
+            "order %.64s is not imported: its rows are not one after another (again at line%s "
+            "%s); put them together and import again",
+            n, sp->blocks > 1 ? "s" : "", at.p);
+    buf_free(&at);
+    skip_order(im, n);
+    return 1;
+}
+
+struct order_import *order_import_open(FILE *f, struct rs_status *st)
+{
+    struct order_import *im = xcalloc(1, sizeof(*im));
+    im->f = f;
+    int c = getc(f);
+    if (c == 0xEF && (getc(f) != 0xBB || getc(f) != 0xBF) && !ferror(f)) { /* a BOM only */
+        rs_fail(st, RS_EINVAL, "line 1: neither a CSV header nor a JSON line");
+        order_import_close(im);
+        return NULL;
+    }
+    if (c != 0xEF) ungetc(c, f);
+    while ((c = getc(f)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+        if (c == '\n') im->line++;
+    if (ferror(f)) {
+        read_failed(im, errno, st);
+        order_import_close(im);
+        return NULL;
+    }
+    if (c != EOF) ungetc(c, f);
+    im->csv = c != '{' && c != EOF;
+    if (im->csv && (read_header(im, st) || rewindable(im, st) || find_splits(im, st))) {
+        order_import_close(im);
+        return NULL;
+    }
+    return im;
+}
+
+void order_import_close(struct order_import *im)
+{
+    if (!im) return;
+    row_free(&im->pending);
+    free(im->skip);
+    strmap_free(im->numbers);
+    free(im->splits);
+    if (im->spool) fclose(im->spool);
+    free(im);
+}
+
+/* ---- pass 2: rows to orders -------------------------------------------------------------- */
+
+/* Rows of a rejected or split order are skipped. */
 static int skipped(const struct order_import *im, const struct row *r)
 {
     const char *n = cell(im, r, C_ORDER_NUMBER);
-    return im->skip && n && strcmp(n, im->skip) == 0;
+    return n && ((im->skip && strcmp(n, im->skip) == 0) || split_of(im, n));
+}
+
+/* Finds the row that starts the next order into *first (which may hold the row read ahead): 1;
+ * 0 at the end; -1 for a bad record (st, *line); -2 on a read error. */
+static int first_row(struct order_import *im, struct row *first, long *line, struct rs_status *st)
+{
+    for (;;) {
+        int rc = first->n ? 1 : im->eof ? 0 : read_row(im, first, st);
+        if (rc == 0) {
+            im->eof = 1;
+            return 0;
+        }
+        if (rc == -2) return -2;
+        const char *n = cell(im, first, C_ORDER_NUMBER);
+        *line = first->line;
+        if (split_fault(im, n, st)) {
+            row_free(first);
+            return -1;
+        }
+        if (rc < 0) { /* a row whose number cannot be read is of the order being skipped */
+            reject(im, n ? n : im->skip, st);
+            row_free(first);
+            return -1;
+        }
+        if (!blank(first) && !skipped(im, first)) break;
+        if (!blank(first)) skip_order(im, n); /* so when it is a split one's, for the line above */
+        row_free(first);
+    }
+    skip_order(im, NULL);
+    return 1;
+}
+
+/* Reads the rest of the order whose first row is first into o's items, up to the first row of
+ * another order (kept as pending): 1; -1 when one of its rows is malformed, which rejects it
+ * (st, *line); -2 on a read error. A malformed row of the next order is reported next. */
+static int rest_rows(struct order_import *im, const struct row *first, json_t *o, long *line,
+                     struct rs_status *st)
+{
+    for (;;) {
+        struct row r;
+        int rc = im->eof ? 0 : read_row(im, &r, st);
+        if (rc == 0) {
+            im->eof = 1;
+            return 1;
+        }
+        if (rc == -2) return -2;
+        const char *n = cell(im, &r, C_ORDER_NUMBER);
+        if (rc < 0 && (!n || same_order(im, first, &r))) { /* a row of this order (or of none
+                                                               known): the order is rejected */
+            *line = r.line;
+            reject(im, cell(im, first, C_ORDER_NUMBER), st);
+            row_free(&r);
+            return -1;
+        }
+        if (rc < 0) { /* the next order's: this one is whole; the bad row is reported next */
+            im->err = *st;
+            im->err_line = r.line;
+            if (!split_fault(im, n, &im->err)) reject(im, n, &im->err);
+            row_free(&r);
+            return 1;
+        }
+        if (!blank(&r) && !same_order(im, first, &r)) {
+            im->pending = r;
+            return 1;
+        }
+        if (!blank(&r)) json_array_append_new(json_object_get(o, "items"), item_of(im, &r));
+        row_free(&r);
+    }
 }
 
 static int next_csv(struct order_import *im, json_t **out, long *line, struct rs_status *st)
@@ -405,70 +623,17 @@ static int next_csv(struct order_import *im, json_t **out, long *line, struct rs
     }
     struct row first = im->pending;
     im->pending.n = 0;
-    for (;;) {
-        int rc = first.n ? 1 : im->eof ? 0 : read_row(im, &first, st);
-        if (rc == 0) {
-            im->eof = 1;
-            return 0;
-        }
-        if (rc == -2) return -2;
-        if (rc < 0) {
-            *line = first.line;
-            reject(im, cell(im, &first, C_ORDER_NUMBER), st);
-            row_free(&first);
-            return -1;
-        }
-        if (!blank(&first) && !skipped(im, &first)) break;
-        row_free(&first);
-    }
-    free(im->skip);
-    im->skip = NULL;
-    *line = first.line;
+    int rc = first_row(im, &first, line, st);
+    if (rc <= 0) return rc;
     json_t *o = order_of(im, &first);
     json_array_append_new(json_object_get(o, "items"), item_of(im, &first));
-    for (;;) {
-        struct row r;
-        int rc = im->eof ? 0 : read_row(im, &r, st);
-        if (rc == 0) {
-            im->eof = 1;
-            break;
-        }
-        if (rc == -2) { /* the order may be cut short: none of it is returned */
-            row_free(&first);
-            json_decref(o);
-            return -2;
-        }
-        const char *n = cell(im, &r, C_ORDER_NUMBER);
-        if (rc < 0 && (!n || same_order(im, &first, &r))) { /* a row of this order (or of none
-                                                               known): the order is rejected */
-            *line = r.line;
-            reject(im, cell(im, &first, C_ORDER_NUMBER), st);
-            row_free(&r);
-            row_free(&first);
-            json_decref(o);
-            return -1;
-        }
-        if (rc < 0) { /* the next order's: this one is whole; the bad row is reported next */
-            im->err = *st;
-            im->err_line = r.line;
-            reject(im, n, &im->err);
-            row_free(&r);
-            break;
-        }
-        if (blank(&r)) {
-            row_free(&r);
-            continue;
-        }
-        if (!same_order(im, &first, &r)) {
-            im->pending = r;
-            break;
-        }
-        json_array_append_new(json_object_get(o, "items"), item_of(im, &r));
-        row_free(&r);
-    }
+    rc = rest_rows(im, &first, o, line, st); /* -2: the order may be cut short, so not returned */
     row_free(&first);
-    *out = o;
-    return 1;
+    if (rc > 0)
+        *out = o;
+    else
+        json_decref(o);
+    return rc;
 }
 
 /* A historic order must say when it was placed: order_parse's default, now, would date it at

@@ -8,20 +8,32 @@
  * fields with "" for a quote, CRLF or LF) with a header row naming columns among
  *   order_number, total, currency, created_at, email, phone, customer_id, tracking_user_id,
  *   cart_token, test, status, refunded, variant_id, product_number, url, quantity, price
- * (order_number, total and created_at required). Every order must have its created_at, in
- * either format: a record without one is refused, as the API's default (now) would date a
- * historic order at its import and attribute it to recent notifications.
- * Each CSV row is one line item; consecutive rows with the same order_number are one order (its
- * order fields are read from the first row). An empty cell is an absent field, and so are the
- * cells of a row shorter than the header; a row of empty cells only (a blank line, or ",,," as
- * spreadsheets write an empty row) is skipped. A leading UTF-8 byte order mark (spreadsheets write
- * one) is skipped. A row is malformed when it has more cells than the header, a cell that is
- * not UTF-8 (JSON lines are held to it by the JSON parser), text after a quoted cell's closing
- * quote ("V1"x), a NUL byte, an unclosed quote or a cell over 64 KiB; a quote inside an
- * unquoted cell is kept as text (V"1), as most CSV readers do, since where the cell ends is not
- * in doubt. A CR inside quotes is text. A malformed row rejects its whole order:
- * it is reported (naming the order when its number could be read) and the order's other rows
- * are skipped, so no order is imported with some of its items missing.
+ * (order_number, total and created_at required). A leading UTF-8 byte order mark (spreadsheets
+ * write one) is skipped.
+ *
+ * Every order needs its created_at, in either format: a record without one is refused, since
+ * the API's default (now) would date a historic order at its import and attribute it to this
+ * week's notifications.
+ *
+ * Each CSV row is one line item, and an order's rows must be one after another: they are one
+ * order, its order fields read from the first row. An order whose rows come in more than one
+ * block (other orders' rows between) is refused whole, reported once at its first row with the
+ * lines where it starts again; to know that before its first block is returned, CSV is read
+ * twice, and input that cannot seek (a pipe) is first copied to a temporary file (tmpfile()).
+ * An empty cell is an absent field, and so are the cells missing from a row shorter than the
+ * header; a row of empty cells only (a blank line, or ",,," as spreadsheets write an empty row)
+ * is skipped.
+ *
+ * A CSV row is malformed when it has more cells than the header, a cell that is not UTF-8 (JSON
+ * lines are held to that by the JSON parser), text after a quoted cell's closing quote ("V1"x),
+ * a NUL byte, an unclosed quote or a cell over 64 KiB. A quote inside an unquoted cell is kept
+ * as text (V"1), as most CSV readers do, since where the cell ends is not in doubt; a CR inside
+ * quotes is text. A malformed row rejects its whole order: it is reported (naming the order
+ * when its number could be read) and the order's other rows are skipped, so no order is
+ * imported with some of its items missing.
+ *
+ * Memory: the rows of one order at a time, and for CSV a map of every order number, about 30
+ * to 60 bytes each (util/strmap.h): some 50 MiB for a file of a million orders.
  */
 #ifndef RESTOCK_ORDER_IMPORT_H
 #define RESTOCK_ORDER_IMPORT_H

@@ -516,6 +516,37 @@ def test_import_orders_an_oversize_cell_keeps_the_columns_in_place(world, restoc
     assert get_order(shop, "K-2").status == 404
 
 
+@pytest.mark.parametrize("source", ["file", "pipe"])
+def test_import_orders_refuses_an_order_whose_rows_are_apart(world, restock, tmp_path, source):
+    """Rows of one order that are not one after another (S-1, S-2, then S-1 again) refuse that
+    order whole, named with the lines: nothing of it is stored (neither its first rows nor the
+    later ones, as "existing"); the order between them is imported. A pipe, which cannot be
+    read twice, is copied to a temporary file first."""
+    shop = world
+    at = "2020-01-02T03:04:05Z"
+    rows = ("order_number,total,created_at,email,variant_id\n"
+            f"S-1,39.80,{at},ada@example.com,4471\n"
+            f"S-1,39.80,{at},ada@example.com,4472\n"
+            f"S-2,19.90,{at},bob@example.com,4471\n"
+            f"S-1,39.80,{at},ada@example.com,9000\n")
+    if source == "file":
+        (tmp_path / "orders.csv").write_text(rows)
+        p = restock.cli("import-orders", "--shop", shop.id, str(tmp_path / "orders.csv"),
+                        "--db", restock.db)
+    else:
+        p = restock.cli("import-orders", "--shop", shop.id, "/dev/stdin", "--db", restock.db,
+                        input=rows)
+    assert p.returncode == 2, p
+    assert (":2: order S-1 is not imported: its rows are not one after another (again at line 5)"
+            in p.stderr), p
+    assert p.stderr.count("\n") == 2, p  # that one, and the count of bad records
+    assert json.loads(p.stdout) == {"created": 1, "existing": 0, "ignored": 0, "conversions": 0,
+                                    "bad_lines": 1}
+    time.sleep(0.2)  # another process's writes show on the server's readers within 50 ms
+    assert get_order(shop, "S-1").status == 404
+    assert [i["variant_id"] for i in get_order(shop, "S-2").json["items"]] == ["4471"]
+
+
 @pytest.mark.parametrize("head", [b"\xef\xbb", b"\xef\xbbX"])
 def test_import_orders_refuses_a_broken_byte_order_mark(world, restock, tmp_path, head):
     f = tmp_path / "orders.csv"

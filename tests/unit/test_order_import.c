@@ -58,29 +58,44 @@ static char *run_text(const char *s)
     return run_bytes(s, strlen(s));
 }
 
-/* A stream that gives n bytes of s, then fails with EIO (a disk or network file going bad). */
+/* A seekable stream of s that fails with EIO (a disk or network file going bad) when a read
+ * reaches byte fail_at for the (passes + 1)th time: CSV is read twice. */
 struct failing {
     const char *s;
-    size_t n, at;
+    size_t n, fail_at, at;
+    int passes, hits;
 };
 
 static ssize_t failing_read(void *cookie, char *buf, size_t size)
 {
     struct failing *fl = cookie;
-    if (fl->at == fl->n) {
+    if (fl->at == fl->fail_at && fl->hits++ >= fl->passes) {
         errno = EIO;
         return -1;
     }
-    size_t k = fl->n - fl->at < size ? fl->n - fl->at : size;
+    size_t end = fl->at < fl->fail_at ? fl->fail_at : fl->n; /* a read stops at fail_at */
+    size_t k = end - fl->at < size ? end - fl->at : size;
     memcpy(buf, fl->s + fl->at, k);
     fl->at += k;
     return (ssize_t)k;
 }
 
-static char *run_failing(const char *s)
+static int failing_seek(void *cookie, off64_t *pos, int whence)
 {
-    struct failing fl = {s, strlen(s), 0};
-    FILE *f = fopencookie(&fl, "r", (cookie_io_functions_t){.read = failing_read});
+    struct failing *fl = cookie;
+    off64_t to = whence == SEEK_SET ? *pos : whence == SEEK_CUR ? (off64_t)fl->at + *pos : -1;
+    if (to < 0 || (size_t)to > fl->n) return -1;
+    fl->at = (size_t)to;
+    *pos = to;
+    return 0;
+}
+
+/* Reads s, failing where it first has `at` (at its end when NULL), on pass `passes` + 1. */
+static char *run_failing(const char *s, const char *at, int passes)
+{
+    struct failing fl = {s, strlen(s), at ? (size_t)(strstr(s, at) - s) : strlen(s), 0, passes};
+    cookie_io_functions_t io = {.read = failing_read, .seek = failing_seek};
+    FILE *f = fopencookie(&fl, "r", io);
     char *r = run(f);
     fclose(f);
     return r;
@@ -111,21 +126,27 @@ TEST(order_import_a_read_error_is_not_the_end)
     free(out);
     if (dir) fclose(dir);
 
-    /* in the middle of an order's rows: the order is not returned, cut short */
-    out = run_failing("order_number,total,created_at,variant_id\n"
+    /* CSV: found by the first pass, before any order */
+    const char *csv = "order_number,total,created_at,variant_id\n"
                       "1001,10.00," AT ",A\n"
                       "1002,5.00," AT ",B\n"
-                      "1002,5.00," AT ",C\n");
-    CHECK(out && strstr(out, "ok {") && strstr(out, "\"1001\""));
+                      "1002,5.00," AT ",C\n";
+    out = run_failing(csv, "1002,5.00," AT ",C", 0);
+    CHECK_STR(out, "open: cannot read: Input/output error\n");
+    free(out);
+    /* by the second, in the middle of an order's rows: the order is not returned, cut short */
+    out = run_failing(csv, "1002,5.00," AT ",C", 1);
+    CHECK(out && strstr(out, "2 ok {") && strstr(out, "\"1001\""));
     CHECK(out && !strstr(out, "\"1002\""));
     CHECK(out && strstr(out, "fail: cannot read: Input/output error\n"));
     free(out);
 
     out = run_failing("{\"order_number\":\"1\",\"total\":\"1.00\",\"created_at\":\"" AT "\","
-                      "\"items\":[{\"variant_id\":\"A\"}]}\n");
+                      "\"items\":[{\"variant_id\":\"A\"}]}\n",
+                      NULL, 0);
     CHECK(out && strstr(out, "1 ok {") && strstr(out, "fail: cannot read: Input/output error\n"));
     free(out);
-    out = run_failing("");
+    out = run_failing("", NULL, 0);
     CHECK_STR(out, "open: cannot read: Input/output error\n");
     free(out);
 }
@@ -233,5 +254,82 @@ TEST(order_import_created_at_is_required)
     CHECK(out && strstr(out, "2 bad: created_at: required for an import"));
     CHECK(out && strstr(out, "3 ok {\"created_at\":\"" AT "\",\"order_number\":\"3\""));
     CHECK(out && strstr(out, "4 ok [1]")); /* not an order at all: order_parse says so */
+    free(out);
+}
+
+/* An order whose rows are not one after another is refused whole, once, at its first row, with
+ * the lines where it starts again; the orders between are imported. */
+TEST(order_import_csv_split_orders_are_refused_whole)
+{
+    char *out = run_text("order_number,total,created_at,variant_id\n"
+                         "1001,10.00," AT ",A\n"
+                         "1001,10.00," AT ",B\n"
+                         "1002,5.00," AT ",A\n"
+                         "1001,10.00," AT ",C\n"
+                         "1003,5.00," AT ",A\n");
+    CHECK_STR(out, "2 bad: order 1001 is not imported: its rows are not one after another (again "
+                   "at line 5); put them together and import again\n"
+                   "4 ok {\"created_at\":\"" AT "\",\"items\":[{\"variant_id\":\"A\"}],"
+                   "\"order_number\":\"1002\",\"total\":\"5.00\"}\n"
+                   "6 ok {\"created_at\":\"" AT "\",\"items\":[{\"variant_id\":\"A\"}],"
+                   "\"order_number\":\"1003\",\"total\":\"5.00\"}\n");
+    free(out);
+
+    /* many blocks; a malformed row (still reported) and a blank one inside a block do not end
+     * it; a row without a number does */
+    out = run_text("order_number,total,created_at,variant_id\n"
+                   "7,1.00," AT ",A\n"   /* 2 */
+                   "8,1.00," AT ",A\n"   /* 3 */
+                   "7,1.00," AT ",A\n"   /* 4 */
+                   "8,1.00," AT ",A,x\n" /* 5: malformed */
+                   ",,,\n"               /* 6: blank */
+                   "8,1.00," AT ",B\n"   /* 7 */
+                   "7,1.00," AT ",A\n"   /* 8 */
+                   ",1.00," AT ",A\n"    /* 9: no number */
+                   "7,1.00," AT ",A\n"   /* 10 */
+                   "9,1.00," AT ",A\n"   /* 11 */
+                   "7,1.00," AT ",A\n"   /* 12 */
+                   "7,1.00," AT ",A\n"); /* 13 */
+    CHECK(out && strstr(out, "2 bad: order 7 is not imported: its rows are not one after another "
+                             "(again at lines 4, 8, 10 and 1 more); put them together"));
+    CHECK(out && strstr(out, "3 bad: order 8 is not imported: its rows are not one after another "
+                             "(again at line 5)"));
+    CHECK(out && strstr(out, "9 ok {\"created_at\":\"" AT "\",\"items\":[{\"variant_id\":\"A\"}],"
+                             "\"total\":\"1.00\"}")); /* order_parse will say: number required */
+    CHECK(out && strstr(out, "\n11 ok {") && strstr(out, "\"order_number\":\"9\""));
+    CHECK(out && !strstr(out, "\"order_number\":\"7\"") && !strstr(out, "\"order_number\":\"8\""));
+    CHECK(out && !strstr(out, "\n4 ") && !strstr(out, "\n12 "));
+    CHECK(out && strstr(out, "\n5 bad: 5 cells, the header has 4 (order 8 is not imported"));
+    free(out);
+
+    /* a malformed row of another order first reports the split of the order it is in */
+    out = run_text("order_number,total,created_at,variant_id\n"
+                   "1,1.00," AT ",A\n"
+                   "2,1.00," AT ",\"A\"x\n"
+                   "1,1.00," AT ",A\n"
+                   "2,1.00," AT ",A\n");
+    CHECK(out && strstr(out, "2 bad: order 1 is not imported: its rows are not one after another "
+                             "(again at line 4)"));
+    CHECK(out && strstr(out, "3 bad: order 2 is not imported: its rows are not one after another "
+                             "(again at line 5)"));
+    free(out);
+}
+
+/* A pipe cannot be read twice: it is copied to a temporary file first. */
+TEST(order_import_csv_from_a_pipe)
+{
+    const char *csv = "order_number,total,created_at,variant_id\n"
+                      "1001,10.00," AT ",A\n"
+                      "1002,5.00," AT ",A\n"
+                      "1001,10.00," AT ",C\n";
+    int fd[2];
+    CHECK_INT(pipe(fd), 0);
+    CHECK_INT(write(fd[1], csv, strlen(csv)), (long long)strlen(csv)); /* within a pipe's buffer */
+    close(fd[1]);
+    FILE *f = fdopen(fd[0], "r");
+    char *out = run(f);
+    fclose(f);
+    CHECK(out && strstr(out, "2 bad: order 1001 is not imported: its rows are not one after"));
+    CHECK(out && strstr(out, "\n3 ok {") && strstr(out, "\"1002\"") && !strstr(out, "\"C\""));
     free(out);
 }
