@@ -356,7 +356,11 @@ static int import_orders(struct app *app, const struct shop *sh, FILE *f, const 
                          struct rs_status *st)
 {
     struct order_import *im = order_import_open(f, st);
-    if (!im) return RS_EINVAL;
+    if (!im && st->err == RS_EINVAL) return RS_EINVAL;
+    if (!im) {
+        struct rs_status why = *st;
+        return rs_fail(st, why.err, "import-orders: %s: %.200s", path, why.msg);
+    }
     struct import_batch *b = calloc(1, sizeof(*b));
     struct arena *a = arena_new();
     long bad = 0;
@@ -367,6 +371,10 @@ static int import_orders(struct app *app, const struct shop *sh, FILE *f, const 
         struct rs_status lst = {0};
         more = order_import_next(im, &o, &line, &lst);
         if (more == 0) break;
+        if (more == -2) { /* a read error: stop; the batches committed so far stay */
+            rc = rs_fail(st, lst.err, "import-orders: %s: %.200s", path, lst.msg);
+            break;
+        }
         struct order_job *j = &b->jobs[b->n];
         memset(j, 0, sizeof(*j));
         if (more > 0 && order_parse(o, sh, "import", now_s(), a, &j->in, &j->test, &lst)) more = -1;

@@ -295,11 +295,11 @@ class Restock:
         env.update(extra or {})
         return env
 
-    def cli(self, *args, env=None, timeout=60):
-        """Runs the binary; returns CompletedProcess (text stdout and stderr). Asserts no
-        sanitizer report."""
+    def cli(self, *args, env=None, timeout=60, input=None):
+        """Runs the binary (input, if given, on a pipe to its stdin); returns CompletedProcess
+        (text stdout and stderr). Asserts no sanitizer report."""
         p = subprocess.run([BIN, *args], capture_output=True, text=True, env=self.env(env),
-                           cwd=self.dir, timeout=timeout)
+                           cwd=self.dir, timeout=timeout, input=input)
         report = sanitizer_report(p.stderr)
         assert report is None, f"sanitizer report from restock {args}: {report}\n{p.stderr}"
         return p
