@@ -46,15 +46,25 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-const char *order_number_norm(const char *s, struct arena *a)
+const char *order_number_trim(const char *s, size_t *len)
 {
-    if (!s) return NULL;
     size_t n = strlen(s);
     while (n && is_space(s[n - 1]))
         n--;
     while (n && is_space(*s))
         s++, n--;
     if (n && *s == '#') s++, n--;
+    while (n && is_space(*s))
+        s++, n--;
+    *len = n;
+    return s;
+}
+
+const char *order_number_norm(const char *s, struct arena *a)
+{
+    if (!s) return NULL;
+    size_t n;
+    s = order_number_trim(s, &n);
     if (!n || n > 255) return NULL;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return NULL;

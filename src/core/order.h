@@ -33,8 +33,11 @@
 /* An order number as every source and lookup spells it: without surrounding spaces (ASCII
  * white space) and without one leading '#' (Shopify's "#1001" is order 1001), so the same
  * order from a webhook, an export and the storefront is one order. NULL when nothing is left,
- * it is over 255 bytes, or it holds a control character. Arena. */
+ * it is over 255 bytes, or it holds a control character. Arena. Normalising twice changes
+ * nothing more. */
 const char *order_number_norm(const char *s, struct arena *a);
+/* The part of s order_number_norm keeps, unchecked: its start, and its length in *len. */
+const char *order_number_trim(const char *s, size_t *len);
 
 /* POST /v1/orders's body (shop: the key's shop). RS_EINVAL naming the field. *test says whether
  * the order is marked test. created_at defaults to now and may be at most ORDER_MAX_AHEAD

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "core/order.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/strmap.h"
@@ -204,6 +205,19 @@ static void plain_byte(struct record *rec, int c)
     buf_append(&rec->cell, (char *)&c, 1);
 }
 
+/* The row's order number as order_parse will spell it (order_number_norm), so rows spelt
+ * "#1001" and "1001" group as one order. */
+static void respell_number(const struct order_import *im, struct row *r)
+{
+    for (int i = 0; i < im->ncols && i < r->n; i++) {
+        if (im->cols[i] != C_ORDER_NUMBER) continue;
+        size_t n;
+        const char *s = order_number_trim(r->f[i], &n);
+        memmove(r->f[i], s, n);
+        r->f[i][n] = '\0';
+    }
+}
+
 /* Reads one CSV record: 1, 0 at the end, -1 when malformed (st says why; the record is still
  * read to its end and the cells before the fault kept in r, for its order number), -2 when the
  * input cannot be read. A data row with more cells than the header is malformed, unless they are
@@ -237,6 +251,7 @@ static int read_row(struct order_import *im, struct row *r, struct rs_status *st
         }
     }
     buf_free(&rec.cell);
+    respell_number(im, r);
     if (im->ncols && rec.ncells > im->ncols && rec.text) { /* first: the cells are shifted */
         rs_fail(st, RS_EINVAL, "%d cells, the header has %d", rec.ncells, im->ncols);
         rec.bad = 1;

@@ -109,11 +109,12 @@
 #include "util/crypto.h"
 
 /* order_number_norm (core/order.c) in SQL, for migration 13: white space trimmed, then one
- * leading '#' dropped. */
-#define NUMBER_TRIMMED(x) "trim(" x ", ' ' || char(9, 10, 11, 12, 13))"
+ * leading '#' and the white space after it dropped. */
+#define WHITE             "' ' || char(9, 10, 11, 12, 13)"
+#define NUMBER_TRIMMED(x) "trim(" x ", " WHITE ")"
 #define NORM_NUMBER(x)                                                                             \
-    "(CASE WHEN substr(" NUMBER_TRIMMED(x) ", 1, 1) = '#' THEN substr(" NUMBER_TRIMMED(            \
-        x) ", 2) ELSE " NUMBER_TRIMMED(x) " END)"
+    "(CASE WHEN substr(" NUMBER_TRIMMED(x) ", 1, 1) = '#' THEN ltrim(substr(" NUMBER_TRIMMED(      \
+        x) ", 2), " WHITE ") ELSE " NUMBER_TRIMMED(x) " END)"
 
 /* A trigger adding (sign "+") or taking away ("-") a conversion row `r` (new or old) to or from
  * its slot of the stats rollup: count, amount and net by kind, the amount and net being SQL

@@ -846,3 +846,20 @@ def test_migration_13_respells_stored_order_numbers(restock):
     with sqlite3.connect(restock.db) as db:
         numbers = sorted(n for (n,) in db.execute("SELECT order_number FROM orders"))
     assert numbers == ["#3003", "1001", "2002", "3003"], numbers
+
+
+def test_import_orders_groups_rows_however_the_number_is_spelt(world, restock, tmp_path):
+    """Consecutive CSV rows "#K-1" and " K-1" are one order, as order_parse spells both K-1.
+    Before, the second row began a new order, found "existing", and its item was lost."""
+    shop = world
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    csv = tmp_path / "orders.csv"
+    csv.write_text("order_number,total,email,created_at,variant_id,quantity,price\n"
+                   f"#K-1,39.80,ada@example.com,{now},4471,1,19.90\n"
+                   f" K-1,39.80,ada@example.com,{now},4472,1,19.90\n")
+    p = restock.cli("import-orders", "--shop", shop.id, str(csv), "--db", restock.db)
+    assert p.returncode == 0, p
+    assert json.loads(p.stdout)["created"] == 1, p.stdout
+    time.sleep(0.2)
+    o = get_order(shop, "K-1").json
+    assert [i["variant_id"] for i in o["items"]] == ["4471", "4472"], o
