@@ -829,14 +829,14 @@ def test_migration_13_respells_stored_order_numbers(restock):
     with sqlite3.connect(restock.db) as db:
         sid = db.execute("SELECT sid FROM shops").fetchone()[0]
         db.execute("DROP TABLE order_refunds")
-        for number in ("#1001", " 2002 ", "#3003", "3003"):
+        for number in ("#1001", " 2002 ", "#3003", "3003", "# 4004"):
             db.execute("INSERT INTO orders(shop_id, order_number, source, total, currency,"
                        " created_at, status, refunded, received_at) VALUES (?, ?, 'api', 1000,"
                        " 'EUR', 1, 0, 0, 1)", (sid, number))
         db.execute("PRAGMA user_version = 12")
     srv = restock.start()
     shop = lib.Shop(srv, info)
-    for spelt in ("1001", "%231001", "2002"):
+    for spelt in ("1001", "%231001", "2002", "4004", "%23%204004"):
         r = get_order(shop, spelt)
         assert r.status == 200 and r.json["total"] == "10.00", (spelt, r)
     again = post_order(shop, dict(ORDER, order_number="#1001"))
@@ -845,7 +845,7 @@ def test_migration_13_respells_stored_order_numbers(restock):
     srv.stop()
     with sqlite3.connect(restock.db) as db:
         numbers = sorted(n for (n,) in db.execute("SELECT order_number FROM orders"))
-    assert numbers == ["#3003", "1001", "2002", "3003"], numbers
+    assert numbers == ["#3003", "1001", "2002", "3003", "4004"], numbers
 
 
 def test_import_orders_groups_rows_however_the_number_is_spelt(world, restock, tmp_path):
