@@ -254,8 +254,11 @@ static int result_job(struct tx *tx, void *arg, struct rs_status *st)
     if (!rc && res->gone)
         rc = tx->ops->sub_unsubscribe_contact(tx->c, res->n.sid, res->contact_key, now_s(),
                                               &changed);
-    if (!rc && res->rewait)
-        rc = tx->ops->sub_set_status(tx->c, res->n.subscription_id, SUB_WAITING, now_s());
+    /* RS_ENOTFOUND: it was unsubscribed (or expired) since it was read, which stands */
+    if (!rc && res->rewait &&
+        (rc = tx->ops->sub_set_status(tx->c, res->n.subscription_id, SUB_WAITING, now_s())) ==
+            RS_ENOTFOUND)
+        rc = RS_OK;
     return rc ? rs_fail(st, rc, "outbox: cannot record the result") : RS_OK;
 }
 

@@ -201,6 +201,8 @@ struct store_ops {
      */
     int (*sub_list)(struct store_conn *c, const struct sub_filter *f, struct arena *a, sub_cb cb,
                     void *arg);
+    /* RS_ENOTFOUND when there is no such subscription, or when st is SUB_WAITING and it is
+     * unsubscribed or expired: only a new sign-up (sub_reopen) brings those back. */
     int (*sub_set_status)(struct store_conn *c, int64_t id, enum sub_status st, int64_t at);
     /* Unsubscribes every subscription of a contact at a shop; *n = how many changed. */
     int (*sub_unsubscribe_contact)(struct store_conn *c, int64_t sid, const char *contact_key,

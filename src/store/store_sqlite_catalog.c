@@ -34,7 +34,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_SUB_SET_STATUS] = "UPDATE subscriptions SET status = ?2, updated_at = ?3,"
                          " unsubscribed_at = CASE WHEN ?2 = 3 THEN ?3 ELSE unsubscribed_at END,"
                          " confirmed_at = CASE WHEN ?2 = 1 AND confirmed_at = 0 AND status = 0"
-                         " THEN ?3 ELSE confirmed_at END WHERE id = ?1",
+                         " THEN ?3 ELSE confirmed_at END WHERE id = ?1"
+                         " AND NOT (?2 = 1 AND status IN (3, 4))", /* ended stays ended */
     [Q_SUB_UNSUB_CONTACT] = "UPDATE subscriptions SET status = 3, updated_at = ?3,"
                             " unsubscribed_at = ?3 WHERE shop_id = ?1 AND contact_key = ?2"
                             " AND status <> 3",
