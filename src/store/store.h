@@ -208,8 +208,9 @@ struct store_ops {
     int (*sub_unsubscribe_contact)(struct store_conn *c, int64_t sid, const char *contact_key,
                                    int64_t at, int64_t *n);
     /* A variant sold out again: its notified subscriptions with notify_count < max whose
-     * contact has not bought it since being notified (activity) go back to waiting (SPEC §2).
-     * *n = how many. */
+     * contact has not bought it since being notified (activity) go back to waiting (SPEC §2),
+     * except those whose notification is still queued or retrying: one message on its way per
+     * subscription at a time (it stays notified; a later sell-out enrols it). *n = how many. */
     int (*sub_reenroll)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t max,
                         int64_t at, int64_t *n);
     /* The waiting subscriptions of a variant with id > after_id, in sign-up order, with only
