@@ -190,7 +190,7 @@ static void send_sms(struct worker *w, const struct job *j, const struct message
 
 /* Push outcomes mapped onto send outcomes; *gone when the subscription has ended. */
 static void send_push(struct worker *w, const struct job *j, const struct message *m,
-                      struct arena *a, struct send_result *r, int *gone, long *retry_after)
+                      struct arena *a, struct send_result *r, int *gone)
 {
     /* the push service may hold it only until the notification expires */
     long ttl = j->n.expires_at > now_s() ? (long)(j->n.expires_at - now_s()) : 0;
@@ -219,7 +219,7 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
     webpush_send(w->push, &req, &pr);
     r->code = pr.status;
     snprintf(r->error, sizeof(r->error), "%s", pr.error);
-    *retry_after = pr.retry_after;
+    r->retry_after = pr.retry_after;
     switch (pr.outcome) {
     case PUSH_SENT:
         r->outcome = SEND_OK;
@@ -366,7 +366,6 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
                                 app->secret};
         struct send_result sr = {0};
         int gone = 0;
-        long retry_after = 0;
         if (message_build(&in, a, &m, &st)) {
             sr.outcome = SEND_FAILED;
             snprintf(sr.error, sizeof(sr.error), "%s", st.msg);
@@ -376,7 +375,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
             res.n.segments = m.segments;
             send_sms(w, &j, &m, &sr);
         } else {
-            send_push(w, &j, &m, a, &sr, &gone, &retry_after);
+            send_push(w, &j, &m, a, &sr, &gone);
         }
         res.n.attempts++;
         res.gone = gone;
@@ -385,7 +384,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
             res.n.sent_at = now_s();
         } else if (sr.outcome == SEND_RETRY && res.n.attempts < app->cfg->max_attempts) {
             settle(&res, N_RETRYING, sr.error, a);
-            res.n.not_before = now + backoff(app->cfg, res.n.attempts, retry_after);
+            res.n.not_before = now + backoff(app->cfg, res.n.attempts, sr.retry_after);
         } else {
             settle(&res, N_FAILED, sr.error[0] ? sr.error : "delivery failed", a);
         }
@@ -547,13 +546,12 @@ int outbox_send_test(struct app *app, const struct shop *sh, const struct varian
     if ((rc = message_build(&in, a, &m, st))) goto out;
     struct send_result sr = {0};
     int gone = 0;
-    long retry_after = 0;
     if (c->channel == CH_EMAIL)
         send_email(&w, &j, &m, a, &sr);
     else if (c->channel == CH_SMS)
         send_sms(&w, &j, &m, &sr);
     else
-        send_push(&w, &j, &m, a, &sr, &gone, &retry_after);
+        send_push(&w, &j, &m, a, &sr, &gone);
     if (sr.outcome != SEND_OK && atomic_load(&app->stopping))
         rc = rs_fail(st, RS_EUNAVAILABLE, "shutting down"); /* the send was ended for the stop */
     else if (sr.outcome != SEND_OK)
