@@ -520,15 +520,30 @@ static int canon_currency(const char *in, char *out, size_t cap, enum channel ch
     return currency_exponent(out) < 0 ? -1 : 0;
 }
 
-/* An email address, an E.164 phone number, or (web push) a push endpoint URL. */
+static int canon_endpoint(const char *in, char *out, size_t cap)
+{
+    size_t n = strlen(in);
+    if (strncmp(in, "https://", 8) != 0 || n > 1024 || n >= cap || text_clean(in, 0) ||
+        strchr(in, ' '))
+        return -1;
+    memcpy(out, in, n + 1);
+    return 0;
+}
+
+/* A test contact as the channel's subscriptions key it (their contact_key): an email address
+ * for email, an E.164 phone number for SMS, a push endpoint URL for web push. */
 static int canon_contact(const char *in, char *out, size_t cap, enum channel ch)
 {
-    if (ch == CH_WEBPUSH && strncmp(in, "https://", 8) == 0) {
-        size_t n = strlen(in);
-        if (n > 1024 || n >= cap || text_clean(in, 0) || strchr(in, ' ')) return -1;
-        memcpy(out, in, n + 1);
-        return 0;
-    }
+    if (ch == CH_WEBPUSH) return canon_endpoint(in, out, cap);
+    if (ch == CH_EMAIL) return strchr(in, '@') ? email_normalize(in, out, cap) : -1;
+    return strchr(in, '@') ? -1 : phone_normalize(in, out, cap);
+}
+
+/* Any of those, whatever the channel: how campaigns stored before the contacts had to match
+ * their channel are read back (one of another channel never matches anybody). */
+static int canon_any_contact(const char *in, char *out, size_t cap, enum channel ch)
+{
+    if (ch == CH_WEBPUSH && canon_endpoint(in, out, cap) == 0) return 0;
     if (strchr(in, '@')) return email_normalize(in, out, cap);
     return phone_normalize(in, out, cap);
 }
@@ -546,8 +561,16 @@ static const struct list_kind list_categories = {"exclude_categories", canon_cat
                                                  "a category of 1 to 200 characters on one line"};
 static const struct list_kind list_currencies = {"currencies", canon_currency, MAX_LIST,
                                                  "an ISO 4217 currency code"};
-static const struct list_kind list_contacts = {
-    "test_contacts", canon_contact, MAX_LIST,
+static const struct list_kind list_contacts[CH_COUNT] = {
+    [CH_EMAIL] = {"test_contacts", canon_contact, MAX_LIST,
+                  "an email address (the campaign's channel is email)"},
+    [CH_SMS] = {"test_contacts", canon_contact, MAX_LIST,
+                "an E.164 phone number (the campaign's channel is sms)"},
+    [CH_WEBPUSH] = {"test_contacts", canon_contact, MAX_LIST,
+                    "a push endpoint https URL (the campaign's channel is webpush)"},
+};
+static const struct list_kind list_any_contacts = {
+    "test_contacts", canon_any_contact, MAX_LIST,
     "an email address or an E.164 phone number (or a push endpoint URL for webpush)"};
 static const struct list_kind list_tags = {"tags", canon_tag, 20,
                                            "a tag of 1 to 50 characters on one line"};
@@ -742,8 +765,16 @@ static int check_whole(C *c, struct rs_status *st)
     return RS_OK;
 }
 
+/* How a document is read. A campaign's JSON from the store is read as it was checked when
+ * written, so a rule added since never makes a stored campaign unreadable; a PATCH likewise
+ * keeps the fields it does not give as they were stored. */
+struct parse_ctx {
+    int stored_contacts; /* test_contacts of any channel's kind are taken (canon_any_contact) */
+};
+
 /* A whole campaign document (new, or a PATCH already laid over its base) into c. */
-static int parse_doc(const json_t *doc, struct arena *a, C *c, struct rs_status *st)
+static int parse_doc(const json_t *doc, const struct parse_ctx *x, struct arena *a, C *c,
+                     struct rs_status *st)
 {
     if (!json_is_object(doc)) return fail_at(st, "body", NULL, "must be an object");
     const json_t *chv = json_object_get(doc, "channel");
@@ -768,23 +799,27 @@ static int parse_doc(const json_t *doc, struct arena *a, C *c, struct rs_status 
     FIELD("goal", parse_goal(v, a, c, st));
     FIELD("templates", parse_templates(v, a, c, st));
     FIELD("utm", apply(v, utm_rules, NF(utm_rules), "utm", a, c, st));
-    FIELD("test_contacts", parse_list(v, &list_contacts, "", c->channel, a, c->test_contacts,
-                                      &c->ntest_contacts, st));
+    FIELD("test_contacts",
+          parse_list(v, x->stored_contacts ? &list_any_contacts : &list_contacts[c->channel], "",
+                     c->channel, a, c->test_contacts, &c->ntest_contacts, st));
     FIELD("tags", parse_list(v, &list_tags, "", c->channel, a, c->tags, &c->ntags, st));
 #undef FIELD
     if (!rc) rc = check_whole(c, st);
     return rc;
 }
 
-int campaign_parse(const json_t *in, const struct campaign *base, struct arena *a,
-                   struct campaign *c, struct rs_status *st)
+static int parse(const json_t *in, const struct campaign *base, int stored, struct arena *a,
+                 struct campaign *c, struct rs_status *st)
 {
     struct campaign tmp;
     json_t *doc = NULL;
     int rc;
     if (!json_is_object(in)) return fail_at(st, "body", NULL, "must be an object");
+    struct parse_ctx x = {
+        .stored_contacts = stored || (base && !json_object_get(in, "test_contacts")),
+    };
     if (!base) {
-        rc = parse_doc(in, a, &tmp, st);
+        rc = parse_doc(in, &x, a, &tmp, st);
         goto out;
     }
     const json_t *ch = json_object_get(in, "channel");
@@ -795,7 +830,7 @@ int campaign_parse(const json_t *in, const struct campaign *base, struct arena *
     }
     doc = campaign_to_json(base);
     json_object_update(doc, (json_t *)in); /* top-level fields replaced whole */
-    rc = parse_doc(doc, a, &tmp, st);
+    rc = parse_doc(doc, &x, a, &tmp, st);
     if (rc) goto out;
     tmp.id = base->id;
     tmp.sid = base->sid;
@@ -806,6 +841,18 @@ out:
     json_decref(doc);
     if (rc == RS_OK) *c = tmp;
     return rc;
+}
+
+int campaign_parse(const json_t *in, const struct campaign *base, struct arena *a,
+                   struct campaign *c, struct rs_status *st)
+{
+    return parse(in, base, 0, a, c, st);
+}
+
+int campaign_parse_stored(const json_t *in, struct arena *a, struct campaign *c,
+                          struct rs_status *st)
+{
+    return parse(in, NULL, 1, a, c, st);
 }
 
 /* ---- output -------------------------------------------------------------------------------- */

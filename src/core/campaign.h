@@ -31,7 +31,8 @@
  *                    [a built-in default template for "en"]
  *   utm              {"source","medium","campaign","content","term"} texts ≤ 100   [restock/
  *                     <channel>/back-in-stock]
- *   test_contacts    ["ada@example.com", "+4520...", ...] (used when status is "test")   [[]]
+ *   test_contacts    ["ada@example.com", ...] the channel's kind: email addresses, E.164
+ *                    phone numbers or push endpoint URLs (used when status is "test")   [[]]
  *   tags             [text ≤ 50, ≤ 20 of them]                          [[]]
  *   notes            text ≤ 2000                                        [""]
  * Read-only on output: id, is_default, created_at, updated_at.
@@ -132,6 +133,14 @@ const char *campaign_status_name(enum campaign_status s);
  * ("templates.da.subject: required", "delivery.send_ratio: must be from 0 to 100"). */
 int campaign_parse(const json_t *in, const struct campaign *base, struct arena *a,
                    struct campaign *c, struct rs_status *st);
+
+/* A campaign's JSON as the store keeps it (campaign_row.c), checked as it was when written:
+ * rules added since are not applied to it, so no stored campaign becomes unreadable. A PATCH
+ * likewise keeps the fields it does not give as stored. The rules that differ:
+ *   test_contacts   must be of the campaign's channel's kind (an email address for email, an
+ *                   E.164 number for sms, a push endpoint URL for webpush); stored: any kind. */
+int campaign_parse_stored(const json_t *in, struct arena *a, struct campaign *c,
+                          struct rs_status *st);
 
 /* The campaign as the API shows it (and as the store keeps it: campaign_parse(campaign_to_json(c))
  * gives c back). */

@@ -1,0 +1,81 @@
+"""Campaigns over HTTP, end to end (SPEC §5): what a campaign's state and settings do to the
+subscribers waiting for a restock and to the messages already queued for them, through the real
+binary and a real SMTP server."""
+
+import time
+
+import pytest
+
+import lib
+from smtp_sink import SmtpSink
+
+PUBLIC = "https://restock.test"
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def sink():
+    with SmtpSink() as s:
+        yield s
+
+
+def start(restock, sink=None, currency="EUR"):
+    """One shop on a server (email through `sink` when given), with variant v1 sold out."""
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example", currency=currency,
+                            timezone="Europe/Copenhagen")
+    args = ["--public-url", PUBLIC, "--retry-base", "1"]
+    if sink:
+        args += ["--smtp-url", f"smtp://127.0.0.1:{sink.port}"]
+    shop = lib.Shop(restock.start(*args), info)
+    price = "2000" if currency == "JPY" else "19.90"
+    r = shop.catalog([{"variant_id": "v1", "title": "Organic Tee", "price": price,
+                       "url": "https://shop.example/p/v1", "available": 0}])
+    assert r.status == 200, r
+    return shop
+
+
+def campaigns(shop):
+    r = shop.server.get("/v1/campaigns", key=shop.key)
+    assert r.status == 200, r
+    return r.json["data"]
+
+
+def default_email(shop):
+    return [c for c in campaigns(shop) if c["channel"] == "email" and c["is_default"]][0]
+
+
+def notifications(shop):
+    r = shop.server.get("/v1/notifications", key=shop.key)
+    assert r.status == 200, r
+    return r.json["data"]
+
+
+def test_test_contacts_must_be_of_the_campaigns_channel(restock):
+    shop = start(restock)
+    before = campaigns(shop)
+    for channel, contact in (("sms", "qa@shop.example"), ("email", "+4520123456"),
+                             ("webpush", "qa@shop.example")):
+        r = shop.server.post("/v1/campaigns", {"channel": channel, "status": "test",
+                                               "test_contacts": [contact]}, key=shop.key)
+        assert r.status == 400, r
+        assert r.error["message"].startswith("test_contacts[0]: must be "), r.error
+        assert f"channel is {channel}" in r.error["message"]
+    assert campaigns(shop) == before  # nothing stored
+    em = default_email(shop)
+    r = shop.server.patch(f"/v1/campaigns/{em['id']}", {"status": "test",
+                                                        "test_contacts": ["+4520123456"]},
+                          key=shop.key)
+    assert r.status == 400 and "test_contacts[0]" in r.error["message"], r
+    assert default_email(shop) == em
+    r = shop.server.post("/v1/campaigns", {"channel": "sms", "status": "test",
+                                           "test_contacts": ["+45 20 12 34 56"]}, key=shop.key)
+    assert r.status == 201 and r.json["test_contacts"] == ["+4520123456"], r
