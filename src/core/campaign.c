@@ -600,6 +600,15 @@ static int parse_list(const json_t *arr, const struct list_kind *k, const char *
     return RS_OK;
 }
 
+/* How a document is read. A campaign's JSON from the store is read as it was checked when
+ * written, so a rule added since never makes a stored campaign unreadable; a PATCH likewise
+ * keeps the fields it does not give as they were stored. */
+struct parse_ctx {
+    const char *currency; /* the shop's: the decimals of price bounds without `currencies` */
+    int stored_prices;    /* ... or the decimals the bounds were written with */
+    int stored_contacts;  /* test_contacts of any channel's kind are taken (canon_any_contact) */
+};
+
 /* ---- fields read by code ------------------------------------------------------------------- */
 
 static int parse_time(const json_t *doc, const char *key, int64_t *out, struct rs_status *st)
@@ -630,9 +639,42 @@ static int parse_filters(const json_t *arr, struct arena *a, C *c, struct rs_sta
     return RS_OK;
 }
 
-/* min_price and max_price are read with the decimals of the listed currencies (2 when none are
- * listed), which must then all have the same number. */
-static int parse_products(const json_t *pf, struct arena *a, C *c, struct rs_status *st)
+/* The decimals a stored bound was written with (campaign_to_json writes price_exp of them). */
+static int written_decimals(const json_t *pf)
+{
+    static const char *const keys[2] = {"min_price", "max_price"};
+    int exp = 0;
+    for (int i = 0; i < 2; i++) {
+        const json_t *v = json_object_get(pf, keys[i]);
+        const char *dot = json_is_string(v) ? strchr(json_string_value(v), '.') : NULL;
+        int n = dot ? (int)strlen(dot + 1) : json_is_real(v) ? 2 : 0;
+        if (n > exp) exp = n;
+    }
+    return exp > 18 ? 18 : exp;
+}
+
+/* The decimals of min_price and max_price: those of the listed currencies (which must then all
+ * have the same number), else those of the shop's currency; a stored campaign's as written. */
+static int price_decimals(const json_t *pf, const struct parse_ctx *x, C *c, struct rs_status *st)
+{
+    int priced = json_object_get(pf, "min_price") || json_object_get(pf, "max_price");
+    if (c->ncurrencies)
+        c->price_exp = currency_exponent(c->currencies[0]);
+    else if (!priced)
+        c->price_exp = 2; /* unused: campaign_init's */
+    else if (x->stored_prices)
+        c->price_exp = written_decimals(pf);
+    else
+        c->price_exp = currency_exponent(x->currency) >= 0 ? currency_exponent(x->currency) : 2;
+    for (int i = 1; priced && i < c->ncurrencies; i++)
+        if (currency_exponent(c->currencies[i]) != c->price_exp)
+            return fail_at(st, "product_filters", "currencies",
+                           "must all have the same number of decimals when a price is set");
+    return RS_OK;
+}
+
+static int parse_products(const json_t *pf, const struct parse_ctx *x, struct arena *a, C *c,
+                          struct rs_status *st)
 {
     const char *w = "product_filters";
     int rc = apply(pf, product_rules, NF(product_rules), w, a, c, st);
@@ -642,13 +684,7 @@ static int parse_products(const json_t *pf, struct arena *a, C *c, struct rs_sta
                         &c->nexclude_categories, st);
     if (!rc && (v = json_object_get(pf, "currencies")))
         rc = parse_list(v, &list_currencies, w, c->channel, a, c->currencies, &c->ncurrencies, st);
-    if (rc) return rc;
-    int priced = json_object_get(pf, "min_price") || json_object_get(pf, "max_price");
-    c->price_exp = c->ncurrencies ? currency_exponent(c->currencies[0]) : 2;
-    for (int i = 1; priced && i < c->ncurrencies; i++)
-        if (currency_exponent(c->currencies[i]) != c->price_exp)
-            return fail_at(st, w, "currencies",
-                           "must all have the same number of decimals when a price is set");
+    if (rc || (rc = price_decimals(pf, x, c, st))) return rc;
     static const char *const keys[2] = {"min_price", "max_price"};
     int64_t *dst[2] = {&c->min_price, &c->max_price};
     for (int i = 0; i < 2; i++) {
@@ -765,13 +801,6 @@ static int check_whole(C *c, struct rs_status *st)
     return RS_OK;
 }
 
-/* How a document is read. A campaign's JSON from the store is read as it was checked when
- * written, so a rule added since never makes a stored campaign unreadable; a PATCH likewise
- * keeps the fields it does not give as they were stored. */
-struct parse_ctx {
-    int stored_contacts; /* test_contacts of any channel's kind are taken (canon_any_contact) */
-};
-
 /* A whole campaign document (new, or a PATCH already laid over its base) into c. */
 static int parse_doc(const json_t *doc, const struct parse_ctx *x, struct arena *a, C *c,
                      struct rs_status *st)
@@ -792,7 +821,7 @@ static int parse_doc(const json_t *doc, const struct parse_ctx *x, struct arena 
     FIELD("languages",
           parse_list(v, &list_languages, "", c->channel, a, c->languages, &c->nlanguages, st));
     FIELD("event_filters", parse_filters(v, a, c, st));
-    FIELD("product_filters", parse_products(v, a, c, st));
+    FIELD("product_filters", parse_products(v, x, a, c, st));
     FIELD("frequency_cap", apply(v, cap_rules, NF(cap_rules), "frequency_cap", a, c, st));
     FIELD("delivery", apply(v, delivery_rules, NF(delivery_rules), "delivery", a, c, st));
     FIELD("silent_hours", parse_silent(v, a, c, st));
@@ -808,14 +837,16 @@ static int parse_doc(const json_t *doc, const struct parse_ctx *x, struct arena 
     return rc;
 }
 
-static int parse(const json_t *in, const struct campaign *base, int stored, struct arena *a,
-                 struct campaign *c, struct rs_status *st)
+static int parse(const json_t *in, const struct campaign *base, const char *currency, int stored,
+                 struct arena *a, struct campaign *c, struct rs_status *st)
 {
     struct campaign tmp;
     json_t *doc = NULL;
     int rc;
     if (!json_is_object(in)) return fail_at(st, "body", NULL, "must be an object");
     struct parse_ctx x = {
+        .currency = currency,
+        .stored_prices = stored || (base && !json_object_get(in, "product_filters")),
         .stored_contacts = stored || (base && !json_object_get(in, "test_contacts")),
     };
     if (!base) {
@@ -843,16 +874,16 @@ out:
     return rc;
 }
 
-int campaign_parse(const json_t *in, const struct campaign *base, struct arena *a,
-                   struct campaign *c, struct rs_status *st)
+int campaign_parse(const json_t *in, const struct campaign *base, const char *currency,
+                   struct arena *a, struct campaign *c, struct rs_status *st)
 {
-    return parse(in, base, 0, a, c, st);
+    return parse(in, base, currency, 0, a, c, st);
 }
 
 int campaign_parse_stored(const json_t *in, struct arena *a, struct campaign *c,
                           struct rs_status *st)
 {
-    return parse(in, NULL, 1, a, c, st);
+    return parse(in, NULL, NULL, 1, a, c, st);
 }
 
 /* ---- output -------------------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,16 +79,36 @@ static int in_list(const char *const *list, int n, const char *s)
     return 0;
 }
 
-/* Does the campaign admit this variant (its product filters)? */
+/* a × 10^-ea against b × 10^-eb (both >= 0): <0, 0 or >0, exactly (no float). */
+static int amount_cmp(int64_t a, int ea, int64_t b, int eb)
+{
+    for (; ea < eb; ea++) {
+        if (a > INT64_MAX / 10) return 1;
+        a *= 10;
+    }
+    for (; eb < ea; eb++) {
+        if (b > INT64_MAX / 10) return -1;
+        b *= 10;
+    }
+    return (a > b) - (a < b);
+}
+
+/* Does the campaign admit this variant (its product filters)? A price bound is an amount with
+ * the campaign's price_exp decimals, the variant's price one with its currency's. */
 static int product_ok(const struct campaign *c, const struct shop *sh, const struct variant *v)
 {
     const char *cur = v->currency ? v->currency : sh->currency;
+    int exp = currency_exponent(cur) >= 0 ? currency_exponent(cur) : 2;
     if (c->nexclude_categories &&
         in_list(c->exclude_categories, c->nexclude_categories, v->category))
         return 0;
     if (c->ncurrencies && !in_list(c->currencies, c->ncurrencies, cur)) return 0;
-    if (c->min_price >= 0 && (v->price < 0 || v->price < c->min_price)) return 0;
-    if (c->max_price >= 0 && (v->price < 0 || v->price > c->max_price)) return 0;
+    if (c->min_price >= 0 &&
+        (v->price < 0 || amount_cmp(v->price, exp, c->min_price, c->price_exp) < 0))
+        return 0;
+    if (c->max_price >= 0 &&
+        (v->price < 0 || amount_cmp(v->price, exp, c->max_price, c->price_exp) > 0))
+        return 0;
     if (c->on_sale_only && !(v->price >= 0 && v->original_price > v->price)) return 0;
     return 1;
 }

@@ -110,7 +110,7 @@ int h_campaign_create(struct req *r)
     if (!body) return RS_OK;
     struct write *w = arena_alloc(r->arena, sizeof(*w));
     struct rs_status st = {0};
-    int rc = campaign_parse(body, NULL, r->arena, &w->c, &st);
+    int rc = campaign_parse(body, NULL, r->shop.currency, r->arena, &w->c, &st);
     json_decref(body);
     if (rc) {
         req_fail(r, &st);
@@ -134,7 +134,7 @@ static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
     if (rc || (rc = campaign_from_row(&sc, a, &base))) return rs_fail(st, rc, "the store failed");
     json_t *patch = json_parse_strict(w->r->body.p, w->r->body.len, st); /* checked before */
     if (!patch) return RS_EJSON;
-    rc = campaign_parse(patch, &base, a, &w->c, st);
+    rc = campaign_parse(patch, &base, w->r->shop.currency, a, &w->c, st);
     json_decref(patch);
     if (rc) return rc;
     w->c.id = base.id;

@@ -79,3 +79,27 @@ def test_test_contacts_must_be_of_the_campaigns_channel(restock):
     r = shop.server.post("/v1/campaigns", {"channel": "sms", "status": "test",
                                            "test_contacts": ["+45 20 12 34 56"]}, key=shop.key)
     assert r.status == 201 and r.json["test_contacts"] == ["+4520123456"], r
+
+
+def test_price_filter_in_a_currency_without_decimals(restock, sink):
+    """A yen shop: min_price 1000 is 1000 yen, so a 2000-yen tee is in the 1000–5000 range."""
+    shop = start(restock, sink, currency="JPY")
+    assert shop.variant("v1").json["price"] == "2000"
+    r = shop.server.post("/v1/campaigns", {
+        "channel": "email", "name": "mid-price", "status": "active",
+        "product_filters": {"min_price": "1000", "max_price": 5000},
+        "templates": {"en": {"subject": "Mid {{product_title}}", "html": "<p>x</p>",
+                             "text": "x"}}}, key=shop.key)
+    assert r.status == 201, r
+    assert (r.json["product_filters"]["min_price"], r.json["product_filters"]["max_price"]) == (
+        "1000", "5000")
+    cid = r.json["id"]
+    bad = shop.server.post("/v1/campaigns", {"channel": "email",
+                                             "product_filters": {"min_price": "10.50"}},
+                           key=shop.key)
+    assert bad.status == 400 and "at most 0 decimals" in bad.error["message"], bad
+    assert shop.signup("v1", email="a@example.com").status == 201
+    shop.set_stock("v1", 3)
+    (m,) = wait_for(lambda: sink.messages(), what="the email")
+    assert m.message["Subject"] == "Mid Organic Tee"
+    assert [n["campaign_id"] for n in notifications(shop)] == [cid]

@@ -30,10 +30,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n)
     if (!v) return 0;
     struct arena *a = arena_new();
     struct campaign c, base;
-    if (campaign_parse(v, NULL, a, &c, &st) == RS_OK) check(&c, a);
+    if (campaign_parse(v, NULL, "EUR", a, &c, &st) == RS_OK) check(&c, a);
     campaign_default(CH_WEBPUSH, 7, &base);
     base.id = 3;
-    if (campaign_parse(v, &base, a, &c, &st) == RS_OK) {
+    if (campaign_parse(v, &base, "KWD", a, &c, &st) == RS_OK) {
         if (c.channel != CH_WEBPUSH || c.id != 3 || c.sid != 7 || !c.is_default) abort();
         check(&c, a);
     }

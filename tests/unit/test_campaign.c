@@ -243,7 +243,7 @@ TEST(campaign_parse_valid)
         struct arena *a = arena_new();
         struct campaign c;
         struct rs_status st = {0};
-        int rc = campaign_parse(in, NULL, a, &c, &st);
+        int rc = campaign_parse(in, NULL, "EUR", a, &c, &st);
         if (rc) fprintf(stderr, "  case %zu: %s\n", i, st.msg);
         CHECK_INT(rc, RS_OK);
         if (rc == RS_OK) {
@@ -446,7 +446,7 @@ TEST(campaign_parse_invalid)
         campaign_default(CH_SMS, 42, &c);
         before = c;
         struct rs_status st = {0};
-        int rc = campaign_parse(in, NULL, a, &c, &st);
+        int rc = campaign_parse(in, NULL, "EUR", a, &c, &st);
         if (rc != RS_EINVAL || strncmp(st.msg, cases[i].want, strlen(cases[i].want)) != 0)
             fprintf(stderr, "  case %zu: got %d \"%s\", want \"%s\"\n", i, rc, st.msg,
                     cases[i].want);
@@ -490,7 +490,7 @@ static void parse_ok(const char *json, struct arena *a, struct campaign *c)
 {
     json_t *in = doc(json, 0, NULL);
     struct rs_status st = {0};
-    int rc = campaign_parse(in, NULL, a, c, &st);
+    int rc = campaign_parse(in, NULL, "EUR", a, c, &st);
     if (rc) fprintf(stderr, "  %s\n", st.msg);
     CHECK_INT(rc, RS_OK);
     json_decref(in);
@@ -552,7 +552,7 @@ TEST(campaign_patch)
         json_t *in = doc(cases[i].patch, 0, NULL);
         struct campaign c = base, before = base;
         struct rs_status st = {0};
-        int rc = campaign_parse(in, &base, a, &c, &st);
+        int rc = campaign_parse(in, &base, "EUR", a, &c, &st);
         if (!cases[i].want) {
             if (rc != RS_EINVAL) fprintf(stderr, "  case %zu: accepted\n", i);
             CHECK_INT(rc, RS_EINVAL);
@@ -574,7 +574,7 @@ TEST(campaign_patch)
     json_t *empty = json_object();
     struct campaign c = base;
     struct rs_status st = {0};
-    CHECK_INT(campaign_parse(empty, &c, a, &c, &st), RS_OK);
+    CHECK_INT(campaign_parse(empty, &c, "EUR", a, &c, &st), RS_OK);
     CHECK(campaigns_equal(&c, &base));
     json_decref(empty);
     arena_free(a);
@@ -589,17 +589,17 @@ TEST(campaign_stored_by_older_rules)
         doc("{'channel':'sms','status':'test','test_contacts':['QA@shop.example']}", 0, NULL);
     struct campaign base, c;
     struct rs_status st = {0};
-    CHECK_INT(campaign_parse(in, NULL, a, &base, &st), RS_EINVAL);
+    CHECK_INT(campaign_parse(in, NULL, "EUR", a, &base, &st), RS_EINVAL);
     CHECK_INT(campaign_parse_stored(in, a, &base, &st), RS_OK);
     CHECK_INT(base.ntest_contacts, 1);
     CHECK_STR(base.test_contacts[0], "qa@shop.example");
     json_decref(in);
     in = doc("{'status':'paused'}", 0, NULL);
-    CHECK_INT(campaign_parse(in, &base, a, &c, &st), RS_OK);
+    CHECK_INT(campaign_parse(in, &base, "EUR", a, &c, &st), RS_OK);
     CHECK_INT(c.status, CAMP_PAUSED);
     json_decref(in);
     in = doc("{'test_contacts':['qa@shop.example','+4520123456']}", 0, NULL);
-    CHECK_INT(campaign_parse(in, &base, a, &c, &st), RS_EINVAL);
+    CHECK_INT(campaign_parse(in, &base, "EUR", a, &c, &st), RS_EINVAL);
     CHECK(strstr(st.msg, "test_contacts[0]: must be an E.164 phone number") == st.msg);
     json_decref(in);
     arena_free(a);
@@ -632,6 +632,71 @@ static void check_round_trip(const struct campaign *c, struct arena *a)
     json_decref(back);
     free(text);
     json_decref(out);
+}
+
+/* Price bounds without `currencies` are amounts in the shop's currency: 1000 yen is "1000"
+ * (not 100000 minor units of a 2-decimal currency), and a yen bound has no decimals. */
+TEST(campaign_prices_in_the_shops_currency)
+{
+    static const struct {
+        const char *currency, *json;
+        int64_t min;
+        int exp;
+        const char *err; /* NULL: accepted */
+    } cases[] = {
+        {"JPY", "{'min_price':'1000','max_price':5000}", 1000, 0, NULL},
+        {"JPY", "{'min_price':'10.5'}", 0, 0,
+         "product_filters.min_price: must be a decimal amount "
+         "with at most 0 decimals"},
+        {"KWD", "{'min_price':'1.005'}", 1005, 3, NULL},
+        {"EUR", "{'min_price':'19.9'}", 1990, 2, NULL},
+        {NULL, "{'min_price':'19.9'}", 1990, 2, NULL},
+        {"JPY", "{'min_price':'10.50','currencies':['EUR']}", 1050, 2, NULL}, /* theirs */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[200];
+        snprintf(body, sizeof(body), "{'channel':'email','product_filters':%s}", cases[i].json);
+        json_t *in = doc(body, 0, NULL);
+        struct arena *a = arena_new();
+        struct campaign c;
+        struct rs_status st = {0};
+        int rc = campaign_parse(in, NULL, cases[i].currency, a, &c, &st);
+        if (rc != (cases[i].err ? RS_EINVAL : RS_OK))
+            fprintf(stderr, "  case %zu: %s\n", i, st.msg);
+        CHECK_INT(rc, cases[i].err ? RS_EINVAL : RS_OK);
+        if (cases[i].err) {
+            CHECK_STR(st.msg, cases[i].err);
+        } else {
+            CHECK_INT(c.min_price, cases[i].min);
+            CHECK_INT(c.price_exp, cases[i].exp);
+            check_round_trip(&c, a);
+        }
+        arena_free(a);
+        json_decref(in);
+    }
+}
+
+/* A bound stored when it was always read with 2 decimals ("1000.00" of a yen shop) reads back
+ * as written, and a PATCH leaving product_filters alone keeps it. */
+TEST(campaign_prices_stored_as_written)
+{
+    struct arena *a = arena_new();
+    json_t *in = doc("{'channel':'email','product_filters':{'min_price':'1000.00'}}", 0, NULL);
+    struct campaign base, c;
+    struct rs_status st = {0};
+    CHECK_INT(campaign_parse_stored(in, a, &base, &st), RS_OK);
+    CHECK_INT(base.min_price, 100000);
+    CHECK_INT(base.price_exp, 2);
+    json_decref(in);
+    in = doc("{'status':'active'}", 0, NULL);
+    CHECK_INT(campaign_parse(in, &base, "JPY", a, &c, &st), RS_OK);
+    CHECK_INT(c.min_price, 100000);
+    CHECK_INT(c.price_exp, 2);
+    json_decref(in);
+    in = doc("{'product_filters':{'min_price':'1000.00'}}", 0, NULL); /* given: checked */
+    CHECK_INT(campaign_parse(in, &base, "JPY", a, &c, &st), RS_EINVAL);
+    json_decref(in);
+    arena_free(a);
 }
 
 TEST(campaign_round_trip)

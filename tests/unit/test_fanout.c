@@ -30,7 +30,7 @@ struct env {
 };
 
 /* smtp_url: where email goes (env_open: a port that refuses, so sends fail and retry). */
-static void env_open_smtp(struct env *e, const char *tz, const char *smtp_url)
+static void env_open_shop(struct env *e, const char *tz, const char *smtp_url, const char *currency)
 {
     struct rs_status st = {0};
     snprintf(e->dir, sizeof(e->dir), "/tmp/restock-fanout-XXXXXX");
@@ -43,8 +43,13 @@ static void env_open_smtp(struct env *e, const char *tz, const char *smtp_url)
     CHECK_INT(app_open(&e->app, &e->cfg, &st), RS_OK);
     e->a = arena_new();
     char key[API_KEY_MAX];
-    struct shop_new in = {"Shop", "https://shop.example", "EUR", tz};
+    struct shop_new in = {"Shop", "https://shop.example", currency, tz};
     CHECK_INT(shop_create(&e->app, &in, e->a, &e->shop, key, &st), RS_OK);
+}
+
+static void env_open_smtp(struct env *e, const char *tz, const char *smtp_url)
+{
+    env_open_shop(e, tz, smtp_url, "EUR");
 }
 
 static void env_open(struct env *e, const char *tz)
@@ -168,7 +173,7 @@ static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
     struct campaign base, c;
     if (rc || !row.id || campaign_from_row(&row, p->e->a, &base)) return RS_ESTORE;
     json_t *j = json_loads(p->json, 0, NULL);
-    rc = campaign_parse(j, &base, p->e->a, &c, st);
+    rc = campaign_parse(j, &base, p->e->shop.currency, p->e->a, &c, st);
     json_decref(j);
     if (rc) return rc;
     c.id = base.id;
@@ -193,7 +198,7 @@ static int add_job(struct tx *tx, void *arg, struct rs_status *st)
     struct patch_arg *p = arg;
     struct campaign c;
     json_t *j = json_loads(p->json, 0, NULL);
-    int rc = campaign_parse(j, NULL, p->e->a, &c, st);
+    int rc = campaign_parse(j, NULL, p->e->shop.currency, p->e->a, &c, st);
     json_decref(j);
     if (rc) return rc;
     c.sid = p->e->shop.sid;
@@ -429,6 +434,44 @@ TEST(fanout_product_filters)
         run(&e, T0 + 10, NULL);
         if (NOTIFS(&e, "1") != cases[i].queued) fprintf(stderr, "  case %s\n", cases[i].filters);
         CHECK_INT(NOTIFS(&e, "1"), cases[i].queued);
+        env_close(&e);
+    }
+}
+
+TEST(fanout_price_filters_in_the_shops_currency)
+{
+    /* a yen shop: 2000 yen is inside 1000..5000 and outside 2001..; a campaign stored when
+     * bounds were read with 2 decimals ("1000.00", 100000 of them) still means 1000 yen */
+    static const struct {
+        const char *filters;
+        int queued;
+    } cases[] = {
+        {"{\"min_price\":\"1000\",\"max_price\":\"5000\"}", 1},
+        {"{\"min_price\":\"2001\"}", 0},
+        {"{\"max_price\":\"1999\"}", 0},
+        {"{\"max_price\":\"2000\"}", 1},
+    };
+    for (size_t i = 0; i <= sizeof(cases) / sizeof(cases[0]); i++) {
+        struct env e;
+        env_open_shop(&e, "Asia/Tokyo", "smtp://127.0.0.1:9", "JPY");
+        catalog(&e,
+                "[{\"variant_id\":\"v1\",\"title\":\"Tee\",\"price\":\"2000\","
+                "\"available\":0}]",
+                0, T0);
+        emails(&e, "v1", 1, T0);
+        if (i < sizeof(cases) / sizeof(cases[0])) {
+            char patch_json[256];
+            snprintf(patch_json, sizeof(patch_json), "{\"product_filters\":%s}", cases[i].filters);
+            patch(&e, CH_EMAIL, patch_json);
+        } else { /* as an older restock stored it */
+            exec_sql(&e, "UPDATE campaigns SET json = json_set(json, '$.product_filters.min_price',"
+                         " '1000.00', '$.product_filters.max_price', '5000.00') WHERE channel = 0");
+        }
+        catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+        run(&e, T0 + 10, NULL);
+        int want = i < sizeof(cases) / sizeof(cases[0]) ? cases[i].queued : 1;
+        if (NOTIFS(&e, "1") != want) fprintf(stderr, "  case %zu\n", i);
+        CHECK_INT(NOTIFS(&e, "1"), want);
         env_close(&e);
     }
 }
