@@ -117,11 +117,22 @@ static int load_campaign(struct store_conn *c, const struct store_ops *ops, stru
     return rc ? rc : campaign_from_row(&sc, a, &j->camp);
 }
 
-/* Why a campaign may no longer send what it queued (paused, made a draft, ended), or NULL. */
-static const char *campaign_stopped(const struct campaign *c, int64_t now)
+static int is_test_contact(const struct campaign *c, const char *contact_key)
+{
+    for (int i = 0; i < c->ntest_contacts; i++)
+        if (contact_key && strcmp(c->test_contacts[i], contact_key) == 0) return 1;
+    return 0;
+}
+
+/* Why a campaign may no longer send what it queued to this subscription (paused, made a draft,
+ * ended, or switched to test and the contact is not one of its test contacts), or NULL. */
+static const char *campaign_stopped(const struct campaign *c, const struct subscription *s,
+                                    int64_t now)
 {
     if (c->status == CAMP_PAUSED) return "the campaign was paused";
     if (c->status == CAMP_DRAFT) return "the campaign was made a draft";
+    if (c->status == CAMP_TEST && !is_test_contact(c, s->contact_key))
+        return "the campaign is in test and this is not one of its test contacts";
     if (c->ends_at && now >= c->ends_at) return "the campaign has ended";
     return NULL;
 }
@@ -240,6 +251,7 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
 struct result {
     struct notification n;
     int64_t lease; /* the lease this worker holds: the result is recorded only under it */
+    int held;      /* not sent yet, not settled: due again later (a campaign not started) */
     int gone;      /* a push service said the subscription has ended */
     int rewait;    /* the campaign stopped: the subscription waits again */
     const char *contact_key;
@@ -299,6 +311,17 @@ static const char *clean_reason(const char *reason, struct arena *a)
     return out;
 }
 
+/* Its campaign's starts_at was moved past now after it was queued: it stays queued (or
+ * retrying), without using an attempt, until then. Its ttl still counts from when it was due:
+ * one held past it expires rather than going out late. */
+static void hold(struct result *res, int64_t until)
+{
+    res->held = 1;
+    res->n.not_before = until;
+    res->n.lease_until = 0;
+    res->n.reason = "held until the campaign's starts_at";
+}
+
 static void settle(struct result *res, enum notif_status status, const char *reason,
                    struct arena *a)
 {
@@ -343,7 +366,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
     }
     if (!rc && j.n.status != N_QUEUED && j.n.status != N_RETRYING) goto out; /* settled */
     if (!rc && j.n.lease_until != lease) goto out; /* another worker holds it now */
-    const char *stopped = !rc && j.n.restock_id ? campaign_stopped(&j.camp, now) : NULL;
+    const char *stopped = !rc && j.n.restock_id ? campaign_stopped(&j.camp, &j.sub, now) : NULL;
     if (rc == RS_ECONFLICT) {
         settle(&res, N_DROPPED, "the campaign was deleted", a);
         res.rewait = 1;
@@ -355,6 +378,8 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
     } else if (stopped) { /* SPEC §5: paused sends nobody; the subscriber keeps waiting */
         settle(&res, N_DROPPED, stopped, a);
         res.rewait = 1;
+    } else if (j.n.restock_id && j.camp.starts_at > now) {
+        hold(&res, j.camp.starts_at);
     } else if (keep_lease(app, &res, now)) {
         goto out; /* lost meanwhile: whoever holds it sends it */
     } else {
@@ -392,7 +417,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
     struct rs_status st = {0};
     if (committer_run_flags(app->cm, result_job, &res, JOB_PROCESS_DURABLE, &st))
         log_msg(LOG_ERROR, "outbox: notification %lld: %s", (long long)id, st.msg);
-    else
+    else if (!res.held)
         atomic_fetch_add(&outcomes[res.n.channel % CH_COUNT][res.n.status % N_STATUS_COUNT], 1);
 out:
     arena_free(a);

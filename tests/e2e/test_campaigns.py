@@ -103,3 +103,29 @@ def test_price_filter_in_a_currency_without_decimals(restock, sink):
     (m,) = wait_for(lambda: sink.messages(), what="the email")
     assert m.message["Subject"] == "Mid Organic Tee"
     assert [n["campaign_id"] for n in notifications(shop)] == [cid]
+
+
+def test_a_campaign_switched_to_test_sends_only_to_its_test_contacts(restock, sink):
+    """Queued while no SMTP relay is configured, then the campaign goes to test: after a restart
+    with the relay, only the test contact's message goes out; the other is dropped and its
+    subscriber waits again."""
+    shop = start(restock)
+    assert shop.signup("v1", email="real@example.com").status == 201
+    assert shop.signup("v1", email="tester@example.com").status == 201
+    shop.set_stock("v1", 5)
+    wait_for(lambda: len(notifications(shop)) == 2, what="two queued")
+    em = default_email(shop)
+    r = shop.server.patch(f"/v1/campaigns/{em['id']}",
+                          {"status": "test", "test_contacts": ["Tester@example.com"]},
+                          key=shop.key)
+    assert r.status == 200 and r.json["status"] == "test", r
+    shop.server.stop()
+    shop.server = restock.start("--public-url", PUBLIC, "--smtp-url",
+                                f"smtp://127.0.0.1:{sink.port}")
+    wait_for(lambda: {n["status"] for n in notifications(shop)} == {"sent", "dropped"},
+             what="both settled")
+    time.sleep(0.5)
+    assert [m.rcpt_tos for m in sink.messages()] == [["tester@example.com"]]
+    (dropped,) = [n for n in notifications(shop) if n["status"] == "dropped"]
+    assert "test contacts" in dropped["reason"]
+    assert [s["email"] for s in shop.subs() if s["status"] == "waiting"] == ["real@example.com"]

@@ -770,6 +770,38 @@ TEST(outbox_paused_campaign_sends_nobody)
     env_close(&e);
 }
 
+TEST(outbox_campaign_switched_to_test_or_moved_later)
+{
+    /* queued for after the silent hours; then the campaign goes to test with one of the two
+     * as its test contact: the other's message is dropped (it waits again), the tester's is
+     * tried. Then starts_at moves two hours on: the tester's retry is held until then. */
+    struct env e;
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"real@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"tester@example.com\"", T0);
+    patch(&e, CH_EMAIL,
+          "{\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"delay\"}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    patch(&e, CH_EMAIL, "{\"status\":\"test\",\"test_contacts\":[\"Tester@example.com\"]}");
+    CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND reason LIKE '%test contacts%'"), 1);
+    CHECK_INT(q(&e, "SELECT status FROM subscriptions WHERE email = 'real@example.com'"), 1);
+    /* the tester's went to the (refusing) SMTP server: retrying, one attempt */
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 1"), 1);
+    patch(&e, CH_EMAIL, "{\"status\":\"active\",\"starts_at\":\"2026-11-24T15:00:00Z\"}");
+    CHECK_INT(outbox_drain(&e.app, T0 + 3 * 3600 - 1, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 1 AND lease_until = 0"
+                         " AND not_before = 1795532400"),
+              1);                                              /* held, no attempt used */
+    CHECK_INT(outbox_drain(&e.app, T0 + 3 * 3600 - 1, 10), 0); /* not due before it starts */
+    CHECK_INT(outbox_drain(&e.app, T0 + 3 * 3600, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 2"), 1); /* tried once it started */
+    env_close(&e);
+}
+
 /* ---- leases of slow batches ------------------------------------------------------------------ */
 
 static struct env *slow_env;
