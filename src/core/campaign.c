@@ -520,15 +520,30 @@ static int canon_currency(const char *in, char *out, size_t cap, enum channel ch
     return currency_exponent(out) < 0 ? -1 : 0;
 }
 
-/* An email address, an E.164 phone number, or (web push) a push endpoint URL. */
+static int canon_endpoint(const char *in, char *out, size_t cap)
+{
+    size_t n = strlen(in);
+    if (strncmp(in, "https://", 8) != 0 || n > 1024 || n >= cap || text_clean(in, 0) ||
+        strchr(in, ' '))
+        return -1;
+    memcpy(out, in, n + 1);
+    return 0;
+}
+
+/* A test contact as the channel's subscriptions key it (their contact_key): an email address
+ * for email, an E.164 phone number for SMS, a push endpoint URL for web push. */
 static int canon_contact(const char *in, char *out, size_t cap, enum channel ch)
 {
-    if (ch == CH_WEBPUSH && strncmp(in, "https://", 8) == 0) {
-        size_t n = strlen(in);
-        if (n > 1024 || n >= cap || text_clean(in, 0) || strchr(in, ' ')) return -1;
-        memcpy(out, in, n + 1);
-        return 0;
-    }
+    if (ch == CH_WEBPUSH) return canon_endpoint(in, out, cap);
+    if (ch == CH_EMAIL) return strchr(in, '@') ? email_normalize(in, out, cap) : -1;
+    return strchr(in, '@') ? -1 : phone_normalize(in, out, cap);
+}
+
+/* Any of those, whatever the channel: how campaigns stored before the contacts had to match
+ * their channel are read back (one of another channel never matches anybody). */
+static int canon_any_contact(const char *in, char *out, size_t cap, enum channel ch)
+{
+    if (ch == CH_WEBPUSH && canon_endpoint(in, out, cap) == 0) return 0;
     if (strchr(in, '@')) return email_normalize(in, out, cap);
     return phone_normalize(in, out, cap);
 }
@@ -546,8 +561,16 @@ static const struct list_kind list_categories = {"exclude_categories", canon_cat
                                                  "a category of 1 to 200 characters on one line"};
 static const struct list_kind list_currencies = {"currencies", canon_currency, MAX_LIST,
                                                  "an ISO 4217 currency code"};
-static const struct list_kind list_contacts = {
-    "test_contacts", canon_contact, MAX_LIST,
+static const struct list_kind list_contacts[CH_COUNT] = {
+    [CH_EMAIL] = {"test_contacts", canon_contact, MAX_LIST,
+                  "an email address (the campaign's channel is email)"},
+    [CH_SMS] = {"test_contacts", canon_contact, MAX_LIST,
+                "an E.164 phone number (the campaign's channel is sms)"},
+    [CH_WEBPUSH] = {"test_contacts", canon_contact, MAX_LIST,
+                    "a push endpoint https URL (the campaign's channel is webpush)"},
+};
+static const struct list_kind list_any_contacts = {
+    "test_contacts", canon_any_contact, MAX_LIST,
     "an email address or an E.164 phone number (or a push endpoint URL for webpush)"};
 static const struct list_kind list_tags = {"tags", canon_tag, 20,
                                            "a tag of 1 to 50 characters on one line"};
@@ -576,6 +599,15 @@ static int parse_list(const json_t *arr, const struct list_kind *k, const char *
     }
     return RS_OK;
 }
+
+/* How a document is read. A campaign's JSON from the store is read as it was checked when
+ * written, so a rule added since never makes a stored campaign unreadable; a PATCH likewise
+ * keeps the fields it does not give as they were stored. */
+struct parse_ctx {
+    const char *currency; /* the shop's: the decimals of price bounds without `currencies` */
+    int stored_prices;    /* ... or the decimals the bounds were written with */
+    int stored_contacts;  /* test_contacts of any channel's kind are taken (canon_any_contact) */
+};
 
 /* ---- fields read by code ------------------------------------------------------------------- */
 
@@ -607,9 +639,42 @@ static int parse_filters(const json_t *arr, struct arena *a, C *c, struct rs_sta
     return RS_OK;
 }
 
-/* min_price and max_price are read with the decimals of the listed currencies (2 when none are
- * listed), which must then all have the same number. */
-static int parse_products(const json_t *pf, struct arena *a, C *c, struct rs_status *st)
+/* The decimals a stored bound was written with (campaign_to_json writes price_exp of them). */
+static int written_decimals(const json_t *pf)
+{
+    static const char *const keys[2] = {"min_price", "max_price"};
+    int exp = 0;
+    for (int i = 0; i < 2; i++) {
+        const json_t *v = json_object_get(pf, keys[i]);
+        const char *dot = json_is_string(v) ? strchr(json_string_value(v), '.') : NULL;
+        int n = dot ? (int)strlen(dot + 1) : json_is_real(v) ? 2 : 0;
+        if (n > exp) exp = n;
+    }
+    return exp > 18 ? 18 : exp;
+}
+
+/* The decimals of min_price and max_price: those of the listed currencies (which must then all
+ * have the same number), else those of the shop's currency; a stored campaign's as written. */
+static int price_decimals(const json_t *pf, const struct parse_ctx *x, C *c, struct rs_status *st)
+{
+    int priced = json_object_get(pf, "min_price") || json_object_get(pf, "max_price");
+    if (c->ncurrencies)
+        c->price_exp = currency_exponent(c->currencies[0]);
+    else if (!priced)
+        c->price_exp = 2; /* unused: campaign_init's */
+    else if (x->stored_prices)
+        c->price_exp = written_decimals(pf);
+    else
+        c->price_exp = currency_exponent(x->currency) >= 0 ? currency_exponent(x->currency) : 2;
+    for (int i = 1; priced && i < c->ncurrencies; i++)
+        if (currency_exponent(c->currencies[i]) != c->price_exp)
+            return fail_at(st, "product_filters", "currencies",
+                           "must all have the same number of decimals when a price is set");
+    return RS_OK;
+}
+
+static int parse_products(const json_t *pf, const struct parse_ctx *x, struct arena *a, C *c,
+                          struct rs_status *st)
 {
     const char *w = "product_filters";
     int rc = apply(pf, product_rules, NF(product_rules), w, a, c, st);
@@ -619,13 +684,7 @@ static int parse_products(const json_t *pf, struct arena *a, C *c, struct rs_sta
                         &c->nexclude_categories, st);
     if (!rc && (v = json_object_get(pf, "currencies")))
         rc = parse_list(v, &list_currencies, w, c->channel, a, c->currencies, &c->ncurrencies, st);
-    if (rc) return rc;
-    int priced = json_object_get(pf, "min_price") || json_object_get(pf, "max_price");
-    c->price_exp = c->ncurrencies ? currency_exponent(c->currencies[0]) : 2;
-    for (int i = 1; priced && i < c->ncurrencies; i++)
-        if (currency_exponent(c->currencies[i]) != c->price_exp)
-            return fail_at(st, w, "currencies",
-                           "must all have the same number of decimals when a price is set");
+    if (rc || (rc = price_decimals(pf, x, c, st))) return rc;
     static const char *const keys[2] = {"min_price", "max_price"};
     int64_t *dst[2] = {&c->min_price, &c->max_price};
     for (int i = 0; i < 2; i++) {
@@ -743,7 +802,8 @@ static int check_whole(C *c, struct rs_status *st)
 }
 
 /* A whole campaign document (new, or a PATCH already laid over its base) into c. */
-static int parse_doc(const json_t *doc, struct arena *a, C *c, struct rs_status *st)
+static int parse_doc(const json_t *doc, const struct parse_ctx *x, struct arena *a, C *c,
+                     struct rs_status *st)
 {
     if (!json_is_object(doc)) return fail_at(st, "body", NULL, "must be an object");
     const json_t *chv = json_object_get(doc, "channel");
@@ -761,30 +821,36 @@ static int parse_doc(const json_t *doc, struct arena *a, C *c, struct rs_status 
     FIELD("languages",
           parse_list(v, &list_languages, "", c->channel, a, c->languages, &c->nlanguages, st));
     FIELD("event_filters", parse_filters(v, a, c, st));
-    FIELD("product_filters", parse_products(v, a, c, st));
+    FIELD("product_filters", parse_products(v, x, a, c, st));
     FIELD("frequency_cap", apply(v, cap_rules, NF(cap_rules), "frequency_cap", a, c, st));
     FIELD("delivery", apply(v, delivery_rules, NF(delivery_rules), "delivery", a, c, st));
     FIELD("silent_hours", parse_silent(v, a, c, st));
     FIELD("goal", parse_goal(v, a, c, st));
     FIELD("templates", parse_templates(v, a, c, st));
     FIELD("utm", apply(v, utm_rules, NF(utm_rules), "utm", a, c, st));
-    FIELD("test_contacts", parse_list(v, &list_contacts, "", c->channel, a, c->test_contacts,
-                                      &c->ntest_contacts, st));
+    FIELD("test_contacts",
+          parse_list(v, x->stored_contacts ? &list_any_contacts : &list_contacts[c->channel], "",
+                     c->channel, a, c->test_contacts, &c->ntest_contacts, st));
     FIELD("tags", parse_list(v, &list_tags, "", c->channel, a, c->tags, &c->ntags, st));
 #undef FIELD
     if (!rc) rc = check_whole(c, st);
     return rc;
 }
 
-int campaign_parse(const json_t *in, const struct campaign *base, struct arena *a,
-                   struct campaign *c, struct rs_status *st)
+static int parse(const json_t *in, const struct campaign *base, const char *currency, int stored,
+                 struct arena *a, struct campaign *c, struct rs_status *st)
 {
     struct campaign tmp;
     json_t *doc = NULL;
     int rc;
     if (!json_is_object(in)) return fail_at(st, "body", NULL, "must be an object");
+    struct parse_ctx x = {
+        .currency = currency,
+        .stored_prices = stored || (base && !json_object_get(in, "product_filters")),
+        .stored_contacts = stored || (base && !json_object_get(in, "test_contacts")),
+    };
     if (!base) {
-        rc = parse_doc(in, a, &tmp, st);
+        rc = parse_doc(in, &x, a, &tmp, st);
         goto out;
     }
     const json_t *ch = json_object_get(in, "channel");
@@ -795,7 +861,7 @@ int campaign_parse(const json_t *in, const struct campaign *base, struct arena *
     }
     doc = campaign_to_json(base);
     json_object_update(doc, (json_t *)in); /* top-level fields replaced whole */
-    rc = parse_doc(doc, a, &tmp, st);
+    rc = parse_doc(doc, &x, a, &tmp, st);
     if (rc) goto out;
     tmp.id = base->id;
     tmp.sid = base->sid;
@@ -806,6 +872,18 @@ out:
     json_decref(doc);
     if (rc == RS_OK) *c = tmp;
     return rc;
+}
+
+int campaign_parse(const json_t *in, const struct campaign *base, const char *currency,
+                   struct arena *a, struct campaign *c, struct rs_status *st)
+{
+    return parse(in, base, currency, 0, a, c, st);
+}
+
+int campaign_parse_stored(const json_t *in, struct arena *a, struct campaign *c,
+                          struct rs_status *st)
+{
+    return parse(in, NULL, NULL, 1, a, c, st);
 }
 
 /* ---- output -------------------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
  *                      "days":1..90}, ...]                              [[]]
  *   product_filters  {"exclude_categories":[...], "min_price":"10.00", "max_price":"99.00",
  *                     "currencies":["EUR"], "on_sale_only":bool}        [{}]
+ *                    (prices in the decimals of `currencies`, else of the shop's currency)
  *   exclude_buyers   bool                                               [true]
  *   frequency_cap    {"per_day":1..100, "bypass_cap":bool} (SPEC §5's name) or null          [null:
  * no cap] delivery         {"send_ratio":0..100 (number), "interval_minutes":1..10080,
@@ -31,7 +32,8 @@
  *                    [a built-in default template for "en"]
  *   utm              {"source","medium","campaign","content","term"} texts ≤ 100   [restock/
  *                     <channel>/back-in-stock]
- *   test_contacts    ["ada@example.com", "+4520...", ...] (used when status is "test")   [[]]
+ *   test_contacts    ["ada@example.com", ...] the channel's kind: email addresses, E.164
+ *                    phone numbers or push endpoint URLs (used when status is "test")   [[]]
  *   tags             [text ≤ 50, ≤ 20 of them]                          [[]]
  *   notes            text ≤ 2000                                        [""]
  * Read-only on output: id, is_default, created_at, updated_at.
@@ -94,7 +96,7 @@ struct campaign {
     int nfilters;
     const char *exclude_categories[MAX_LIST];
     int nexclude_categories;
-    int64_t min_price, max_price; /* minor units of the variant's currency; -1: none */
+    int64_t min_price, max_price; /* amounts with price_exp decimals (minor units); -1: none */
     const char *currencies[MAX_LIST];
     int ncurrencies; /* 0: any */
     int on_sale_only;
@@ -121,17 +123,31 @@ struct campaign {
     int ntags;
     const char *notes;
     int price_exp; /* the decimals min_price/max_price were read with: those of `currencies`
-                      (which must then agree), 2 when none are listed */
+                      (which must then agree), else the shop's currency's; the fan-out compares
+                      them with a variant's price in its own currency's decimals */
 };
 
 const char *campaign_status_name(enum campaign_status s);
 
 /* Validates a campaign JSON object and fills c (strings from arena a). With `base` non-NULL the
  * object is a PATCH applied over base (fields absent keep base's values; `channel` may not
- * change); otherwise it is a new campaign and `channel` is required. RS_EINVAL naming the field
+ * change); otherwise it is a new campaign and `channel` is required. `currency` is the shop's
+ * (ISO 4217; NULL or unknown: 2 decimals): product_filters' min_price and max_price are amounts
+ * with its decimals unless `currencies` lists others. RS_EINVAL naming the field
  * ("templates.da.subject: required", "delivery.send_ratio: must be from 0 to 100"). */
-int campaign_parse(const json_t *in, const struct campaign *base, struct arena *a,
-                   struct campaign *c, struct rs_status *st);
+int campaign_parse(const json_t *in, const struct campaign *base, const char *currency,
+                   struct arena *a, struct campaign *c, struct rs_status *st);
+
+/* A campaign's JSON as the store keeps it (campaign_row.c), checked as it was when written:
+ * rules added since are not applied to it, so no stored campaign becomes unreadable. A PATCH
+ * likewise keeps the fields it does not give as stored. The rules that differ:
+ *   test_contacts   must be of the campaign's channel's kind (an email address for email, an
+ *                   E.164 number for sms, a push endpoint URL for webpush); stored: any kind.
+ *   min/max_price   without `currencies`, the decimals of the shop's currency; stored: the
+ *                   decimals written (price_exp), so a change of the shop's currency, or a
+ *                   campaign written when these were always 2, still reads as it was. */
+int campaign_parse_stored(const json_t *in, struct arena *a, struct campaign *c,
+                          struct rs_status *st);
 
 /* The campaign as the API shows it (and as the store keeps it: campaign_parse(campaign_to_json(c))
  * gives c back). */

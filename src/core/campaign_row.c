@@ -31,7 +31,7 @@ int campaign_from_row(const struct stored_campaign *row, struct arena *a, struct
 {
     json_t *o = json_loads(row->json, 0, NULL);
     struct rs_status st = {0};
-    int rc = o ? campaign_parse(o, NULL, a, c, &st) : RS_ESTORE;
+    int rc = o ? campaign_parse_stored(o, a, c, &st) : RS_ESTORE;
     json_decref(o);
     if (rc) {
         log_msg(LOG_ERROR, "campaign %lld: the stored campaign does not parse: %s",

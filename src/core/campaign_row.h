@@ -3,7 +3,8 @@
  *
  * The row's columns hold id, shop, channel, status, is_default and the times; its `json` holds
  * what campaign_to_json gives without those read-only fields, so the columns are the one truth
- * for them. Every read goes through campaign_parse, so a stored campaign is always valid.
+ * for them. Every read goes through campaign_parse_stored, so a stored campaign is always valid
+ * (by the rules it was written under).
  */
 #ifndef RESTOCK_CAMPAIGN_ROW_H
 #define RESTOCK_CAMPAIGN_ROW_H

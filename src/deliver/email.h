@@ -39,8 +39,9 @@ enum send_outcome { SEND_OK, SEND_RETRY, SEND_FAILED };
 
 struct send_result {
     enum send_outcome outcome;
-    long code;       /* SMTP or HTTP response code, 0 when none */
-    char error[256]; /* what went wrong */
+    long code;        /* SMTP or HTTP response code, 0 when none */
+    char error[256];  /* what went wrong */
+    long retry_after; /* seconds an HTTP service's Retry-After asked for (SMS), 0 when none */
 };
 
 struct smtp;

@@ -117,11 +117,22 @@ static int load_campaign(struct store_conn *c, const struct store_ops *ops, stru
     return rc ? rc : campaign_from_row(&sc, a, &j->camp);
 }
 
-/* Why a campaign may no longer send what it queued (paused, made a draft, ended), or NULL. */
-static const char *campaign_stopped(const struct campaign *c, int64_t now)
+static int is_test_contact(const struct campaign *c, const char *contact_key)
+{
+    for (int i = 0; i < c->ntest_contacts; i++)
+        if (contact_key && strcmp(c->test_contacts[i], contact_key) == 0) return 1;
+    return 0;
+}
+
+/* Why a campaign may no longer send what it queued to this subscription (paused, made a draft,
+ * ended, or switched to test and the contact is not one of its test contacts), or NULL. */
+static const char *campaign_stopped(const struct campaign *c, const struct subscription *s,
+                                    int64_t now)
 {
     if (c->status == CAMP_PAUSED) return "the campaign was paused";
     if (c->status == CAMP_DRAFT) return "the campaign was made a draft";
+    if (c->status == CAMP_TEST && !is_test_contact(c, s->contact_key))
+        return "the campaign is in test and this is not one of its test contacts";
     if (c->ends_at && now >= c->ends_at) return "the campaign has ended";
     return NULL;
 }
@@ -190,7 +201,7 @@ static void send_sms(struct worker *w, const struct job *j, const struct message
 
 /* Push outcomes mapped onto send outcomes; *gone when the subscription has ended. */
 static void send_push(struct worker *w, const struct job *j, const struct message *m,
-                      struct arena *a, struct send_result *r, int *gone, long *retry_after)
+                      struct arena *a, struct send_result *r, int *gone)
 {
     /* the push service may hold it only until the notification expires */
     long ttl = j->n.expires_at > now_s() ? (long)(j->n.expires_at - now_s()) : 0;
@@ -219,7 +230,7 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
     webpush_send(w->push, &req, &pr);
     r->code = pr.status;
     snprintf(r->error, sizeof(r->error), "%s", pr.error);
-    *retry_after = pr.retry_after;
+    r->retry_after = pr.retry_after;
     switch (pr.outcome) {
     case PUSH_SENT:
         r->outcome = SEND_OK;
@@ -240,6 +251,7 @@ static void send_push(struct worker *w, const struct job *j, const struct messag
 struct result {
     struct notification n;
     int64_t lease; /* the lease this worker holds: the result is recorded only under it */
+    int held;      /* not sent yet, not settled: due again later (a campaign not started) */
     int gone;      /* a push service said the subscription has ended */
     int rewait;    /* the campaign stopped: the subscription waits again */
     const char *contact_key;
@@ -254,8 +266,11 @@ static int result_job(struct tx *tx, void *arg, struct rs_status *st)
     if (!rc && res->gone)
         rc = tx->ops->sub_unsubscribe_contact(tx->c, res->n.sid, res->contact_key, now_s(),
                                               &changed);
-    if (!rc && res->rewait)
-        rc = tx->ops->sub_set_status(tx->c, res->n.subscription_id, SUB_WAITING, now_s());
+    /* RS_ENOTFOUND: it was unsubscribed (or expired) since it was read, which stands */
+    if (!rc && res->rewait &&
+        (rc = tx->ops->sub_set_status(tx->c, res->n.subscription_id, SUB_WAITING, now_s())) ==
+            RS_ENOTFOUND)
+        rc = RS_OK;
     return rc ? rs_fail(st, rc, "outbox: cannot record the result") : RS_OK;
 }
 
@@ -294,6 +309,17 @@ static const char *clean_reason(const char *reason, struct arena *a)
         i += (size_t)len;
     }
     return out;
+}
+
+/* Its campaign's starts_at was moved past now after it was queued: it stays queued (or
+ * retrying), without using an attempt, until then. Its ttl still counts from when it was due:
+ * one held past it expires rather than going out late. */
+static void hold(struct result *res, int64_t until)
+{
+    res->held = 1;
+    res->n.not_before = until;
+    res->n.lease_until = 0;
+    res->n.reason = "held until the campaign's starts_at";
 }
 
 static void settle(struct result *res, enum notif_status status, const char *reason,
@@ -340,7 +366,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
     }
     if (!rc && j.n.status != N_QUEUED && j.n.status != N_RETRYING) goto out; /* settled */
     if (!rc && j.n.lease_until != lease) goto out; /* another worker holds it now */
-    const char *stopped = !rc && j.n.restock_id ? campaign_stopped(&j.camp, now) : NULL;
+    const char *stopped = !rc && j.n.restock_id ? campaign_stopped(&j.camp, &j.sub, now) : NULL;
     if (rc == RS_ECONFLICT) {
         settle(&res, N_DROPPED, "the campaign was deleted", a);
         res.rewait = 1;
@@ -352,6 +378,8 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
     } else if (stopped) { /* SPEC §5: paused sends nobody; the subscriber keeps waiting */
         settle(&res, N_DROPPED, stopped, a);
         res.rewait = 1;
+    } else if (j.n.restock_id && j.camp.starts_at > now) {
+        hold(&res, j.camp.starts_at);
     } else if (keep_lease(app, &res, now)) {
         goto out; /* lost meanwhile: whoever holds it sends it */
     } else {
@@ -363,7 +391,6 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
                                 app->secret};
         struct send_result sr = {0};
         int gone = 0;
-        long retry_after = 0;
         if (message_build(&in, a, &m, &st)) {
             sr.outcome = SEND_FAILED;
             snprintf(sr.error, sizeof(sr.error), "%s", st.msg);
@@ -373,7 +400,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
             res.n.segments = m.segments;
             send_sms(w, &j, &m, &sr);
         } else {
-            send_push(w, &j, &m, a, &sr, &gone, &retry_after);
+            send_push(w, &j, &m, a, &sr, &gone);
         }
         res.n.attempts++;
         res.gone = gone;
@@ -382,7 +409,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
             res.n.sent_at = now_s();
         } else if (sr.outcome == SEND_RETRY && res.n.attempts < app->cfg->max_attempts) {
             settle(&res, N_RETRYING, sr.error, a);
-            res.n.not_before = now + backoff(app->cfg, res.n.attempts, retry_after);
+            res.n.not_before = now + backoff(app->cfg, res.n.attempts, sr.retry_after);
         } else {
             settle(&res, N_FAILED, sr.error[0] ? sr.error : "delivery failed", a);
         }
@@ -390,7 +417,7 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
     struct rs_status st = {0};
     if (committer_run_flags(app->cm, result_job, &res, JOB_PROCESS_DURABLE, &st))
         log_msg(LOG_ERROR, "outbox: notification %lld: %s", (long long)id, st.msg);
-    else
+    else if (!res.held)
         atomic_fetch_add(&outcomes[res.n.channel % CH_COUNT][res.n.status % N_STATUS_COUNT], 1);
 out:
     arena_free(a);
@@ -544,13 +571,12 @@ int outbox_send_test(struct app *app, const struct shop *sh, const struct varian
     if ((rc = message_build(&in, a, &m, st))) goto out;
     struct send_result sr = {0};
     int gone = 0;
-    long retry_after = 0;
     if (c->channel == CH_EMAIL)
         send_email(&w, &j, &m, a, &sr);
     else if (c->channel == CH_SMS)
         send_sms(&w, &j, &m, &sr);
     else
-        send_push(&w, &j, &m, a, &sr, &gone, &retry_after);
+        send_push(&w, &j, &m, a, &sr, &gone);
     if (sr.outcome != SEND_OK && atomic_load(&app->stopping))
         rc = rs_fail(st, RS_EUNAVAILABLE, "shutting down"); /* the send was ended for the stop */
     else if (sr.outcome != SEND_OK)

@@ -19,9 +19,12 @@
  * (SMTP 5xx, HTTP 4xx) → `failed` with the reason. Push 404/410 → `failed` and every
  * subscription of that push endpoint at the shop is unsubscribed. Past expires_at → `expired`.
  * A subscription unsubscribed since it was queued → `dropped`. A campaign paused, made a draft,
- * ended or deleted since → `dropped`, and the subscription waits again (SPEC §5: paused sends
- * nobody). A channel with no configuration
- * (no smtp_url, no sms_url) is not claimed at all: its notifications stay queued.
+ * ended or deleted since, or switched to `test` when the contact is not one of its test contacts
+ * → `dropped`, and the subscription waits again (SPEC §5: paused sends nobody, test only its
+ * test contacts) unless it was unsubscribed meanwhile. A campaign whose starts_at was moved past
+ * now → held: it stays queued (or retrying, no attempt used) with not_before = starts_at, its
+ * expires_at unchanged. A channel with no configuration (no smtp_url, no sms_url) is not claimed
+ * at all: its notifications stay queued.
  */
 #ifndef RESTOCK_OUTBOX_H
 #define RESTOCK_OUTBOX_H

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "deliver/cancel.h"
+#include "deliver/retry_after.h"
 #include "util/buf.h"
 #include "util/utf8.h"
 
@@ -100,6 +101,12 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
     return size * nmemb;
 }
 
+static size_t header_cb(char *data, size_t size, size_t nitems, void *userp)
+{
+    retry_after_header(data, size * nitems, userp);
+    return size * nitems;
+}
+
 /* Appends name=value with the value percent-encoded; 0, or -1 when curl ran out of memory. */
 static int put_field(CURL *h, struct buf *form, const char *name, const char *value)
 {
@@ -127,6 +134,7 @@ void sms_send(CURL *h, const struct sms_config *cfg, const char *to, const char 
     r->outcome = SEND_FAILED;
     r->code = 0;
     r->error[0] = '\0';
+    r->retry_after = 0;
     if (!cfg->url || !*cfg->url) {
         snprintf(r->error, sizeof(r->error), "sms: no sms_url configured");
         return;
@@ -166,6 +174,8 @@ void sms_send(CURL *h, const struct sms_config *cfg, const char *to, const char 
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form.len);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r->retry_after);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     cancel_on(h, cfg->cancel);
     CURLcode rc = curl_easy_perform(h);
@@ -182,6 +192,7 @@ void sms_send(CURL *h, const struct sms_config *cfg, const char *to, const char 
     r->code = code;
     if (code >= 200 && code <= 299) {
         r->outcome = SEND_OK;
+        r->retry_after = 0;
         goto out;
     }
     /* 429 and 5xx are the provider's trouble, 408 a timeout, 401 our credentials (fixed by the
@@ -190,6 +201,7 @@ void sms_send(CURL *h, const struct sms_config *cfg, const char *to, const char 
      * misconfigured URL, worth retrying once it is fixed. */
     int failed = code >= 400 && code <= 499 && code != 401 && code != 408 && code != 429;
     r->outcome = failed ? SEND_FAILED : SEND_RETRY;
+    if (failed) r->retry_after = 0; /* only a retry waits */
     char excerpt[200];
     reply_excerpt(&reply, excerpt, sizeof(excerpt));
     snprintf(r->error, sizeof(r->error), "sms: HTTP %ld: %s", code, excerpt);

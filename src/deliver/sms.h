@@ -24,10 +24,12 @@ struct sms_config {
 /* Posts one message with curl handle h (reused by one worker). 2xx: SEND_OK; 429, 5xx or no
  * answer: SEND_RETRY; other 4xx: SEND_FAILED (e.g. an invalid number), except 401 (the
  * configured credentials) and 408, which are SEND_RETRY like 1xx/3xx answers (redirects are not
- * followed). An empty cfg->url, or a NULL to or body, is SEND_FAILED. r->code is the HTTP status (0
- * without an answer); r->error holds the start of the provider's reply. Fields are form-urlencoded
- * with curl_easy_escape. All of h's options are reset (curl_easy_reset) before and after, so h
- * keeps only its connection and caches between calls. */
+ * followed). An empty cfg->url, or a NULL to or body, is SEND_FAILED. r->code is the HTTP status
+ * (0 without an answer); r->error holds the start of the provider's reply; r->retry_after the
+ * seconds of the provider's Retry-After (seconds or an HTTP-date, capped at a week) on a
+ * SEND_RETRY answer (429, 503...), else 0. Fields are form-urlencoded with curl_easy_escape. All
+ * of h's options are reset (curl_easy_reset) before and after, so h keeps only its connection
+ * and caches between calls. */
 void sms_send(CURL *h, const struct sms_config *cfg, const char *to, const char *body,
               struct send_result *r);
 

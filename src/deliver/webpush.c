@@ -45,6 +45,7 @@
 #include <openssl/param_build.h>
 
 #include "deliver/cancel.h"
+#include "deliver/retry_after.h"
 #include "util/crypto.h"
 
 #define P256_PUB        65
@@ -57,10 +58,9 @@
 #define PLAINTEXT_MAX   (RECORD_SIZE - HEADER_LEN - TAG_LEN - 1)   /* 3993 (RFC 8291 §4) */
 #define BODY_MAX        (HEADER_LEN + PLAINTEXT_MAX + 1 + TAG_LEN) /* 4096 */
 #define ORIGIN_MAX      300
-#define VAPID_MAX_AHEAD 86400  /* RFC 8292 §2: exp no more than 24 hours ahead */
-#define VAPID_LIFETIME  43200  /* webpush_send's tokens: 12 hours */
-#define RETRY_AFTER_MAX 604800 /* a week: longer answers are capped */
-#define ERRBODY_MAX     160    /* bytes of an error answer kept for the record */
+#define VAPID_MAX_AHEAD 86400 /* RFC 8292 §2: exp no more than 24 hours ahead */
+#define VAPID_LIFETIME  43200 /* webpush_send's tokens: 12 hours */
+#define ERRBODY_MAX     160   /* bytes of an error answer kept for the record */
 
 /* ---- P-256 keys from raw bytes ---- */
 
@@ -401,41 +401,11 @@ struct answer {
     struct buf body; /* the first ERRBODY_MAX bytes of the answer */
 };
 
-/* Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date; 0 when unusable. */
-static long parse_retry_after(const char *v, size_t n)
-{
-    char tmp[64];
-    while (n > 0 && (*v == ' ' || *v == '\t'))
-        v++, n--;
-    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
-        n--;
-    if (n == 0 || n >= sizeof(tmp)) return 0;
-    memcpy(tmp, v, n);
-    tmp[n] = '\0';
-    long secs = 0;
-    if (tmp[0] >= '0' && tmp[0] <= '9') {
-        for (const char *d = tmp; *d; d++) {
-            if (*d < '0' || *d > '9') return 0;
-            if (secs < RETRY_AFTER_MAX) secs = secs * 10 + (*d - '0');
-        }
-    } else {
-        time_t when = curl_getdate(tmp, NULL);
-        if (when == -1) return 0;
-        time_t now = time(NULL);
-        secs = when > now ? (long)(when - now) : 0;
-    }
-    return secs > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : secs;
-}
-
 static size_t on_header(char *data, size_t size, size_t nitems, void *ud)
 {
     struct answer *a = ud;
     size_t n = size * nitems;
-    static const char name[] = "Retry-After:";
-    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
-        a->retry_after = 0; /* a new response (after a 1xx): forget the earlier one's */
-    else if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0)
-        a->retry_after = parse_retry_after(data + sizeof(name) - 1, n - (sizeof(name) - 1));
+    retry_after_header(data, n, &a->retry_after);
     return n;
 }
 

@@ -192,6 +192,14 @@ struct store_ops {
     int (*variant_put_stock)(struct store_conn *c, const struct variant *v);
     int (*restock_insert)(struct store_conn *c, int64_t sid, const char *variant_id,
                           int64_t available, int64_t soldout_since, int64_t at);
+    /* A fan-out round again (fanout_campaign_changed): a restock event at `at`, due at `due`
+     * (state "pending", or "interval" with next_batch_at = due when due > at), for each variant
+     * of the shop (or only variant_id, unless NULL) with available >= min_available and a
+     * waiting subscription of `channel` (-1: any). A variant is left out when an open restock
+     * of it that has walked nobody yet will do: a "pending" one for a round due now, or one due
+     * at the same `due`. *n = events added. */
+    int (*restock_rerun)(struct store_conn *c, int64_t sid, const char *variant_id, int channel,
+                         int64_t min_available, int64_t at, int64_t due, int64_t *n);
 
     int (*sub_insert)(struct store_conn *c, struct subscription *s); /* sets s->id */
     int (*sub_find)(struct store_conn *c, int64_t sid, const char *variant_id, enum channel ch,
@@ -201,13 +209,16 @@ struct store_ops {
      */
     int (*sub_list)(struct store_conn *c, const struct sub_filter *f, struct arena *a, sub_cb cb,
                     void *arg);
+    /* RS_ENOTFOUND when there is no such subscription, or when st is SUB_WAITING and it is
+     * unsubscribed or expired: only a new sign-up (sub_reopen) brings those back. */
     int (*sub_set_status)(struct store_conn *c, int64_t id, enum sub_status st, int64_t at);
     /* Unsubscribes every subscription of a contact at a shop; *n = how many changed. */
     int (*sub_unsubscribe_contact)(struct store_conn *c, int64_t sid, const char *contact_key,
                                    int64_t at, int64_t *n);
     /* A variant sold out again: its notified subscriptions with notify_count < max whose
-     * contact has not bought it since being notified (activity) go back to waiting (SPEC §2).
-     * *n = how many. */
+     * contact has not bought it since being notified (activity) go back to waiting (SPEC §2),
+     * except those whose notification is still queued or retrying: one message on its way per
+     * subscription at a time (it stays notified; a later sell-out enrols it). *n = how many. */
     int (*sub_reenroll)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t max,
                         int64_t at, int64_t *n);
     /* The waiting subscriptions of a variant with id > after_id, in sign-up order, with only

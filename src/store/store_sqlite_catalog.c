@@ -26,6 +26,16 @@ static const char *const sql[Q_COUNT] = {
         " WHERE shop_id = ?1 AND variant_id = ?2",
     [Q_RESTOCK_INSERT] = "INSERT INTO restocks(shop_id, variant_id, available, soldout_since, at)"
                          " VALUES (?,?,?,?,?)",
+    [Q_RESTOCK_RERUN] =
+        "INSERT INTO restocks(shop_id, variant_id, available, soldout_since, at, next_batch_at,"
+        " state) SELECT ?1, v.variant_id, v.available, 0, ?5, ?6,"
+        " CASE WHEN ?6 > ?5 THEN 'interval' ELSE 'pending' END FROM variants v"
+        " WHERE v.shop_id = ?1 AND (?2 IS NULL OR v.variant_id = ?2) AND v.available >= ?4"
+        " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.shop_id = ?1"
+        " AND s.variant_id = v.variant_id AND s.status = 1 AND (?3 < 0 OR s.channel = ?3))"
+        " AND NOT EXISTS (SELECT 1 FROM restocks r WHERE r.shop_id = ?1"
+        " AND r.variant_id = v.variant_id AND r.processed_at IS NULL AND r.cursor = 0"
+        " AND ((?6 <= ?5 AND r.state = 'pending') OR r.next_batch_at = ?6))",
     [Q_SUB_INSERT] = "INSERT INTO subscriptions(" SUB_COLS ") VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,"
                      "?,?,?,?,?,?,?,?,?,?,?)",
     [Q_SUB_FIND] = "SELECT " SUB_COLS " FROM subscriptions WHERE shop_id = ? AND variant_id = ?"
@@ -34,7 +44,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_SUB_SET_STATUS] = "UPDATE subscriptions SET status = ?2, updated_at = ?3,"
                          " unsubscribed_at = CASE WHEN ?2 = 3 THEN ?3 ELSE unsubscribed_at END,"
                          " confirmed_at = CASE WHEN ?2 = 1 AND confirmed_at = 0 AND status = 0"
-                         " THEN ?3 ELSE confirmed_at END WHERE id = ?1",
+                         " THEN ?3 ELSE confirmed_at END WHERE id = ?1"
+                         " AND NOT (?2 = 1 AND status IN (3, 4))", /* ended stays ended */
     [Q_SUB_UNSUB_CONTACT] = "UPDATE subscriptions SET status = 3, updated_at = ?3,"
                             " unsubscribed_at = ?3 WHERE shop_id = ?1 AND contact_key = ?2"
                             " AND status <> 3",
@@ -44,7 +55,13 @@ static const char *const sql[Q_COUNT] = {
                        " AND a.who IN (subscriptions.contact_key,"
                        " 't:' || subscriptions.tracking_user_id, 'c:' || subscriptions.customer_id)"
                        " AND a.kind = 'purchase' AND a.at >= subscriptions.notified_at"
-                       " AND a.variant_id = ?2)",
+                       " AND a.variant_id = ?2)"
+                       /* nor who still has a message on its way (queued or retrying): through
+                        * the variant's restocks, so the notifications' key finds it */
+                       " AND NOT EXISTS (SELECT 1 FROM restocks r JOIN notifications n"
+                       " ON n.shop_id = ?1 AND n.restock_id = r.id"
+                       " AND n.subscription_id = subscriptions.id"
+                       " WHERE r.shop_id = ?1 AND r.variant_id = ?2 AND n.status IN (0, 2))",
     [Q_SUB_WAITING] = "SELECT id, channel, contact_key, first_name, locale, quantity, notify_count,"
                       " created_at, customer_id, tracking_user_id, source FROM subscriptions"
                       " WHERE shop_id = ? AND variant_id = ? AND status = 1 AND id > ?"
@@ -320,6 +337,22 @@ int sq_restock_insert(struct store_conn *c, int64_t sid, const char *variant_id,
     sqlite3_bind_int64(s, 4, soldout_since);
     sqlite3_bind_int64(s, 5, at);
     return exec_done(c, s);
+}
+
+int sq_restock_rerun(struct store_conn *c, int64_t sid, const char *variant_id, int channel,
+                     int64_t min_available, int64_t at, int64_t due, int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_RESTOCK_RERUN);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    bind_text(s, 2, variant_id);
+    sqlite3_bind_int(s, 3, channel);
+    sqlite3_bind_int64(s, 4, min_available);
+    sqlite3_bind_int64(s, 5, at);
+    sqlite3_bind_int64(s, 6, due);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *n = sqlite3_changes(c->db);
+    return rc;
 }
 
 /* ---- subscriptions ------------------------------------------------------------------------ */

@@ -15,7 +15,7 @@ As a class:
 `fields` maps each form field to its value (urllib.parse.parse_qs, the last value when
 repeated); `user`/`password` are the HTTP basic credentials (None without them). With
 `auth=(user, password)` a request with other credentials gets 401. A failure answer is JSON
-{"code", "message", "status"}; 429 carries Retry-After: 1.
+{"code", "message", "status"}; 429 carries Retry-After: 1, 503 Retry-After: 2.
 
 As a script, for C tests to spawn:
 
@@ -47,6 +47,8 @@ ERRORS = {
     500: (20500, "Internal Server Error"),
     503: (20503, "Service Unavailable"),
 }
+
+RETRY_AFTER = {429: "1", 503: "2"}  # seconds, as a provider under load may ask
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -93,8 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        if status == 429:
-            self.send_header("Retry-After", "1")
+        if status in RETRY_AFTER:
+            self.send_header("Retry-After", RETRY_AFTER[status])
         self.end_headers()
         self.wfile.write(data)
 

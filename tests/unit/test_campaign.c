@@ -221,8 +221,10 @@ TEST(campaign_parse_valid)
          "templates.en", "{\"title\":\"T\",\"body\":\"B\"}"},
         {"{'channel':'email','utm':{'source':'nl','term':''}}", 0, NULL, "utm",
          "{\"source\":\"nl\",\"medium\":\"email\",\"campaign\":\"back-in-stock\",\"term\":\"\"}"},
-        {"{'channel':'sms','test_contacts':['Ada@Example.COM','+45 20 12 34 56','+4520123456']}", 0,
-         NULL, "test_contacts", "[\"ada@example.com\",\"+4520123456\"]"},
+        {"{'channel':'sms','test_contacts':['+45 20 12 34 56','+4520123456','+45 20 12 34 57']}", 0,
+         NULL, "test_contacts", "[\"+4520123456\",\"+4520123457\"]"},
+        {"{'channel':'email','test_contacts':['Ada@Example.COM','ada@example.com']}", 0, NULL,
+         "test_contacts", "[\"ada@example.com\"]"},
         {"{'channel':'webpush','test_contacts':['https://fcm.googleapis.com/fcm/send/x']}", 0, NULL,
          "test_contacts.0", "\"https://fcm.googleapis.com/fcm/send/x\""},
         {"{'channel':'email','status':'test','test_contacts':['qa@shop.example']}", 0, NULL,
@@ -241,7 +243,7 @@ TEST(campaign_parse_valid)
         struct arena *a = arena_new();
         struct campaign c;
         struct rs_status st = {0};
-        int rc = campaign_parse(in, NULL, a, &c, &st);
+        int rc = campaign_parse(in, NULL, "EUR", a, &c, &st);
         if (rc) fprintf(stderr, "  case %zu: %s\n", i, st.msg);
         CHECK_INT(rc, RS_OK);
         if (rc == RS_OK) {
@@ -412,11 +414,20 @@ TEST(campaign_parse_invalid)
          "utm.source: at most 100 characters"},
         {"{'channel':'email','utm':{'id':'x'}}", 0, NULL, "utm.id: unknown field"},
         {"{'channel':'email','test_contacts':['not a contact']}", 0, NULL,
-         "test_contacts[0]: must be an email address or an E.164 phone number"},
+         "test_contacts[0]: must be an email address (the campaign's channel is email)"},
         {"{'channel':'sms','test_contacts':['+45 20 12 34 56','0045 2012']}", 0, NULL,
-         "test_contacts[1]: must be an email address"},
+         "test_contacts[1]: must be an E.164 phone number (the campaign's channel is sms)"},
         {"{'channel':'email','test_contacts':['https://fcm.googleapis.com/x']}", 0, NULL,
          "test_contacts[0]: must be an email address"},
+        /* a contact of another channel could never match a subscription of this one */
+        {"{'channel':'sms','status':'test','test_contacts':['qa@shop.example']}", 0, NULL,
+         "test_contacts[0]: must be an E.164 phone number"},
+        {"{'channel':'email','test_contacts':['qa@shop.example','+4520123456']}", 0, NULL,
+         "test_contacts[1]: must be an email address"},
+        {"{'channel':'webpush','test_contacts':['qa@shop.example']}", 0, NULL,
+         "test_contacts[0]: must be a push endpoint https URL"},
+        {"{'channel':'webpush','test_contacts':['+4520123456']}", 0, NULL,
+         "test_contacts[0]: must be a push endpoint https URL"},
         {"{'channel':'email','test_contacts':[%s]}", 33, "'a@b.example'",
          "test_contacts: at most 32 items"},
         {"{'channel':'email','status':'test'}", 0, NULL,
@@ -435,7 +446,7 @@ TEST(campaign_parse_invalid)
         campaign_default(CH_SMS, 42, &c);
         before = c;
         struct rs_status st = {0};
-        int rc = campaign_parse(in, NULL, a, &c, &st);
+        int rc = campaign_parse(in, NULL, "EUR", a, &c, &st);
         if (rc != RS_EINVAL || strncmp(st.msg, cases[i].want, strlen(cases[i].want)) != 0)
             fprintf(stderr, "  case %zu: got %d \"%s\", want \"%s\"\n", i, rc, st.msg,
                     cases[i].want);
@@ -468,7 +479,8 @@ static const char rich_push[] =
     "'Back','icon':'https://s.example/i.png','image':'{{image_url}}','link':'https://s.example/p',"
     "'buttons':[{'title':'Buy','link':'{{action_url}}'},{'title':'Cart','link':'{{cart_url}}'}]},"
     "'fr-CA':{'title':'De retour','body':'Vite'}},'test_contacts':['https://fcm.googleapis.com/"
-    "fcm/send/abc','+4520123456'],'status':'test','silent_hours':{'from':'12:30','to':'13:15'}}";
+    "fcm/send/abc','https://fcm.googleapis.com/fcm/send/"
+    "def'],'status':'test','silent_hours':{'from':'12:30','to':'13:15'}}";
 
 static const char rich_sms[] =
     "{'channel':'sms','templates':{'en':{'text':'{{product_title}}: {{action_url}}'}},'delivery':"
@@ -478,7 +490,7 @@ static void parse_ok(const char *json, struct arena *a, struct campaign *c)
 {
     json_t *in = doc(json, 0, NULL);
     struct rs_status st = {0};
-    int rc = campaign_parse(in, NULL, a, c, &st);
+    int rc = campaign_parse(in, NULL, "EUR", a, c, &st);
     if (rc) fprintf(stderr, "  %s\n", st.msg);
     CHECK_INT(rc, RS_OK);
     json_decref(in);
@@ -540,7 +552,7 @@ TEST(campaign_patch)
         json_t *in = doc(cases[i].patch, 0, NULL);
         struct campaign c = base, before = base;
         struct rs_status st = {0};
-        int rc = campaign_parse(in, &base, a, &c, &st);
+        int rc = campaign_parse(in, &base, "EUR", a, &c, &st);
         if (!cases[i].want) {
             if (rc != RS_EINVAL) fprintf(stderr, "  case %zu: accepted\n", i);
             CHECK_INT(rc, RS_EINVAL);
@@ -562,9 +574,34 @@ TEST(campaign_patch)
     json_t *empty = json_object();
     struct campaign c = base;
     struct rs_status st = {0};
-    CHECK_INT(campaign_parse(empty, &c, a, &c, &st), RS_OK);
+    CHECK_INT(campaign_parse(empty, &c, "EUR", a, &c, &st), RS_OK);
     CHECK(campaigns_equal(&c, &base));
     json_decref(empty);
+    arena_free(a);
+}
+
+/* A campaign stored before a rule was added (an SMS campaign with an email test contact) is
+ * still read, and a PATCH that leaves the field alone keeps it; one that gives it is checked. */
+TEST(campaign_stored_by_older_rules)
+{
+    struct arena *a = arena_new();
+    json_t *in =
+        doc("{'channel':'sms','status':'test','test_contacts':['QA@shop.example']}", 0, NULL);
+    struct campaign base, c;
+    struct rs_status st = {0};
+    CHECK_INT(campaign_parse(in, NULL, "EUR", a, &base, &st), RS_EINVAL);
+    CHECK_INT(campaign_parse_stored(in, a, &base, &st), RS_OK);
+    CHECK_INT(base.ntest_contacts, 1);
+    CHECK_STR(base.test_contacts[0], "qa@shop.example");
+    json_decref(in);
+    in = doc("{'status':'paused'}", 0, NULL);
+    CHECK_INT(campaign_parse(in, &base, "EUR", a, &c, &st), RS_OK);
+    CHECK_INT(c.status, CAMP_PAUSED);
+    json_decref(in);
+    in = doc("{'test_contacts':['qa@shop.example','+4520123456']}", 0, NULL);
+    CHECK_INT(campaign_parse(in, &base, "EUR", a, &c, &st), RS_EINVAL);
+    CHECK(strstr(st.msg, "test_contacts[0]: must be an E.164 phone number") == st.msg);
+    json_decref(in);
     arena_free(a);
 }
 
@@ -578,7 +615,7 @@ static void check_round_trip(const struct campaign *c, struct arena *a)
     struct rs_status st = {0};
     json_t *back = json_parse_strict(text, strlen(text), &st);
     struct campaign c2;
-    int rc = back ? campaign_parse(back, NULL, a, &c2, &st) : -1;
+    int rc = back ? campaign_parse_stored(back, a, &c2, &st) : -1;
     if (rc) fprintf(stderr, "  round trip: %s\n  %s\n", st.msg, text);
     CHECK_INT(rc, RS_OK);
     if (rc == RS_OK) {
@@ -595,6 +632,71 @@ static void check_round_trip(const struct campaign *c, struct arena *a)
     json_decref(back);
     free(text);
     json_decref(out);
+}
+
+/* Price bounds without `currencies` are amounts in the shop's currency: 1000 yen is "1000"
+ * (not 100000 minor units of a 2-decimal currency), and a yen bound has no decimals. */
+TEST(campaign_prices_in_the_shops_currency)
+{
+    static const struct {
+        const char *currency, *json;
+        int64_t min;
+        int exp;
+        const char *err; /* NULL: accepted */
+    } cases[] = {
+        {"JPY", "{'min_price':'1000','max_price':5000}", 1000, 0, NULL},
+        {"JPY", "{'min_price':'10.5'}", 0, 0,
+         "product_filters.min_price: must be a decimal amount "
+         "with at most 0 decimals"},
+        {"KWD", "{'min_price':'1.005'}", 1005, 3, NULL},
+        {"EUR", "{'min_price':'19.9'}", 1990, 2, NULL},
+        {NULL, "{'min_price':'19.9'}", 1990, 2, NULL},
+        {"JPY", "{'min_price':'10.50','currencies':['EUR']}", 1050, 2, NULL}, /* theirs */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[200];
+        snprintf(body, sizeof(body), "{'channel':'email','product_filters':%s}", cases[i].json);
+        json_t *in = doc(body, 0, NULL);
+        struct arena *a = arena_new();
+        struct campaign c;
+        struct rs_status st = {0};
+        int rc = campaign_parse(in, NULL, cases[i].currency, a, &c, &st);
+        if (rc != (cases[i].err ? RS_EINVAL : RS_OK))
+            fprintf(stderr, "  case %zu: %s\n", i, st.msg);
+        CHECK_INT(rc, cases[i].err ? RS_EINVAL : RS_OK);
+        if (cases[i].err) {
+            CHECK_STR(st.msg, cases[i].err);
+        } else {
+            CHECK_INT(c.min_price, cases[i].min);
+            CHECK_INT(c.price_exp, cases[i].exp);
+            check_round_trip(&c, a);
+        }
+        arena_free(a);
+        json_decref(in);
+    }
+}
+
+/* A bound stored when it was always read with 2 decimals ("1000.00" of a yen shop) reads back
+ * as written, and a PATCH leaving product_filters alone keeps it. */
+TEST(campaign_prices_stored_as_written)
+{
+    struct arena *a = arena_new();
+    json_t *in = doc("{'channel':'email','product_filters':{'min_price':'1000.00'}}", 0, NULL);
+    struct campaign base, c;
+    struct rs_status st = {0};
+    CHECK_INT(campaign_parse_stored(in, a, &base, &st), RS_OK);
+    CHECK_INT(base.min_price, 100000);
+    CHECK_INT(base.price_exp, 2);
+    json_decref(in);
+    in = doc("{'status':'active'}", 0, NULL);
+    CHECK_INT(campaign_parse(in, &base, "JPY", a, &c, &st), RS_OK);
+    CHECK_INT(c.min_price, 100000);
+    CHECK_INT(c.price_exp, 2);
+    json_decref(in);
+    in = doc("{'product_filters':{'min_price':'1000.00'}}", 0, NULL); /* given: checked */
+    CHECK_INT(campaign_parse(in, &base, "JPY", a, &c, &st), RS_EINVAL);
+    json_decref(in);
+    arena_free(a);
 }
 
 TEST(campaign_round_trip)

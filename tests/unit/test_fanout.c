@@ -30,7 +30,7 @@ struct env {
 };
 
 /* smtp_url: where email goes (env_open: a port that refuses, so sends fail and retry). */
-static void env_open_smtp(struct env *e, const char *tz, const char *smtp_url)
+static void env_open_shop(struct env *e, const char *tz, const char *smtp_url, const char *currency)
 {
     struct rs_status st = {0};
     snprintf(e->dir, sizeof(e->dir), "/tmp/restock-fanout-XXXXXX");
@@ -43,8 +43,13 @@ static void env_open_smtp(struct env *e, const char *tz, const char *smtp_url)
     CHECK_INT(app_open(&e->app, &e->cfg, &st), RS_OK);
     e->a = arena_new();
     char key[API_KEY_MAX];
-    struct shop_new in = {"Shop", "https://shop.example", "EUR", tz};
+    struct shop_new in = {"Shop", "https://shop.example", currency, tz};
     CHECK_INT(shop_create(&e->app, &in, e->a, &e->shop, key, &st), RS_OK);
+}
+
+static void env_open_smtp(struct env *e, const char *tz, const char *smtp_url)
+{
+    env_open_shop(e, tz, smtp_url, "EUR");
 }
 
 static void env_open(struct env *e, const char *tz)
@@ -130,11 +135,28 @@ static long long q(struct env *e, const char *sql)
     return v;
 }
 
+/* Runs one statement on the database file, as a delivery worker's outcome would be recorded
+ * (the outbox is not drained in most cases here). */
+static void exec_sql(struct env *e, const char *sql)
+{
+    sqlite3 *db;
+    CHECK(sqlite3_open(e->db, &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) fprintf(stderr, "  sql: %s\n", err);
+    CHECK(err == NULL);
+    sqlite3_free(err);
+    sqlite3_close(db);
+}
+
+#define DELIVERED(e) exec_sql(e, "UPDATE notifications SET status = 1 WHERE status IN (0, 2)")
+
 struct patch_arg {
     struct env *e;
     int channel;
     const char *json;
-    int64_t id; /* 0: the channel's default */
+    int64_t id;  /* 0: the channel's default */
+    int64_t now; /* != 0: as the API does, with fanout_campaign_changed at now */
 };
 
 static int patch_one(void *arg, const struct stored_campaign *sc)
@@ -152,24 +174,32 @@ static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
     struct campaign base, c;
     if (rc || !row.id || campaign_from_row(&row, p->e->a, &base)) return RS_ESTORE;
     json_t *j = json_loads(p->json, 0, NULL);
-    rc = campaign_parse(j, &base, p->e->a, &c, st);
+    rc = campaign_parse(j, &base, p->e->shop.currency, p->e->a, &c, st);
     json_decref(j);
     if (rc) return rc;
     c.id = base.id;
     c.sid = base.sid;
     c.is_default = base.is_default;
     campaign_to_row(&c, p->e->a, &row);
-    return tx->ops->campaign_update(tx->c, &row);
+    rc = tx->ops->campaign_update(tx->c, &row);
+    if (!rc && p->now) rc = fanout_campaign_changed(tx, &p->e->shop, &base, &c, p->now);
+    return rc;
 }
 
-/* PATCHes a channel's default campaign. */
-static void patch(struct env *e, enum channel ch, const char *json)
+/* PATCHes a channel's default campaign (at now, as PATCH /v1/campaigns/{id} does; 0: the row
+ * only). */
+static void patch_at(struct env *e, enum channel ch, const char *json, int64_t now)
 {
     struct rs_status st = {0};
-    struct patch_arg p = {e, (int)ch, json, 0};
+    struct patch_arg p = {e, (int)ch, json, 0, now};
     int rc = committer_run(e->app.cm, patch_job, &p, &st);
     if (rc) fprintf(stderr, "  patch %s: %s\n", json, st.msg);
     CHECK_INT(rc, RS_OK);
+}
+
+static void patch(struct env *e, enum channel ch, const char *json)
+{
+    patch_at(e, ch, json, 0);
 }
 
 static int add_job(struct tx *tx, void *arg, struct rs_status *st)
@@ -177,7 +207,7 @@ static int add_job(struct tx *tx, void *arg, struct rs_status *st)
     struct patch_arg *p = arg;
     struct campaign c;
     json_t *j = json_loads(p->json, 0, NULL);
-    int rc = campaign_parse(j, NULL, p->e->a, &c, st);
+    int rc = campaign_parse(j, NULL, p->e->shop.currency, p->e->a, &c, st);
     json_decref(j);
     if (rc) return rc;
     c.sid = p->e->shop.sid;
@@ -191,7 +221,7 @@ static int add_job(struct tx *tx, void *arg, struct rs_status *st)
 static int64_t add_campaign(struct env *e, const char *json)
 {
     struct rs_status st = {0};
-    struct patch_arg p = {e, 0, json, 0};
+    struct patch_arg p = {e, 0, json, 0, 0};
     int rc = committer_run(e->app.cm, add_job, &p, &st);
     if (rc) fprintf(stderr, "  add %s: %s\n", json, st.msg);
     CHECK_INT(rc, RS_OK);
@@ -241,6 +271,101 @@ TEST(fanout_paused_campaign_keeps_them_waiting)
     env_close(&e);
 }
 
+TEST(fanout_resumed_campaign_tells_who_it_passed_over)
+{
+    /* paused during the restock: nobody told, the restock done; resumed while still in stock:
+     * another round tells the three (SPEC §5: paused, subscribers keep waiting) */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 3, T0);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 1);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'done'"), 1);
+    patch_at(&e, CH_SMS, "{\"status\":\"active\"}", T0 + 90); /* already active: no round */
+    patch_at(&e, CH_EMAIL, "{\"name\":\"still paused\"}", T0 + 100);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 120);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'pending'"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\",\"ttl\":3600}", T0 + 121);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 2); /* one round, not two */
+    run(&e, T0 + 120, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 3);
+    CHECK_INT(SUBS(&e, "status = 2"), 3);
+    env_close(&e);
+}
+
+TEST(fanout_test_campaign_made_active_tells_the_others)
+{
+    /* in test during the restock: only the tester is told; made active: the others too */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0); /* p0, p1 */
+    patch_at(&e, CH_EMAIL, "{\"status\":\"test\",\"test_contacts\":[\"p0@example.com\"]}", T0 + 1);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 120);
+    run(&e, T0 + 120, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    CHECK_INT(SUBS(&e, "status = 2"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_resumed_campaign_tells_who_its_pause_dropped)
+{
+    /* queued, then paused before they went out: dropped, waiting again; resumed: told */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 61);
+    CHECK_INT(outbox_drain(&e.app, T0 + 62, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 5"), 2);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
+    /* sold out meanwhile: no round now, the next restock tells them as usual */
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 70);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"draft\"}", T0 + 75);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 80);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 1);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 90);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 91);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 92); /* the restock still pending */
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 2);
+    run(&e, T0 + 92, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_campaign_not_started_gets_a_round_when_it_starts)
+{
+    /* the only email campaign starts at T0 + 3600; a restock at T0 + 10 passes everyone over
+     * and leaves a round due then */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    patch_at(&e, CH_EMAIL, "{\"starts_at\":\"2026-11-24T13:00:00Z\"}", T0 + 5);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 0); /* nothing in stock to wait for */
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'interval' AND"
+                    " next_batch_at = 1795525200"),
+              1);
+    run(&e, T0 + 3599, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    run(&e, T0 + 3600, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE processed_at IS NULL"), 0);
+    env_close(&e);
+}
+
 TEST(fanout_ratio_and_interval_batches)
 {
     struct env e;
@@ -275,6 +400,7 @@ TEST(fanout_sold_out_again_pauses_and_reenrols)
     catalog(&e, "[{\"variant_id\":\"v1\",\"available\":2}]", 1, T0 + 60);
     run(&e, T0 + 60, NULL);
     CHECK_INT(NOTIFS(&e, "1"), 2);
+    DELIVERED(&e);
     catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 120);
     CHECK_INT(SUBS(&e, "status = 1"), 4); /* the two told wait again */
     run(&e, T0 + 60 + 300, NULL);
@@ -416,6 +542,44 @@ TEST(fanout_product_filters)
     }
 }
 
+TEST(fanout_price_filters_in_the_shops_currency)
+{
+    /* a yen shop: 2000 yen is inside 1000..5000 and outside 2001..; a campaign stored when
+     * bounds were read with 2 decimals ("1000.00", 100000 of them) still means 1000 yen */
+    static const struct {
+        const char *filters;
+        int queued;
+    } cases[] = {
+        {"{\"min_price\":\"1000\",\"max_price\":\"5000\"}", 1},
+        {"{\"min_price\":\"2001\"}", 0},
+        {"{\"max_price\":\"1999\"}", 0},
+        {"{\"max_price\":\"2000\"}", 1},
+    };
+    for (size_t i = 0; i <= sizeof(cases) / sizeof(cases[0]); i++) {
+        struct env e;
+        env_open_shop(&e, "Asia/Tokyo", "smtp://127.0.0.1:9", "JPY");
+        catalog(&e,
+                "[{\"variant_id\":\"v1\",\"title\":\"Tee\",\"price\":\"2000\","
+                "\"available\":0}]",
+                0, T0);
+        emails(&e, "v1", 1, T0);
+        if (i < sizeof(cases) / sizeof(cases[0])) {
+            char patch_json[256];
+            snprintf(patch_json, sizeof(patch_json), "{\"product_filters\":%s}", cases[i].filters);
+            patch(&e, CH_EMAIL, patch_json);
+        } else { /* as an older restock stored it */
+            exec_sql(&e, "UPDATE campaigns SET json = json_set(json, '$.product_filters.min_price',"
+                         " '1000.00', '$.product_filters.max_price', '5000.00') WHERE channel = 0");
+        }
+        catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+        run(&e, T0 + 10, NULL);
+        int want = i < sizeof(cases) / sizeof(cases[0]) ? cases[i].queued : 1;
+        if (NOTIFS(&e, "1") != want) fprintf(stderr, "  case %zu\n", i);
+        CHECK_INT(NOTIFS(&e, "1"), want);
+        env_close(&e);
+    }
+}
+
 struct act {
     struct env *e;
     const char *who, *kind, *variant;
@@ -537,6 +701,7 @@ TEST(fanout_reenrol_skips_who_bought)
     catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
     run(&e, T0 + 10, NULL);
     CHECK_INT(SUBS(&e, "status = 2"), 3);
+    DELIVERED(&e);
     activity(&e, "ada@example.com", "purchase", "v1", T0 + 20); /* bought it */
     activity(&e, "c:77", "purchase", "v1", T0 + 20);            /* bought it, by customer id */
     activity(&e, "cy@example.com", "purchase", "v9", T0 + 20);  /* bought something else */
@@ -548,6 +713,35 @@ TEST(fanout_reenrol_skips_who_bought)
     env_close(&e);
 }
 /* ---- regressions found in review ---- */
+
+TEST(fanout_no_second_message_while_one_is_live)
+{
+    /* sold out and back while the first message is still queued (or retrying): the
+     * subscription is not enrolled again, so the second restock queues nothing more */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    exec_sql(&e, "UPDATE notifications SET status = 2 WHERE subscription_id = "
+                 "(SELECT min(id) FROM subscriptions)"); /* one retrying, one queued */
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 20);
+    CHECK_INT(SUBS(&e, "status = 2"), 2);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 30);
+    run(&e, T0 + 30, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 2);
+    /* once those are settled, the next sell-out enrols them again as before */
+    exec_sql(&e, "UPDATE notifications SET status = 3"); /* failed */
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 40);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 50);
+    run(&e, T0 + 50, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    env_close(&e);
+}
 
 static int step_big(struct env *e, int64_t now)
 {
@@ -677,6 +871,38 @@ TEST(outbox_paused_campaign_sends_nobody)
     CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 2);
     CHECK_INT(NOTIFS(&e, "status = 5 AND reason LIKE '%paused%'"), 2);
     CHECK_INT(SUBS(&e, "status = 1"), 2);
+    env_close(&e);
+}
+
+TEST(outbox_campaign_switched_to_test_or_moved_later)
+{
+    /* queued for after the silent hours; then the campaign goes to test with one of the two
+     * as its test contact: the other's message is dropped (it waits again), the tester's is
+     * tried. Then starts_at moves two hours on: the tester's retry is held until then. */
+    struct env e;
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"real@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"tester@example.com\"", T0);
+    patch(&e, CH_EMAIL,
+          "{\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"delay\"}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    patch(&e, CH_EMAIL, "{\"status\":\"test\",\"test_contacts\":[\"Tester@example.com\"]}");
+    CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND reason LIKE '%test contacts%'"), 1);
+    CHECK_INT(q(&e, "SELECT status FROM subscriptions WHERE email = 'real@example.com'"), 1);
+    /* the tester's went to the (refusing) SMTP server: retrying, one attempt */
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 1"), 1);
+    patch(&e, CH_EMAIL, "{\"status\":\"active\",\"starts_at\":\"2026-11-24T15:00:00Z\"}");
+    CHECK_INT(outbox_drain(&e.app, T0 + 3 * 3600 - 1, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 1 AND lease_until = 0"
+                         " AND not_before = 1795532400"),
+              1);                                              /* held, no attempt used */
+    CHECK_INT(outbox_drain(&e.app, T0 + 3 * 3600 - 1, 10), 0); /* not due before it starts */
+    CHECK_INT(outbox_drain(&e.app, T0 + 3 * 3600, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 2"), 1); /* tried once it started */
     env_close(&e);
 }
 

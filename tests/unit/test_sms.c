@@ -180,14 +180,14 @@ TEST(sms_send_failures)
     static const struct {
         const char *to, *password;
         enum send_outcome outcome;
-        long code;
+        long code, retry_after; /* the stand-in asks for 1 s on 429, 2 s on 503 */
     } cases[] = {
-        {"+4587654321", "tok", SEND_RETRY, 500},
-        {"+4587654321", "tok", SEND_RETRY, 429},
-        {"+4587654321", "tok", SEND_RETRY, 503},
-        {"+4511111111", "tok", SEND_FAILED, 400},  /* the provider's "invalid number" */
-        {"+4587654321", "wrong", SEND_RETRY, 401}, /* credentials: configuration, retried */
-        {"+4587654321", "tok", SEND_OK, 201},
+        {"+4587654321", "tok", SEND_RETRY, 500, 0},
+        {"+4587654321", "tok", SEND_RETRY, 429, 1},
+        {"+4587654321", "tok", SEND_RETRY, 503, 2},
+        {"+4511111111", "tok", SEND_FAILED, 400, 0},  /* the provider's "invalid number" */
+        {"+4587654321", "wrong", SEND_RETRY, 401, 0}, /* credentials: configuration, retried */
+        {"+4587654321", "tok", SEND_OK, 201, 0},
     };
     CURL *h = curl_easy_init();
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -196,6 +196,7 @@ TEST(sms_send_failures)
         sms_send(h, &cfg, cases[i].to, "hi", &r);
         CHECK_INT(r.outcome, cases[i].outcome);
         CHECK_INT(r.code, cases[i].code);
+        CHECK_INT(r.retry_after, cases[i].retry_after);
         if (r.outcome != cases[i].outcome) fprintf(stderr, "  case %zu: %s\n", i, r.error);
         if (r.outcome != SEND_OK) CHECK(strstr(r.error, "HTTP"));
     }

@@ -196,6 +196,31 @@ static int ingest_ops(struct tx *tx, void *arg, struct rs_status *st)
     return RS_OK;
 }
 
+/* An unsubscribed or expired subscription never goes back to waiting through sub_set_status
+ * (a delivery's re-wait racing an unsubscribe, outbox.c): only sub_reopen re-opens it. */
+static int status_guard(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    const struct subscription *s = arg;
+    const struct store_ops *ops = tx->ops;
+    struct subscription got;
+    struct arena *a = arena_new();
+    static const enum sub_status ended[] = {SUB_UNSUBSCRIBED, SUB_EXPIRED};
+    for (int i = 0; i < 2; i++) {
+        CHECK_INT(ops->sub_set_status(tx->c, s->id, ended[i], 40), RS_OK);
+        CHECK_INT(ops->sub_set_status(tx->c, s->id, SUB_WAITING, 41), RS_ENOTFOUND);
+        CHECK_INT(ops->sub_get(tx->c, s->id, a, &got), RS_OK);
+        CHECK_INT(got.status, ended[i]);
+    }
+    CHECK_INT(ops->sub_set_status(tx->c, s->id, SUB_NOTIFIED, 42), RS_OK);
+    CHECK_INT(ops->sub_set_status(tx->c, s->id, SUB_WAITING, 43), RS_OK);
+    CHECK_INT(ops->sub_get(tx->c, s->id, a, &got), RS_OK);
+    CHECK_INT(got.status, SUB_WAITING);
+    CHECK_INT(ops->sub_set_status(tx->c, s->id + 1000, SUB_WAITING, 44), RS_ENOTFOUND);
+    arena_free(a);
+    return RS_OK;
+}
+
 static int erase_shop(struct tx *tx, void *arg, struct rs_status *st)
 {
     (void)st;
@@ -506,6 +531,7 @@ static void contract(const struct store_ops *ops, const char *target)
     CHECK_INT(n, 2);
     ops->reader_release(e.s);
 
+    CHECK_INT(committer_run(e.cm, status_guard, &d, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, ingest_ops, &e, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, erase_shop, &e, &st), RS_OK);
     r = ops->reader(e.s);

@@ -1,0 +1,158 @@
+"""Campaigns over HTTP, end to end (SPEC §5): what a campaign's state and settings do to the
+subscribers waiting for a restock and to the messages already queued for them, through the real
+binary and a real SMTP server."""
+
+import time
+
+import pytest
+
+import lib
+from smtp_sink import SmtpSink
+
+PUBLIC = "https://restock.test"
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def sink():
+    with SmtpSink() as s:
+        yield s
+
+
+def start(restock, sink=None, currency="EUR"):
+    """One shop on a server (email through `sink` when given), with variant v1 sold out."""
+    info = restock.add_shop(name="Tee Shop", url="https://shop.example", currency=currency,
+                            timezone="Europe/Copenhagen")
+    args = ["--public-url", PUBLIC, "--retry-base", "1"]
+    if sink:
+        args += ["--smtp-url", f"smtp://127.0.0.1:{sink.port}"]
+    shop = lib.Shop(restock.start(*args), info)
+    price = "2000" if currency == "JPY" else "19.90"
+    r = shop.catalog([{"variant_id": "v1", "title": "Organic Tee", "price": price,
+                       "url": "https://shop.example/p/v1", "available": 0}])
+    assert r.status == 200, r
+    return shop
+
+
+def campaigns(shop):
+    r = shop.server.get("/v1/campaigns", key=shop.key)
+    assert r.status == 200, r
+    return r.json["data"]
+
+
+def default_email(shop):
+    return [c for c in campaigns(shop) if c["channel"] == "email" and c["is_default"]][0]
+
+
+def notifications(shop):
+    r = shop.server.get("/v1/notifications", key=shop.key)
+    assert r.status == 200, r
+    return r.json["data"]
+
+
+def test_test_contacts_must_be_of_the_campaigns_channel(restock):
+    shop = start(restock)
+    before = campaigns(shop)
+    for channel, contact in (("sms", "qa@shop.example"), ("email", "+4520123456"),
+                             ("webpush", "qa@shop.example")):
+        r = shop.server.post("/v1/campaigns", {"channel": channel, "status": "test",
+                                               "test_contacts": [contact]}, key=shop.key)
+        assert r.status == 400, r
+        assert r.error["message"].startswith("test_contacts[0]: must be "), r.error
+        assert f"channel is {channel}" in r.error["message"]
+    assert campaigns(shop) == before  # nothing stored
+    em = default_email(shop)
+    r = shop.server.patch(f"/v1/campaigns/{em['id']}", {"status": "test",
+                                                        "test_contacts": ["+4520123456"]},
+                          key=shop.key)
+    assert r.status == 400 and "test_contacts[0]" in r.error["message"], r
+    assert default_email(shop) == em
+    r = shop.server.post("/v1/campaigns", {"channel": "sms", "status": "test",
+                                           "test_contacts": ["+45 20 12 34 56"]}, key=shop.key)
+    assert r.status == 201 and r.json["test_contacts"] == ["+4520123456"], r
+
+
+def test_price_filter_in_a_currency_without_decimals(restock, sink):
+    """A yen shop: min_price 1000 is 1000 yen, so a 2000-yen tee is in the 1000–5000 range."""
+    shop = start(restock, sink, currency="JPY")
+    assert shop.variant("v1").json["price"] == "2000"
+    r = shop.server.post("/v1/campaigns", {
+        "channel": "email", "name": "mid-price", "status": "active",
+        "product_filters": {"min_price": "1000", "max_price": 5000},
+        "templates": {"en": {"subject": "Mid {{product_title}}", "html": "<p>x</p>",
+                             "text": "x"}}}, key=shop.key)
+    assert r.status == 201, r
+    assert (r.json["product_filters"]["min_price"], r.json["product_filters"]["max_price"]) == (
+        "1000", "5000")
+    cid = r.json["id"]
+    bad = shop.server.post("/v1/campaigns", {"channel": "email",
+                                             "product_filters": {"min_price": "10.50"}},
+                           key=shop.key)
+    assert bad.status == 400 and "at most 0 decimals" in bad.error["message"], bad
+    assert shop.signup("v1", email="a@example.com").status == 201
+    shop.set_stock("v1", 3)
+    (m,) = wait_for(lambda: sink.messages(), what="the email")
+    assert m.message["Subject"] == "Mid Organic Tee"
+    assert [n["campaign_id"] for n in notifications(shop)] == [cid]
+
+
+def test_a_campaign_switched_to_test_sends_only_to_its_test_contacts(restock, sink):
+    """Queued while no SMTP relay is configured, then the campaign goes to test: after a restart
+    with the relay, only the test contact's message goes out; the other is dropped and its
+    subscriber waits again."""
+    shop = start(restock)
+    assert shop.signup("v1", email="real@example.com").status == 201
+    assert shop.signup("v1", email="tester@example.com").status == 201
+    shop.set_stock("v1", 5)
+    wait_for(lambda: len(notifications(shop)) == 2, what="two queued")
+    em = default_email(shop)
+    r = shop.server.patch(f"/v1/campaigns/{em['id']}",
+                          {"status": "test", "test_contacts": ["Tester@example.com"]},
+                          key=shop.key)
+    assert r.status == 200 and r.json["status"] == "test", r
+    shop.server.stop()
+    shop.server = restock.start("--public-url", PUBLIC, "--smtp-url",
+                                f"smtp://127.0.0.1:{sink.port}")
+    wait_for(lambda: {n["status"] for n in notifications(shop)} == {"sent", "dropped"},
+             what="both settled")
+    time.sleep(0.5)
+    assert [m.rcpt_tos for m in sink.messages()] == [["tester@example.com"]]
+    (dropped,) = [n for n in notifications(shop) if n["status"] == "dropped"]
+    assert "test contacts" in dropped["reason"]
+    assert [s["email"] for s in shop.subs() if s["status"] == "waiting"] == ["real@example.com"]
+
+
+def test_a_resumed_campaign_notifies_who_waited_while_it_was_paused(restock, sink):
+    """SPEC §5: while paused, subscribers keep waiting; once it is active again, they are told
+    (the variant is still in stock), once."""
+    shop = start(restock, sink)
+    assert shop.signup("v1", email="a@example.com").status == 201
+    em = default_email(shop)
+    r = shop.server.patch(f"/v1/campaigns/{em['id']}", {"status": "paused"}, key=shop.key)
+    assert r.status == 200, r
+    assert shop.set_stock("v1", 5)["restocked"] == ["v1"]
+    time.sleep(1.0)
+    assert sink.messages() == [] and notifications(shop) == []
+    (sub,) = shop.subs()
+    assert sub["status"] == "waiting"
+    why = shop.server.get(f"/v1/subscriptions/{sub['id']}/decisions", key=shop.key)
+    assert why.json["data"][0]["reason"] == "no active campaign applies"
+    # a second sign-up is refused as the variant is in stock: only the resume can tell them
+    assert shop.signup("v1", email="a@example.com").status == 409
+    r = shop.server.patch(f"/v1/campaigns/{em['id']}", {"status": "active"}, key=shop.key)
+    assert r.status == 200, r
+    (m,) = wait_for(lambda: sink.messages(), what="the email after the resume")
+    assert m.rcpt_tos == ["a@example.com"]
+    time.sleep(1.0)
+    assert len(sink.messages()) == 1
+    assert [s["status"] for s in shop.subs()] == ["notified"]
+    assert [n["status"] for n in notifications(shop)] == ["sent"]
