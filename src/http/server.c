@@ -635,7 +635,8 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct rs_st
         host[hn - 1] = '\0';
         h = host + 1;
     }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *res = NULL;
     int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
     if (rc) return rs_fail(st, RS_EUSAGE, "listen: %s: %s", listen, gai_strerror(rc));
     memcpy(ss, res->ai_addr, res->ai_addrlen);
