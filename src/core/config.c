@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/xalloc.h"
 
@@ -20,6 +21,8 @@ enum opt_type { OPT_STR, OPT_INT };
 typedef int (*check_fn)(char *v, struct rs_status *st);
 static int check_listen(char *v, struct rs_status *st);
 static int check_public_url(char *v, struct rs_status *st);
+static int check_smtp_url(char *v, struct rs_status *st);
+static int check_vapid_subject(char *v, struct rs_status *st);
 static int check_log_format(char *v, struct rs_status *st);
 
 static const struct opt {
@@ -43,14 +46,15 @@ static const struct opt {
     S(db, "restock.db", NULL, "SQLite file path (postgresql:// URLs: not yet supported)"),
     S(public_url, "", check_public_url,
       "base URL of this server for links (default http://LISTEN)"),
-    S(smtp_url, "", NULL, "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
+    S(smtp_url, "", check_smtp_url,
+      "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
     S(smtp_user, "", NULL, "SMTP user name"),
     S(smtp_password, "", NULL, "SMTP password"),
     S(sms_url, "", NULL, "Twilio-style SMS endpoint URL"),
     S(sms_user, "", NULL, "SMS provider user (account SID)"),
     S(sms_password, "", NULL, "SMS provider password (auth token)"),
     S(sms_from, "", NULL, "SMS sender number or name"),
-    S(vapid_subject, "", NULL,
+    S(vapid_subject, "", check_vapid_subject,
       "VAPID contact, mailto: or https: (default mailto: the shop's sender)"),
     S(push_hosts, "", NULL,
       "push services endpoints may use, host[:port],... (default: browsers')"),
@@ -221,6 +225,14 @@ static int check_listen(char *v, struct rs_status *st)
     return RS_OK;
 }
 
+/* 1 when v starts with prefix (ASCII case-insensitively, as URI schemes compare) followed by at
+ * least one character. */
+static int has_scheme(const char *v, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncasecmp(v, prefix, n) == 0 && v[n];
+}
+
 /* Links are built as public_url + "/u/...": trailing '/' are dropped. */
 static int check_public_url(char *v, struct rs_status *st)
 {
@@ -231,6 +243,19 @@ static int check_public_url(char *v, struct rs_status *st)
     if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
         return rs_fail(st, RS_EUSAGE, "public_url: must be an http(s) URL, got %.100s", v);
     return RS_OK;
+}
+
+static int check_smtp_url(char *v, struct rs_status *st)
+{
+    if (!*v || has_scheme(v, "smtp://") || has_scheme(v, "smtps://")) return RS_OK;
+    return rs_fail(st, RS_EUSAGE, "smtp_url: must be smtp://HOST[:PORT] or smtps://, got %.100s",
+                   v);
+}
+
+static int check_vapid_subject(char *v, struct rs_status *st)
+{
+    if (!*v || has_scheme(v, "mailto:") || has_scheme(v, "https://")) return RS_OK;
+    return rs_fail(st, RS_EUSAGE, "vapid_subject: must be a mailto: or https: URI, got %.100s", v);
 }
 
 static int check_log_format(char *v, struct rs_status *st)
