@@ -64,7 +64,9 @@ const char *req_param(struct req *r, int i)
  * the widget sends as SKU%2F1) must stay one segment. MHD's decoding is replaced by unescape():
  * every %XX is decoded except %2F and %25, which stay as they are; after matching, a captured
  * segment and a query value are finished by finish_escapes(), which decodes exactly those two.
- * Keeping %25 too means "%252F" (a literal "%2F") is not decoded twice into a slash. */
+ * Keeping %25 too means "%252F" (a literal "%2F") is not decoded twice into a slash. %00 is never
+ * decoded (a NUL byte would end the string: "v1%00zz" would read as "v1"); a request whose path
+ * still holds one is answered 404 (nothing has that name), one whose query does 400. */
 
 static int hex_value(char c)
 {
@@ -75,14 +77,14 @@ static int hex_value(char c)
 }
 
 /* Decodes in place the %XX escapes of s whose value is '/' or '%' (kept = 1) or every other one
- * (kept = 0); returns the new length. */
+ * but %00 (kept = 0); returns the new length. */
 static size_t decode(char *s, int kept)
 {
     char *w = s;
     for (const char *p = s; *p;) {
         int hi = p[0] == '%' ? hex_value(p[1]) : -1, lo = hi >= 0 ? hex_value(p[2]) : -1;
         int v = hi * 16 + lo;
-        if (hi >= 0 && lo >= 0 && (v == '/' || v == '%') == kept) {
+        if (hi >= 0 && lo >= 0 && v != 0 && (v == '/' || v == '%') == kept) {
             *w++ = (char)v;
             p += 3;
         } else {
@@ -98,6 +100,34 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)cls;
     (void)conn;
     return decode(s, 0);
+}
+
+/* 1 when s (as unescape() left it) holds an encoded NUL. */
+static int nul_escaped(const char *s)
+{
+    return s && strstr(s, "%00") != NULL;
+}
+
+static enum MHD_Result query_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    if (!nul_escaped(key) && !nul_escaped(value)) return MHD_YES;
+    *(int *)cls = 1;
+    return MHD_NO;
+}
+
+/* A %00 in r's URL answered: 404 in the path (no resource has a NUL in its name), 400 in a query
+ * key or value. 0 when there is none. */
+static int refuse_nul(struct req *r)
+{
+    int query = 0;
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_nul, &query);
+    if (nul_escaped(r->path))
+        req_error(r, RS_ENOTFOUND, "path: %00 (a NUL byte) names nothing");
+    else if (query)
+        req_error(r, RS_EINVAL, "query: %00 (a NUL byte) is no value");
+    return nul_escaped(r->path) || query;
 }
 
 /* s with the %2F and %25 unescape() kept decoded (arena); s itself when it has none. */
@@ -512,8 +542,8 @@ static struct req *req_new(struct app *app, struct MHD_Connection *conn, const c
     return r;
 }
 
-/* State NEW: match the route. 404, 405 and preflights are decided now and sent once the request
- * has been read; a declared oversize body is refused at once (*answered). */
+/* State NEW: match the route. A %00 in the URL, 404, 405 and preflights are decided now and
+ * sent once the request has been read; a declared oversize body is refused at once (*answered). */
 static enum MHD_Result on_headers(struct req *r, int *answered)
 {
     int known;
@@ -527,13 +557,16 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
         req_response(r, 204, NULL, "", 0);
         return MHD_YES;
     }
+    if (i >= 0) {
+        r->route = &routes[i];
+        r->route_index = i;
+    }
+    if (refuse_nul(r)) return MHD_YES;
     if (i < 0) {
         req_error(r, known ? RS_EMETHOD : RS_ENOTFOUND,
                   known ? "method not allowed" : "no such path");
         return MHD_YES;
     }
-    r->route = &routes[i];
-    r->route_index = i;
     if (r->route->body_limit > r->body.limit) r->body.limit = r->route->body_limit;
     const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > r->body.limit) {
