@@ -407,6 +407,30 @@ static int find_route(struct req *r, const char *method, int *path_known)
     return -1;
 }
 
+/* The methods r's path answers, for a 405's Allow, in the arena: its routes' methods, HEAD with
+ * GET, and OPTIONS (preflights) when one of them is public, which sets *public. */
+static const char *path_methods(struct req *r, int *public)
+{
+    static const char *const order[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    int has[sizeof(order) / sizeof(order[0])] = {0};
+    *public = 0;
+    for (int i = 0; i < nroutes; i++) {
+        const char *params[MAX_PARAMS] = {0};
+        if (!match(routes[i].pattern, r->path, r->arena, params)) continue;
+        *public |= (routes[i].flags & R_PUBLIC) != 0;
+        for (size_t m = 0; m < sizeof(order) / sizeof(order[0]); m++)
+            has[m] |= strcmp(routes[i].method, order[m]) == 0;
+    }
+    has[1] |= has[0];
+    has[6] |= *public;
+    char *out = arena_alloc(r->arena, 64);
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t m = 0; m < sizeof(order) / sizeof(order[0]); m++)
+        if (has[m]) n += (size_t)snprintf(out + n, 64 - n, "%s%s", n ? ", " : "", order[m]);
+    return out;
+}
+
 static int content_type_ok(struct req *r)
 {
     const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -494,7 +518,7 @@ static void add_cors(struct MHD_Response *resp)
     MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
 }
 
-static enum MHD_Result send_answer(struct req *r, int cors)
+static enum MHD_Result send_answer(struct req *r)
 {
     if (!r->status) req_error(r, RS_EINTERNAL, "no answer");
     struct MHD_Response *resp;
@@ -517,7 +541,7 @@ static enum MHD_Result send_answer(struct req *r, int cors)
     for (int i = 0; i < r->nhdr; i++)
         cache_set |= strcasecmp(r->hdr[i][0], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
     if (!cache_set) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (cors) add_cors(resp);
+    if (r->cors) add_cors(resp);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr[i][0], r->hdr[i][1]);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -554,17 +578,25 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
     if (i <= -2) { /* CORS preflight of a public route */
         r->route_index = -2 - i;
         r->preflight = 1;
+        r->cors = 1;
         req_response(r, 204, NULL, "", 0);
         return MHD_YES;
     }
     if (i >= 0) {
         r->route = &routes[i];
         r->route_index = i;
+        r->cors = (r->route->flags & R_PUBLIC) != 0;
     }
     if (refuse_nul(r)) return MHD_YES;
-    if (i < 0) {
-        req_error(r, known ? RS_EMETHOD : RS_ENOTFOUND,
-                  known ? "method not allowed" : "no such path");
+    if (i < 0 && !known) {
+        req_error(r, RS_ENOTFOUND, "no such path");
+        return MHD_YES;
+    }
+    if (i < 0) { /* a public path's 405 has CORS, so a storefront's script can read it */
+        const char *allow = path_methods(r, &r->cors);
+        req_error(r, RS_EMETHOD,
+                  arena_printf(r->arena, "method not allowed; this path takes %s", allow));
+        req_add_header(r, "Allow", allow);
         return MHD_YES;
     }
     if (r->route->body_limit > r->body.limit) r->body.limit = r->route->body_limit;
@@ -572,7 +604,7 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
     if (cl && strtoull(cl, NULL, 10) > r->body.limit) {
         req_error(r, RS_ETOOBIG, NULL);
         *answered = 1;
-        return send_answer(r, (r->route->flags & R_PUBLIC) != 0);
+        return send_answer(r);
     }
     return MHD_YES;
 }
@@ -596,7 +628,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    int cors = r->preflight || (r->route && (r->route->flags & R_PUBLIC));
     if (r->state == ST_READY) {
         if (r->job.status.err && !r->finish_always)
             req_fail(r, &r->job.status);
@@ -609,7 +640,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     r->app->ops->reader_release(r->app->store);
-    return send_answer(r, cors);
+    return send_answer(r);
 }
 
 static void sanitize(char *s)
