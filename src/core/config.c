@@ -48,7 +48,7 @@ static const struct opt {
       "base URL of this server for links (default http://LISTEN)"),
     S(smtp_url, "", check_smtp_url,
       "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
-    S(smtp_user, "", NULL, "SMTP user name"),
+    S(smtp_user, "", NULL, "SMTP user name (on smtp://, sent only after STARTTLS)"),
     S(smtp_password, "", NULL, "SMTP password"),
     S(sms_url, "", NULL, "Twilio-style SMS endpoint URL"),
     S(sms_user, "", NULL, "SMS provider user (account SID)"),
