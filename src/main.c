@@ -180,7 +180,7 @@ static void feed_line(void *arg, long line, const char *msg)
 
 /* Streams the feed into the shop's catalog, one durable batch at a time; bad items are reported
  * on stderr and skipped (exit 0); a feed that is not well-formed XML is exit 2 (items before
- * the error stay applied). */
+ * the error stay applied), as is a FILE that cannot be opened or is a directory. */
 static int cmd_import_feed(int argc, char **argv)
 {
     const char *db = NULL, *shop = NULL, *file = NULL, *in_stock = NULL;

@@ -10,10 +10,20 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/xalloc.h"
 
 enum opt_type { OPT_STR, OPT_INT };
+
+/* A check of a string option's final value (after every source was read): RS_OK, or RS_EUSAGE
+ * with the message in st. It may normalise the value in place. */
+typedef int (*check_fn)(char *v, struct rs_status *st);
+static int check_listen(char *v, struct rs_status *st);
+static int check_public_url(char *v, struct rs_status *st);
+static int check_smtp_url(char *v, struct rs_status *st);
+static int check_vapid_subject(char *v, struct rs_status *st);
+static int check_log_format(char *v, struct rs_status *st);
 
 static const struct opt {
     const char *name;
@@ -21,29 +31,34 @@ static const struct opt {
     size_t offset;
     const char *def;
     long min, max;
+    check_fn check;
     const char *help;
 } opts[] = {
-#define S(f, d, h)                                                                                 \
+#define S(f, d, chk, h)                                                                            \
     {                                                                                              \
-#f, OPT_STR, offsetof(struct config, f), d, 0, 0, h                                        \
+#f, OPT_STR, offsetof(struct config, f), d, 0, 0, chk, h                                   \
     }
 #define I(f, d, lo, hi, h)                                                                         \
     {                                                                                              \
-#f, OPT_INT, offsetof(struct config, f), d, lo, hi, h                                      \
+#f, OPT_INT, offsetof(struct config, f), d, lo, hi, NULL, h                                \
     }
-    S(listen, "127.0.0.1:8080", "address and port to serve on"),
-    S(db, "restock.db", "SQLite file path (postgresql:// URLs: not yet supported)"),
-    S(public_url, "", "base URL of this server for links (default http://LISTEN)"),
-    S(smtp_url, "", "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
-    S(smtp_user, "", "SMTP user name"),
-    S(smtp_password, "", "SMTP password"),
-    S(sms_url, "", "Twilio-style SMS endpoint URL"),
-    S(sms_user, "", "SMS provider user (account SID)"),
-    S(sms_password, "", "SMS provider password (auth token)"),
-    S(sms_from, "", "SMS sender number or name"),
-    S(vapid_subject, "", "VAPID contact, mailto: or https: (default mailto: the shop's sender)"),
-    S(push_hosts, "", "push services endpoints may use, host[:port],... (default: browsers')"),
-    S(log_format, "", "json or text (default text on a terminal, else json)"),
+    S(listen, "127.0.0.1:8080", check_listen, "address and port (1 to 65535) to serve on"),
+    S(db, "restock.db", NULL, "SQLite file path (postgresql:// URLs: not yet supported)"),
+    S(public_url, "", check_public_url,
+      "base URL of this server for links (default http://LISTEN)"),
+    S(smtp_url, "", check_smtp_url,
+      "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
+    S(smtp_user, "", NULL, "SMTP user name (on smtp://, sent only after STARTTLS)"),
+    S(smtp_password, "", NULL, "SMTP password"),
+    S(sms_url, "", NULL, "Twilio-style SMS endpoint URL"),
+    S(sms_user, "", NULL, "SMS provider user (account SID)"),
+    S(sms_password, "", NULL, "SMS provider password (auth token)"),
+    S(sms_from, "", NULL, "SMS sender number or name"),
+    S(vapid_subject, "", check_vapid_subject,
+      "VAPID contact, mailto: or https: (default mailto: the shop's sender)"),
+    S(push_hosts, "", NULL,
+      "push services endpoints may use, host[:port],... (default: browsers')"),
+    S(log_format, "", check_log_format, "json or text (default text on a terminal, else json)"),
     I(workers, "8", 1, 256, "delivery concurrency"),
     I(threads, "0", 0, 256, "HTTP threads (0: one per core)"),
     I(body_limit, "1048576", 1024, 1073741824, "largest request body in bytes"),
@@ -193,6 +208,62 @@ static int load_flags(struct config *c, int argc, char **argv, const char **conf
     return RS_OK;
 }
 
+/* ---- checks of the final values ---------------------------------------------------------- */
+
+/* HOST:PORT, [IPV6]:PORT or :PORT (every address). The port is decimal, 1 to 65535: 0 would let
+ * the kernel pick one that neither the log line nor the default public_url could name. */
+static int check_listen(char *v, struct rs_status *st)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon) return rs_fail(st, RS_EUSAGE, "listen: expected HOST:PORT, got %.100s", v);
+    const char *port = colon + 1;
+    size_t n = strspn(port, "0123456789");
+    long p = n >= 1 && n <= 5 && !port[n] ? strtol(port, NULL, 10) : 0;
+    if (p < 1 || p > 65535)
+        return rs_fail(st, RS_EUSAGE,
+                       "listen: the port must be a number from 1 to 65535, got %.100s", v);
+    return RS_OK;
+}
+
+/* 1 when v starts with prefix (ASCII case-insensitively, as URI schemes compare) followed by at
+ * least one character. */
+static int has_scheme(const char *v, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncasecmp(v, prefix, n) == 0 && v[n];
+}
+
+/* Links are built as public_url + "/u/...": trailing '/' are dropped. */
+static int check_public_url(char *v, struct rs_status *st)
+{
+    if (!*v) return RS_OK;
+    size_t n = strlen(v);
+    while (n && v[n - 1] == '/')
+        v[--n] = '\0';
+    if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return rs_fail(st, RS_EUSAGE, "public_url: must be an http(s) URL, got %.100s", v);
+    return RS_OK;
+}
+
+static int check_smtp_url(char *v, struct rs_status *st)
+{
+    if (!*v || has_scheme(v, "smtp://") || has_scheme(v, "smtps://")) return RS_OK;
+    return rs_fail(st, RS_EUSAGE, "smtp_url: must be smtp://HOST[:PORT] or smtps://, got %.100s",
+                   v);
+}
+
+static int check_vapid_subject(char *v, struct rs_status *st)
+{
+    if (!*v || has_scheme(v, "mailto:") || has_scheme(v, "https://")) return RS_OK;
+    return rs_fail(st, RS_EUSAGE, "vapid_subject: must be a mailto: or https: URI, got %.100s", v);
+}
+
+static int check_log_format(char *v, struct rs_status *st)
+{
+    if (!*v || strcmp(v, "json") == 0 || strcmp(v, "text") == 0) return RS_OK;
+    return rs_fail(st, RS_EUSAGE, "log_format: must be json or text, got %.64s", v);
+}
+
 int config_load(struct config *c, int argc, char **argv, struct rs_status *st)
 {
     memset(c, 0, sizeof(*c));
@@ -203,19 +274,8 @@ int config_load(struct config *c, int argc, char **argv, struct rs_status *st)
     if (!rc && path && *path) rc = load_file(c, path, st);
     if (!rc) rc = load_env(c, st);
     if (!rc) rc = load_flags(c, argc, argv, &path, 0, st);
-    if (!rc && !strchr(c->listen, ':'))
-        rc = rs_fail(st, RS_EUSAGE, "listen: expected HOST:PORT, got %s", c->listen);
-    if (!rc && *c->log_format && strcmp(c->log_format, "json") && strcmp(c->log_format, "text"))
-        rc = rs_fail(st, RS_EUSAGE, "log_format: must be json or text, got %.64s", c->log_format);
-    if (!rc && *c->public_url) {
-        /* links are built as public_url + "/u/...": no trailing '/' */
-        size_t n = strlen(c->public_url);
-        while (n && c->public_url[n - 1] == '/')
-            c->public_url[--n] = '\0';
-        if (strncmp(c->public_url, "http://", 7) != 0 && strncmp(c->public_url, "https://", 8) != 0)
-            rc = rs_fail(st, RS_EUSAGE, "public_url: must be an http(s) URL, got %.100s",
-                         c->public_url);
-    }
+    for (size_t i = 0; !rc && i < NOPTS; i++)
+        if (opts[i].check) rc = opts[i].check(*str_slot(c, &opts[i]), st);
     if (!rc && !*c->public_url) {
         free(c->public_url);
         size_t n = strlen(c->listen) + 8;

@@ -25,7 +25,8 @@ struct config {
 
 /* Fills c from defaults, the file named by --config (or RESTOCK_CONFIG), the environment and the
  * flags in argv[0..argc) (a command's own arguments, after its name). Unknown flags, missing
- * values, values out of bounds or an unreadable file: RS_EUSAGE with the message in st.
+ * values, values out of bounds, a final value its option's check refuses (listen's port, a URL's
+ * scheme) or an unreadable file: RS_EUSAGE with the message in st, which names the option.
  * Free with config_free (strings are owned by c). */
 int config_load(struct config *c, int argc, char **argv, struct rs_status *st);
 void config_free(struct config *c);

@@ -26,7 +26,9 @@
  * are at most 64 characters, so header lines stay under 78.
  *
  * Delivery: one curl easy handle per struct smtp, so curl's connection cache keeps the SMTP
- * session open between messages; the options that never change are set once in smtp_new.
+ * session open between messages; the options that never change are set once in smtp_new. TLS:
+ * smtps:// always; smtp:// upgrades with STARTTLS when the relay offers it, and must when there
+ * are credentials (no AUTH in cleartext); the certificate is always verified.
  */
 #include "deliver/email.h"
 
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "deliver/cancel.h"
 #include "util/crypto.h"
@@ -290,9 +293,12 @@ struct smtp *smtp_new(const char *url, const char *user, const char *password)
     if (!url) url = "";
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_USE_SSL,
-                     strncmp(url, "smtps:", 6) == 0 ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
-    if (user && *user) {
+    /* smtp:// takes STARTTLS when the relay offers it; with credentials it must, so a password
+     * never crosses the wire in cleartext (a relay without STARTTLS: SEND_RETRY). */
+    int creds = user && *user;
+    int tls_only = strncasecmp(url, "smtps:", 6) == 0 || creds;
+    curl_easy_setopt(h, CURLOPT_USE_SSL, tls_only ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+    if (creds) {
         curl_easy_setopt(h, CURLOPT_USERNAME, user);
         curl_easy_setopt(h, CURLOPT_PASSWORD, password ? password : "");
     }
@@ -302,6 +308,11 @@ struct smtp *smtp_new(const char *url, const char *user, const char *password)
     curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, SMTP_RESPONSE_TIMEOUT);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, SMTP_TOTAL_TIMEOUT);
     return s;
+}
+
+void smtp_trust(struct smtp *s, const char *ca_file)
+{
+    if (s && ca_file && *ca_file) curl_easy_setopt(s->h, CURLOPT_CAINFO, ca_file);
 }
 
 void smtp_cancel_on(struct smtp *s, const atomic_int *flag)

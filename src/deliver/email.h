@@ -45,9 +45,13 @@ struct send_result {
 };
 
 struct smtp;
-/* url: smtp://host:port or smtps://host:port; user/password may be "" (no auth). NULL only on
- * out-of-memory, which aborts. */
+/* url: smtp://host:port or smtps://host:port; user/password may be "" (no auth). With a user on
+ * smtp://, STARTTLS is required: a relay that does not offer it never sees the password (the send
+ * is SEND_RETRY). NULL only on out-of-memory, which aborts. */
 struct smtp *smtp_new(const char *url, const char *user, const char *password);
+/* Verifies the relay's certificate against the CA certificates in ca_file (PEM) instead of the
+ * system's; NULL or "": the system's. */
+void smtp_trust(struct smtp *s, const char *ca_file);
 void smtp_free(struct smtp *s);
 /* Makes flag (NULL: none) end s's sends once it is set (cancel.h): SEND_RETRY. */
 void smtp_cancel_on(struct smtp *s, const atomic_int *flag);

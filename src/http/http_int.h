@@ -57,6 +57,8 @@ struct req {
     const struct route *route;
     int route_index;
     int preflight;  /* an OPTIONS request of a public route */
+    int cors;       /* answered with CORS headers: a public route, its preflight, or a 405 on a
+                       path that has a public route */
     int over_limit; /* an R_TRACK request over the per-address limit */
     const char *method, *path;
     const char *params[MAX_PARAMS];

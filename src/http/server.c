@@ -64,7 +64,9 @@ const char *req_param(struct req *r, int i)
  * the widget sends as SKU%2F1) must stay one segment. MHD's decoding is replaced by unescape():
  * every %XX is decoded except %2F and %25, which stay as they are; after matching, a captured
  * segment and a query value are finished by finish_escapes(), which decodes exactly those two.
- * Keeping %25 too means "%252F" (a literal "%2F") is not decoded twice into a slash. */
+ * Keeping %25 too means "%252F" (a literal "%2F") is not decoded twice into a slash. %00 is never
+ * decoded (a NUL byte would end the string: "v1%00zz" would read as "v1"); a request whose path
+ * still holds one is answered 404 (nothing has that name), one whose query does 400. */
 
 static int hex_value(char c)
 {
@@ -75,14 +77,14 @@ static int hex_value(char c)
 }
 
 /* Decodes in place the %XX escapes of s whose value is '/' or '%' (kept = 1) or every other one
- * (kept = 0); returns the new length. */
+ * but %00 (kept = 0); returns the new length. */
 static size_t decode(char *s, int kept)
 {
     char *w = s;
     for (const char *p = s; *p;) {
         int hi = p[0] == '%' ? hex_value(p[1]) : -1, lo = hi >= 0 ? hex_value(p[2]) : -1;
         int v = hi * 16 + lo;
-        if (hi >= 0 && lo >= 0 && (v == '/' || v == '%') == kept) {
+        if (hi >= 0 && lo >= 0 && v != 0 && (v == '/' || v == '%') == kept) {
             *w++ = (char)v;
             p += 3;
         } else {
@@ -98,6 +100,34 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)cls;
     (void)conn;
     return decode(s, 0);
+}
+
+/* 1 when s (as unescape() left it) holds an encoded NUL. */
+static int nul_escaped(const char *s)
+{
+    return s && strstr(s, "%00") != NULL;
+}
+
+static enum MHD_Result query_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    if (!nul_escaped(key) && !nul_escaped(value)) return MHD_YES;
+    *(int *)cls = 1;
+    return MHD_NO;
+}
+
+/* A %00 in r's URL answered: 404 in the path (no resource has a NUL in its name), 400 in a query
+ * key or value. 0 when there is none. */
+static int refuse_nul(struct req *r)
+{
+    int query = 0;
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_nul, &query);
+    if (nul_escaped(r->path))
+        req_error(r, RS_ENOTFOUND, "path: %00 (a NUL byte) names nothing");
+    else if (query)
+        req_error(r, RS_EINVAL, "query: %00 (a NUL byte) is no value");
+    return nul_escaped(r->path) || query;
 }
 
 /* s with the %2F and %25 unescape() kept decoded (arena); s itself when it has none. */
@@ -378,6 +408,30 @@ static int find_route(struct req *r, const char *method, int *path_known)
     return -1;
 }
 
+/* The methods r's path answers, for a 405's Allow, in the arena: its routes' methods, HEAD with
+ * GET, and OPTIONS (preflights) when one of them is public, which sets *public. */
+static const char *path_methods(struct req *r, int *public)
+{
+    static const char *const order[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    int has[sizeof(order) / sizeof(order[0])] = {0};
+    *public = 0;
+    for (int i = 0; i < nroutes; i++) {
+        const char *params[MAX_PARAMS] = {0};
+        if (!match(routes[i].pattern, r->path, r->arena, params)) continue;
+        *public |= (routes[i].flags & R_PUBLIC) != 0;
+        for (size_t m = 0; m < sizeof(order) / sizeof(order[0]); m++)
+            has[m] |= strcmp(routes[i].method, order[m]) == 0;
+    }
+    has[1] |= has[0];
+    has[6] |= *public;
+    char *out = arena_alloc(r->arena, 64);
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t m = 0; m < sizeof(order) / sizeof(order[0]); m++)
+        if (has[m]) n += (size_t)snprintf(out + n, 64 - n, "%s%s", n ? ", " : "", order[m]);
+    return out;
+}
+
 static int content_type_ok(struct req *r)
 {
     const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -465,7 +519,7 @@ static void add_cors(struct MHD_Response *resp)
     MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
 }
 
-static enum MHD_Result send_answer(struct req *r, int cors)
+static enum MHD_Result send_answer(struct req *r)
 {
     if (!r->status) req_error(r, RS_EINTERNAL, "no answer");
     struct MHD_Response *resp;
@@ -488,7 +542,7 @@ static enum MHD_Result send_answer(struct req *r, int cors)
     for (int i = 0; i < r->nhdr; i++)
         cache_set |= strcasecmp(r->hdr[i][0], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
     if (!cache_set) MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (cors) add_cors(resp);
+    if (r->cors) add_cors(resp);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr[i][0], r->hdr[i][1]);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -513,8 +567,8 @@ static struct req *req_new(struct app *app, struct MHD_Connection *conn, const c
     return r;
 }
 
-/* State NEW: match the route. 404, 405 and preflights are decided now and sent once the request
- * has been read; a declared oversize body is refused at once (*answered). */
+/* State NEW: match the route. A %00 in the URL, 404, 405 and preflights are decided now and
+ * sent once the request has been read; a declared oversize body is refused at once (*answered). */
 static enum MHD_Result on_headers(struct req *r, int *answered)
 {
     int known;
@@ -525,22 +579,33 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
     if (i <= -2) { /* CORS preflight of a public route */
         r->route_index = -2 - i;
         r->preflight = 1;
+        r->cors = 1;
         req_response(r, 204, NULL, "", 0);
         return MHD_YES;
     }
-    if (i < 0) {
-        req_error(r, known ? RS_EMETHOD : RS_ENOTFOUND,
-                  known ? "method not allowed" : "no such path");
+    if (i >= 0) {
+        r->route = &routes[i];
+        r->route_index = i;
+        r->cors = (r->route->flags & R_PUBLIC) != 0;
+    }
+    if (refuse_nul(r)) return MHD_YES;
+    if (i < 0 && !known) {
+        req_error(r, RS_ENOTFOUND, "no such path");
         return MHD_YES;
     }
-    r->route = &routes[i];
-    r->route_index = i;
+    if (i < 0) { /* a public path's 405 has CORS, so a storefront's script can read it */
+        const char *allow = path_methods(r, &r->cors);
+        req_error(r, RS_EMETHOD,
+                  arena_printf(r->arena, "method not allowed; this path takes %s", allow));
+        req_add_header(r, "Allow", allow);
+        return MHD_YES;
+    }
     if (r->route->body_limit > r->body.limit) r->body.limit = r->route->body_limit;
     const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > r->body.limit) {
         req_error(r, RS_ETOOBIG, NULL);
         *answered = 1;
-        return send_answer(r, (r->route->flags & R_PUBLIC) != 0);
+        return send_answer(r);
     }
     return MHD_YES;
 }
@@ -564,7 +629,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    int cors = r->preflight || (r->route && (r->route->flags & R_PUBLIC));
     if (r->state == ST_READY) {
         if (r->job.status.err && !r->finish_always)
             req_fail(r, &r->job.status);
@@ -577,7 +641,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     r->app->ops->reader_release(r->app->store);
-    return send_answer(r, cors);
+    return send_answer(r);
 }
 
 static void sanitize(char *s)
@@ -636,7 +700,8 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct rs_st
         host[hn - 1] = '\0';
         h = host + 1;
     }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *res = NULL;
     int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
     if (rc) return rs_fail(st, RS_EUSAGE, "listen: %s: %s", listen, gai_strerror(rc));
     memcpy(ss, res->ai_addr, res->ai_addrlen);

@@ -9,9 +9,11 @@
 #include "ingest/feed.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <libxml/xmlreader.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -328,8 +330,14 @@ int feed_parse_file(const char *path, const struct feed_opts *o, feed_batch_fn b
                     feed_report_fn report, void *arg, struct feed_stats *stats,
                     struct rs_status *st)
 {
+    /* Checked here, so that what is wrong is one line: libxml2 would print its own I/O error on
+     * stderr and then fail as if the XML were malformed. */
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return rs_fail(st, RS_EINVAL, "%s: cannot be opened: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode)) return rs_fail(st, RS_EINVAL, "%s: is a directory, not a feed", path);
     FILE *f = fopen(path, "rb");
-    if (!f) return rs_fail(st, RS_EINVAL, "%s: cannot be opened", path);
+    if (!f) return rs_fail(st, RS_EINVAL, "%s: cannot be opened: %s", path, strerror(errno));
     fclose(f);
     return parse(xmlReaderForFile(path, NULL, XML_OPTS), o, batch_fn, report, arg, stats, st);
 }

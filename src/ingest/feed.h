@@ -44,7 +44,8 @@ typedef int (*feed_batch_fn)(void *arg, struct variant_in *items, size_t n, stru
                              struct rs_status *st);
 
 /* Parses a feed from memory or a file, handing items to batch_fn in batches. RS_OK, or RS_EINVAL
- * for XML that is not well-formed ("line N: ..."), or the batch function's error. */
+ * for XML that is not well-formed ("line N: ...") or a file that cannot be opened or is a
+ * directory ("PATH: ..."), or the batch function's error. */
 int feed_parse_memory(const char *xml, size_t n, const struct feed_opts *o, feed_batch_fn batch_fn,
                       feed_report_fn report, void *arg, struct feed_stats *stats,
                       struct rs_status *st);

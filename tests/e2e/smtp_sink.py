@@ -14,7 +14,8 @@ case-insensitively); `sink.tempfail_next(n)` answers the next n messages' DATA w
 `sink.fail_next(n)` with 554. `auth=(user, password)` advertises AUTH (PLAIN and LOGIN, allowed
 without TLS) and requires it: anything else gets 530, a wrong password 535. `starttls=True` offers
 STARTTLS with a self-signed certificate for "localhost" made at start (python3-cryptography);
-`sink.cert_path` is that certificate (PEM), for a client to trust.
+`sink.cert_path` is that certificate (PEM), for a client to trust. `sink.auth_attempts()` lists
+every AUTH whose credentials arrived, as (login, tls): empty means no password crossed the wire.
 
 As a script, for C tests to spawn:
 
@@ -22,10 +23,11 @@ As a script, for C tests to spawn:
         [--tempfail-rcpt Y]... [--tempfail-next N] [--fail-next N] [--auth USER:PASSWORD] \
         [--starttls] [--max-seconds S]
 
-writes D/port (the port, once it accepts connections; written atomically), then for each message
-D/NNNN.eml (the bytes received, dot-unstuffed) and then D/NNNN.json ({"mail_from", "rcpt_tos",
+writes D/port (the port, once it accepts connections; written atomically; with --starttls
+D/cert.pem, the certificate to trust, is there before it), then for each message D/NNNN.eml (the bytes received, dot-unstuffed) and then D/NNNN.json ({"mail_from", "rcpt_tos",
 "peer": [host, port], "auth_user", "tls"}), NNNN counting from 0001. The JSON file appears only
-after the .eml is complete and before the server answers 250. It runs until SIGTERM or SIGINT, or
+after the .eml is complete and before the server answers 250. Each AUTH whose credentials
+arrived appends a line {"login", "tls"} to D/auth.jsonl, before it is answered. It runs until SIGTERM or SIGINT, or
 for at most --max-seconds (default 300), so a crashed test leaves nothing behind.
 """
 
@@ -146,6 +148,7 @@ class SmtpSink:
         self._messages = []
         self._tempfail_next = 0
         self._fail_next = 0
+        self._auth_attempts = []
         self._controller = None
         self._tmp = None
 
@@ -162,7 +165,17 @@ class SmtpSink:
         with self._lock:
             return list(self._messages)
 
+    def auth_attempts(self):
+        with self._lock:
+            return list(self._auth_attempts)
+
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        login = getattr(auth_data, "login", b"").decode("utf-8", "replace")
+        with self._lock:
+            self._auth_attempts.append((login, session.ssl is not None))
+            if self.out_dir:
+                with open(os.path.join(self.out_dir, "auth.jsonl"), "a") as f:
+                    f.write(json.dumps({"login": login, "tls": session.ssl is not None}) + "\n")
         ok = (
             isinstance(auth_data, LoginPassword)
             and auth_data.login.decode("utf-8", "replace") == self.auth[0]
@@ -276,6 +289,9 @@ def main(argv):
     signal.signal(signal.SIGINT, lambda *_: done.set())
     sink.start()
     try:
+        if sink.cert_path:
+            with open(sink.cert_path, "rb") as src, open(os.path.join(a.dir, "cert.pem"), "wb") as f:
+                f.write(src.read())
         tmp = os.path.join(a.dir, "port.tmp")
         with open(tmp, "w") as f:
             f.write("%d\n" % sink.port)

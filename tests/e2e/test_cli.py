@@ -53,6 +53,14 @@ def test_version(restock):
     (["serve", "--demo=yes"], ["--demo"]),
     (["serve", "--listen"], ["--listen"]),
     (["serve", "--listen", "nonsense"], ["listen"]),
+    # a port getaddrinfo would truncate (99999 binds 34463), or not a port at all
+    (["serve", "--listen", "127.0.0.1:99999"], ["listen", "99999"]),
+    (["serve", "--listen", "127.0.0.1:65536"], ["listen", "65536"]),
+    (["serve", "--listen", "127.0.0.1:0"], ["listen"]),
+    (["serve", "--listen", "127.0.0.1:"], ["listen"]),
+    (["serve", "--listen", "127.0.0.1:-80"], ["listen"]),
+    (["serve", "--listen", "127.0.0.1:http"], ["listen"]),
+    (["serve", "--listen", "127.0.0.1:080x"], ["listen"]),
     (["serve", "--workers", "0"], ["workers"]),
     (["serve", "--workers", "many"], ["workers"]),
     (["serve", "--body-limit", "10"], ["body_limit"]),
@@ -62,6 +70,10 @@ def test_version(restock):
     (["serve", "--log-format", "xml"], ["log_format"]),
     (["serve", "--public-url", "ftp://restock.example"], ["public_url"]),
     (["serve", "--public-url", "restock.example"], ["public_url"]),
+    (["serve", "--smtp-url", "gopher://x"], ["smtp_url"]),
+    (["serve", "--smtp-url", "mail.example:25"], ["smtp_url"]),
+    (["serve", "--vapid-subject", "foo"], ["vapid_subject"]),
+    (["serve", "--vapid-subject", "http://shop.example"], ["vapid_subject"]),
 ])
 def test_bad_usage_exits_2_with_one_line(restock, args, words):
     if args[:1] == ["serve"] and "--db" not in args:
@@ -220,6 +232,8 @@ def test_body_limit_precedence_flag_over_env_over_file(restock, tmp_path):
     ("listen 127.0.0.1:1\n", ["restock.conf:1"]),
     ("# ok\nno_such_option = 1\n", ["restock.conf:2", "no_such_option"]),
     ("workers = lots\n", ["workers"]),
+    ("smtp_url = mail.example:25\n", ["smtp_url"]),
+    ("listen = 127.0.0.1:70000\n", ["listen", "70000"]),
 ])
 def test_bad_config_file_exits_2(restock, tmp_path, text, words):
     conf = tmp_path / "restock.conf"
@@ -230,6 +244,9 @@ def test_bad_config_file_exits_2(restock, tmp_path, text, words):
 def test_bad_environment_value_exits_2(restock):
     p = restock.cli("serve", "--db", restock.db, env={"RESTOCK_WORKERS": "zero"})
     one_line_failure(p, 2, "RESTOCK_WORKERS")
+    p = restock.cli("serve", "--db", restock.db, env={"RESTOCK_VAPID_SUBJECT": "ops@shop"},
+                    timeout=20)
+    one_line_failure(p, 2, "vapid_subject")
 
 
 def test_config_file_from_the_environment(restock, tmp_path):

@@ -343,6 +343,25 @@ def test_smtp_down_then_up_delivers_everything(restock):
             "d0@example.com", "d1@example.com", "d2@example.com"]
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # the point here
+def test_smtp_credentials_never_go_in_cleartext(restock):
+    """--smtp-user on smtp:// requires STARTTLS: a relay that offers AUTH without it never sees
+    the password; the email stays retrying with the reason, nothing is sent."""
+    with SmtpSink(auth=("relay-user", "s3cret")) as relay:
+        info = restock.add_shop(name="Tee Shop", url="https://shop.example")
+        srv = restock.start("--public-url", PUBLIC, "--smtp-url", f"smtp://127.0.0.1:{relay.port}",
+                            "--smtp-user", "relay-user", "--smtp-password", "s3cret",
+                            "--retry-base", "1")
+        shop = lib.Shop(srv, info)
+        shop.add_variants({"4471": 0})
+        assert shop.signup("4471", email="ada@example.com").status == 201
+        shop.set_stock("4471", 5)
+        (n,) = wait_for(lambda: [n for n in notifications(shop) if n["status"] == "retrying"],
+                        what="a retrying notification")
+        assert "STARTTLS" in n["reason"] or "SSL" in n["reason"], n
+        assert relay.auth_attempts() == [] and relay.messages() == []
+
+
 def test_a_stuck_test_send_holds_no_http_thread(restock):
     """A test send waits for the mail server (here: one that accepts and never greets) on a
     thread of its own: with one HTTP thread, other requests are still answered meanwhile, and

@@ -227,6 +227,50 @@ def test_unknown_paths_and_methods(shop, method, path, status):
     assert r.error["code"] == ("not_found" if status == 404 else "method_not_allowed")
 
 
+@pytest.mark.parametrize("method,path,allow,public", [
+    ("PUT", "/v1/subscriptions", "GET, HEAD, POST, OPTIONS", True),  # POST public, GET admin
+    ("DELETE", "/v1/stock/{shop}/v1", "GET, HEAD, OPTIONS", True),
+    ("GET", "/v1/events", "POST, OPTIONS", True),
+    ("PUT", "/u/token", "GET, HEAD, POST, OPTIONS", True),
+    ("POST", "/healthz", "GET, HEAD", False),
+    ("DELETE", "/v1/shop", "GET, HEAD, PATCH", False),
+    ("OPTIONS", "/v1/shop", "GET, HEAD, PATCH", False),
+    ("POST", "/v1/campaigns/7", "GET, HEAD, PATCH, DELETE", False),
+])
+def test_405_names_the_allowed_methods(shop, method, path, allow, public):
+    """RFC 9110 §15.5.6: a 405 carries Allow; on a public path it has CORS like every answer
+    there, so a storefront's script can read it."""
+    r = shop.server.request(method, path.format(shop=shop.id),
+                            b"{}" if method in ("POST", "PUT") else None, key=shop.key)
+    assert r.status == 405, r
+    assert r.error["code"] == "method_not_allowed"
+    assert r.headers["Allow"] == allow, r.headers
+    assert (r.headers.get("Access-Control-Allow-Origin") == "*") == public, r.headers
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/v1/stock/{shop}/v1%00zz", 404),   # was answered for v1: the decoded NUL ended the id
+    ("/v1/stock/{shop}/%00", 404),
+    ("/v1/stock/{shop}%00/v1", 404),
+    ("/v1/variants/v1%00zz", 404),
+    ("/u/%00", 404),
+    ("/v1/stock/{shop}/v1?x=%00", 400),
+    ("/v1/stock/{shop}/v1?%00=1", 400),
+    ("/healthz?probe=a%00b", 400),
+])
+def test_an_encoded_nul_names_nothing(shop, path, status):
+    shop.add_variants({"v1": 0, "v1%00zz": 3})
+    r = shop.server.get(path.format(shop=shop.id), key=shop.key)
+    assert r.status == status, r
+    assert r.error["code"] == ("not_found" if status == 404 else "invalid"), r
+    assert "%00" in r.error["message"], r
+    if path.startswith("/v1/stock/"):  # a storefront's call: its answer still has CORS
+        assert r.headers["Access-Control-Allow-Origin"] == "*", r
+    # a literal "%00" in an id is spelled %2500 and still names it
+    r = shop.server.get(f"/v1/stock/{shop.id}/v1%2500zz")
+    assert r.status == 200 and r.json["available"] == 3, r
+
+
 def test_head_is_get_without_a_body(shop):
     shop.add_variants({"v": 0})
     conn = lib.http.client.HTTPConnection("127.0.0.1", shop.server.port, timeout=10)

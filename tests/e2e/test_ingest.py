@@ -444,8 +444,13 @@ def test_feed_atom_through_the_cli(restock):
     assert row == ("Atom Tee", "https://shop0.example/a1", 1000, 1)
     p = restock.cli("import-feed", "--shop", str(uuid.uuid4()), "--db", restock.db, str(path))
     assert p.returncode == 2 and "no shop" in p.stderr
-    p = restock.cli("import-feed", "--shop", info["id"], "--db", restock.db, "/nonexistent.xml")
-    assert p.returncode == 2 and "cannot be opened" in p.stderr
+    # a file that is not there, or a directory: bad input (exit 2), one line saying which
+    for arg, words in (("/nonexistent.xml", "cannot be opened"),
+                       (str(restock.dir), "is a directory")):
+        p = restock.cli("import-feed", "--shop", info["id"], "--db", restock.db, arg)
+        assert p.returncode == 2, p
+        assert p.stdout == "" and p.stderr.count("\n") == 1, p.stderr
+        assert p.stderr.startswith(f"restock: {arg}: {words}"), p.stderr
 
 
 def test_feed_of_a_million_items_streams_in_bounded_memory(restock):

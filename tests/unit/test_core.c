@@ -271,3 +271,51 @@ TEST(config_precedence)
     unsetenv("RESTOCK_THREADS");
     unlink(path);
 }
+
+/* The checks of final values: one flag and its value each, accepted (err NULL) or refused with
+ * a message starting with err. */
+TEST(config_checks)
+{
+    static const struct {
+        const char *flag, *value, *err;
+    } cases[] = {
+        {"--listen", "127.0.0.1:8080", NULL},
+        {"--listen", "[::1]:65535", NULL},
+        {"--listen", ":1", NULL},
+        {"--listen", "127.0.0.1:99999", "listen:"}, /* getaddrinfo would truncate it to 34463 */
+        {"--listen", "127.0.0.1:65536", "listen:"},
+        {"--listen", "127.0.0.1:0", "listen:"},
+        {"--listen", "127.0.0.1:", "listen:"},
+        {"--listen", "127.0.0.1:+80", "listen:"},
+        {"--listen", "127.0.0.1:http", "listen:"},
+        {"--listen", "127.0.0.1:8080 ", "listen:"},
+        {"--listen", "127.0.0.1", "listen:"},
+        {"--public-url", "https://r.example//", NULL},
+        {"--public-url", "ftp://r.example", "public_url:"},
+        {"--smtp-url", "smtp://relay.example:587", NULL},
+        {"--smtp-url", "SMTPS://relay.example", NULL},
+        {"--smtp-url", "gopher://relay.example", "smtp_url:"},
+        {"--smtp-url", "relay.example:25", "smtp_url:"},
+        {"--smtp-url", "smtp://", "smtp_url:"},
+        {"--vapid-subject", "mailto:ops@shop.example", NULL},
+        {"--vapid-subject", "https://shop.example/contact", NULL},
+        {"--vapid-subject", "foo", "vapid_subject:"},
+        {"--vapid-subject", "http://shop.example", "vapid_subject:"},
+        {"--vapid-subject", "mailto:", "vapid_subject:"},
+        {"--log-format", "text", NULL},
+        {"--log-format", "xml", "log_format:"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *argv[] = {(char *)cases[i].flag, (char *)cases[i].value};
+        struct config c;
+        struct rs_status st = {0};
+        int rc = config_load(&c, 2, argv, &st);
+        CHECK_INT(rc, cases[i].err ? RS_EUSAGE : RS_OK);
+        if (rc == RS_OK)
+            config_free(&c);
+        else if (cases[i].err)
+            CHECK(strncmp(st.msg, cases[i].err, strlen(cases[i].err)) == 0);
+        if ((rc == RS_OK) != !cases[i].err)
+            fprintf(stderr, "  case %s %s: %s\n", cases[i].flag, cases[i].value, st.msg);
+    }
+}

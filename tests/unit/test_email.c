@@ -1,8 +1,9 @@
 /* Unit tests for deliver/email: email_build (exact headers, RFC 2047 subjects and names,
  * quoted-printable bodies checked against an independent decoder, header injection refused) and
  * smtp_send against the real SMTP stand-in tests/e2e/smtp_sink.py (two messages over one
- * connection, received byte for byte and checked by Python's email parser; 550, 451, 554, AUTH,
- * STARTTLS with an untrusted certificate, nothing listening). */
+ * connection, received byte for byte and checked by Python's email parser; 550, 451, 554, AUTH
+ * after STARTTLS, no AUTH without it, STARTTLS with an untrusted certificate, nothing
+ * listening). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -697,10 +698,14 @@ TEST(email_smtp_refused_connection)
 
 TEST(email_smtp_auth)
 {
+    /* credentials on smtp:// go only after STARTTLS, with the relay's certificate verified (the
+     * sink's self-signed one, trusted through smtp_trust) */
     struct standin s;
-    const char *args[] = {"--auth", "relay-user:s3cret pass", NULL};
+    const char *args[] = {"--auth", "relay-user:s3cret pass", "--starttls", NULL};
     CHECK_INT(sink_start(&s, args), 0);
     if (!s.port) return;
+    char ca[128];
+    snprintf(ca, sizeof(ca), "%s/cert.pem", s.dir);
     static const struct {
         const char *user, *password;
         enum send_outcome outcome;
@@ -712,6 +717,7 @@ TEST(email_smtp_auth)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct smtp *c = smtp_to(&s, "smtp", cases[i].user, cases[i].password);
+        smtp_trust(c, ca);
         struct email_msg m = sample();
         struct buf b = BUF_INIT(0);
         CHECK_INT(email_build(&m, &b), 0);
@@ -726,11 +732,39 @@ TEST(email_smtp_auth)
     char *t = standin_read(&s, "0001.json", 0, NULL);
     json_t *j = t ? json_loads(t, 0, NULL) : NULL;
     CHECK_STR(json_string_value(json_object_get(j, "auth_user")), "relay-user");
+    CHECK(json_is_true(json_object_get(j, "tls")));
     char *none = standin_read(&s, "0002.json", 0, NULL);
     CHECK(!none);
     free(none);
     json_decref(j);
     free(t);
+    standin_stop(&s);
+}
+
+TEST(email_smtp_auth_needs_tls)
+{
+    /* a relay on smtp:// that offers AUTH but no STARTTLS never gets the password: the send stops
+     * before AUTH (retried, as the relay's configuration may change) */
+    struct standin s;
+    const char *args[] = {"--auth", "relay-user:s3cret pass", NULL};
+    CHECK_INT(sink_start(&s, args), 0);
+    if (!s.port) return;
+    struct smtp *c = smtp_to(&s, "smtp", "relay-user", "s3cret pass");
+    struct email_msg m = sample();
+    struct buf b = BUF_INIT(0);
+    CHECK_INT(email_build(&m, &b), 0);
+    struct send_result r;
+    smtp_send(c, m.from_addr, m.to_addr, &b, &r);
+    CHECK_INT(r.outcome, SEND_RETRY);
+    CHECK(strstr(r.error, "STARTTLS") || strstr(r.error, "SSL"));
+    char *auth = standin_read(&s, "auth.jsonl", 300, NULL);
+    CHECK(!auth);
+    free(auth);
+    char *none = standin_read(&s, "0001.json", 0, NULL);
+    CHECK(!none);
+    free(none);
+    buf_free(&b);
+    smtp_free(c);
     standin_stop(&s);
 }
 
