@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/contact.h"
+#include "core/order.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/json.h"
@@ -340,8 +341,9 @@ int shopify_order_convert(const json_t *o, const struct shop *sh, struct arena *
         (rc = get_text(o, "email", 256, a, &email, "", st)) ||
         (rc = get_text(o, "phone", 64, a, &phone, "", st)))
         return rc;
-    if (!out->order_number && name) out->order_number = name[0] == '#' ? name + 1 : name;
-    if (!out->order_number) return rs_fail(st, RS_EINVAL, "order_number: required");
+    if (!out->order_number && name) out->order_number = order_number_norm(name, a); /* "#1001" */
+    if (!out->order_number || !*out->order_number)
+        return rs_fail(st, RS_EINVAL, "order_number: required");
     out->currency = currency ? currency : sh->currency;
     int exp = currency_exponent(out->currency);
     if (exp < 0) return rs_fail(st, RS_EINVAL, "currency: must be an ISO 4217 code");
