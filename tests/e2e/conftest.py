@@ -6,6 +6,7 @@
 - shops(n, *args, env=None): n shops created with `shop add`, then one server started on their
   database with the extra serve args; returns a list of lib.Shop.
 - shop: shops(1)[0], the common case.
+- sink: a real SMTP server (aiosmtpd, smtp_sink.py) for the test; a module may define its own.
 """
 
 import os
@@ -13,6 +14,7 @@ import os
 import pytest
 
 import lib
+from smtp_sink import SmtpSink
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,3 +48,9 @@ def shops(restock, push_host):
 @pytest.fixture
 def shop(shops):
     return shops(1)[0]
+
+
+@pytest.fixture
+def sink():
+    with SmtpSink() as s:
+        yield s

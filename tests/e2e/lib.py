@@ -44,6 +44,17 @@ SANITIZER_ENV = {
 }
 
 
+def wait_for(pred, timeout=30, what="condition"):
+    """pred()'s first truthy value, polled every 50 ms for up to timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def free_port():
     """A loopback TCP port nobody listens on right now."""
     with socket.socket() as s:

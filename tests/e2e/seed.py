@@ -10,6 +10,7 @@ import sqlite3
 import time
 
 import lib
+from lib import wait_for
 
 CATALOG = [
     {"variant_id": "4471", "title": "Organic Tee", "variant_title": "Red / M", "price": "19.90",
@@ -25,16 +26,6 @@ NOTIFIED = {"4471": ["ada@example.com", "bob@example.com", "cy@example.com"],
             "5120": ["dan@example.com", "Eve@Example.com"]}
 WAITING = {"7300": [("gil@example.com", 1), ("hal@example.com", 1), ("ivy@example.com", 1)],
            "6001": [("jo@example.com", 2)]}
-
-
-def wait_for(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sent(shop):

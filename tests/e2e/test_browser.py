@@ -16,7 +16,6 @@ import pytest
 
 import lib
 import seed
-from smtp_sink import SmtpSink
 
 BROWSER_DIR = lib.ROOT / "tests" / "browser"
 ARTIFACTS = lib.ROOT / "build" / "artifacts" / "browser"
@@ -33,12 +32,6 @@ def keep(out):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for f in out.iterdir():
         shutil.copy(f, ARTIFACTS / f.name)
-
-
-@pytest.fixture
-def sink():
-    with SmtpSink() as s:
-        yield s
 
 
 def test_dashboard(restock, sink, tmp_path):

@@ -4,28 +4,10 @@ binary and a real SMTP server."""
 
 import time
 
-import pytest
-
 import lib
-from smtp_sink import SmtpSink
+from lib import wait_for
 
 PUBLIC = "https://restock.test"
-
-
-def wait_for(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def sink():
-    with SmtpSink() as s:
-        yield s
 
 
 def start(restock, sink=None, currency="EUR"):

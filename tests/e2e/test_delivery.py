@@ -15,21 +15,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import lib
+from lib import wait_for
 from pushsvc import PushService
 from sms_provider import SmsProvider
 from smtp_sink import SmtpSink
 
 PUBLIC = "https://restock.test"
-
-
-def wait_for(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -11,17 +11,10 @@ import pytest
 
 import lib
 import seed
-from smtp_sink import SmtpSink
 
 COLUMNS = ["contact", "channel", "variant_id", "product_title", "variant_title", "signed_up_at",
            "notified_at", "opened_at", "clicked_at", "conversion", "order_number", "order_date",
            "order_total", "currency"]
-
-
-@pytest.fixture
-def sink():
-    with SmtpSink() as s:
-        yield s
 
 
 @pytest.fixture

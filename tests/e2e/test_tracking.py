@@ -14,21 +14,11 @@ import urllib.parse
 import pytest
 
 import lib
-from smtp_sink import SmtpSink
+from lib import wait_for
 
 PUBLIC = "https://restock.test"
 UTM = "utm_source=restock&utm_medium=email&utm_campaign=back-in-stock"
 GIF_MAGIC = b"GIF89a"
-
-
-def wait_for(pred, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def varint(n):
@@ -51,12 +41,6 @@ def make_token(secret, kind, nid):
 def db_rows(restock, query):
     with sqlite3.connect(restock.db) as db:
         return db.execute(query).fetchall()
-
-
-@pytest.fixture
-def sink():
-    with SmtpSink() as s:
-        yield s
 
 
 @pytest.fixture
