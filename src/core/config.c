@@ -22,6 +22,7 @@ typedef int (*check_fn)(char *v, struct rs_status *st);
 static int check_listen(char *v, struct rs_status *st);
 static int check_public_url(char *v, struct rs_status *st);
 static int check_smtp_url(char *v, struct rs_status *st);
+static int check_sms_url(char *v, struct rs_status *st);
 static int check_vapid_subject(char *v, struct rs_status *st);
 static int check_log_format(char *v, struct rs_status *st);
 
@@ -34,14 +35,10 @@ static const struct opt {
     check_fn check;
     const char *help;
 } opts[] = {
-#define S(f, d, chk, h)                                                                            \
-    {                                                                                              \
-#f, OPT_STR, offsetof(struct config, f), d, 0, 0, chk, h                                   \
-    }
-#define I(f, d, lo, hi, h)                                                                         \
-    {                                                                                              \
-#f, OPT_INT, offsetof(struct config, f), d, lo, hi, NULL, h                                \
-    }
+/* clang-format off */
+#define S(f, d, chk, h)    {#f, OPT_STR, offsetof(struct config, f), d, 0, 0, chk, h}
+#define I(f, d, lo, hi, h) {#f, OPT_INT, offsetof(struct config, f), d, lo, hi, NULL, h}
+    /* clang-format on */
     S(listen, "127.0.0.1:8080", check_listen, "address and port (1 to 65535) to serve on"),
     S(db, "restock.db", NULL, "SQLite file path (postgresql:// URLs: not yet supported)"),
     S(public_url, "", check_public_url,
@@ -50,7 +47,7 @@ static const struct opt {
       "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
     S(smtp_user, "", NULL, "SMTP user name (on smtp://, sent only after STARTTLS)"),
     S(smtp_password, "", NULL, "SMTP password"),
-    S(sms_url, "", NULL, "Twilio-style SMS endpoint URL"),
+    S(sms_url, "", check_sms_url, "Twilio-style SMS endpoint URL, http:// or https://"),
     S(sms_user, "", NULL, "SMS provider user (account SID)"),
     S(sms_password, "", NULL, "SMS provider password (auth token)"),
     S(sms_from, "", NULL, "SMS sender number or name"),
@@ -250,6 +247,12 @@ static int check_smtp_url(char *v, struct rs_status *st)
     if (!*v || has_scheme(v, "smtp://") || has_scheme(v, "smtps://")) return RS_OK;
     return rs_fail(st, RS_EUSAGE, "smtp_url: must be smtp://HOST[:PORT] or smtps://, got %.100s",
                    v);
+}
+
+static int check_sms_url(char *v, struct rs_status *st)
+{
+    if (!*v || has_scheme(v, "https://") || has_scheme(v, "http://")) return RS_OK;
+    return rs_fail(st, RS_EUSAGE, "sms_url: must be an http:// or https:// URL, got %.100s", v);
 }
 
 static int check_vapid_subject(char *v, struct rs_status *st)

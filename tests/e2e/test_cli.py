@@ -74,6 +74,7 @@ def test_version(restock):
     (["serve", "--smtp-url", "mail.example:25"], ["smtp_url"]),
     (["serve", "--vapid-subject", "foo"], ["vapid_subject"]),
     (["serve", "--vapid-subject", "http://shop.example"], ["vapid_subject"]),
+    (["serve", "--sms-url", "sms.example/send"], ["sms_url"]),
 ])
 def test_bad_usage_exits_2_with_one_line(restock, args, words):
     if args[:1] == ["serve"] and "--db" not in args:
