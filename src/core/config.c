@@ -47,6 +47,8 @@ static const struct opt {
       "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
     S(smtp_user, "", NULL, "SMTP user name (on smtp://, sent only after STARTTLS)"),
     S(smtp_password, "", NULL, "SMTP password"),
+    S(smtp_ca, "", NULL,
+      "PEM file of the CAs to check the relay's certificate by (default: the system's)"),
     S(sms_url, "", check_sms_url, "Twilio-style SMS endpoint URL, http:// or https://"),
     S(sms_user, "", NULL, "SMS provider user (account SID)"),
     S(sms_password, "", NULL, "SMS provider password (auth token)"),

@@ -15,7 +15,7 @@
 
 struct config {
     char *listen, *db, *public_url;
-    char *smtp_url, *smtp_user, *smtp_password;
+    char *smtp_url, *smtp_user, *smtp_password, *smtp_ca;
     char *sms_url, *sms_user, *sms_password, *sms_from;
     char *vapid_subject, *push_hosts, *log_format;
     long workers, threads, body_limit, rate_limit_ip, rate_limit_contact;

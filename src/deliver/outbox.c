@@ -54,6 +54,7 @@ static void worker_init(struct worker *w, struct app *app)
     w->channels = 1u << CH_WEBPUSH;
     if (*cfg->smtp_url) {
         w->smtp = smtp_new(cfg->smtp_url, cfg->smtp_user, cfg->smtp_password);
+        smtp_trust(w->smtp, cfg->smtp_ca);
         w->channels |= 1u << CH_EMAIL;
     }
     if (*cfg->sms_url) {

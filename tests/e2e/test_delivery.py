@@ -353,6 +353,30 @@ def test_smtp_credentials_never_go_in_cleartext(restock):
         assert relay.auth_attempts() == [] and relay.messages() == []
 
 
+def test_credentials_go_to_a_relay_over_starttls_with_its_own_ca(restock):
+    """A relay that offers STARTTLS with a certificate of its own CA (--smtp-ca): restock
+    checks the certificate by that CA, logs in over TLS and the mail is delivered; without
+    --smtp-ca the certificate is not trusted and nothing, password included, is sent."""
+    with SmtpSink(auth=("relay-user", "s3cret"), starttls=True) as relay:
+        info = restock.add_shop(name="Tee Shop", url="https://shop.example")
+        common = ("--public-url", PUBLIC, "--smtp-url", f"smtp://localhost:{relay.port}",
+                  "--smtp-user", "relay-user", "--smtp-password", "s3cret", "--retry-base", "1")
+        srv = restock.start(*common)
+        shop = lib.Shop(srv, info)
+        shop.add_variants({"4471": 0})
+        assert shop.signup("4471", email="ada@example.com").status == 201
+        shop.set_stock("4471", 5)
+        wait_for(lambda: [n for n in notifications(shop) if n["status"] == "retrying"],
+                 what="a retrying notification (an untrusted certificate)")
+        assert relay.auth_attempts() == [] and relay.messages() == []
+        srv.stop()
+        srv = restock.start(*common, "--smtp-ca", relay.cert_path)
+        shop = lib.Shop(srv, info)
+        (m,) = wait_for(lambda: relay.messages(), timeout=30, what="the mail")
+        assert m.rcpt_tos == ["ada@example.com"] and m.tls and m.auth_user == "relay-user", m
+        assert relay.auth_attempts() == [("relay-user", True)]
+
+
 def test_a_stuck_test_send_holds_no_http_thread(restock):
     """A test send waits for the mail server (here: one that accepts and never greets) on a
     thread of its own: with one HTTP thread, other requests are still answered meanwhile, and
