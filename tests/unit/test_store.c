@@ -73,19 +73,6 @@ static int put_sub(struct tx *tx, void *arg, struct rs_status *st)
     return rc ? rs_fail(st, rc, "insert") : RS_OK;
 }
 
-struct rerun_call {
-    int64_t sid;
-    int channel;
-    int64_t n;
-};
-
-static int rerun(struct tx *tx, void *arg, struct rs_status *st)
-{
-    (void)st;
-    struct rerun_call *x = arg;
-    return tx->ops->restock_rerun(tx->c, x->sid, NULL, x->channel, 1, 100, 100, &x->n);
-}
-
 static int count_cb(void *arg, const struct subscription *s)
 {
     (void)s;
@@ -544,16 +531,6 @@ static void contract(const struct store_ops *ops, const char *target)
     CHECK_INT(n, 2);
     ops->reader_release(e.s);
 
-    /* another fan-out round: one restock event per in-stock variant with waiting subscribers
-     * of the channel, none while an open one that has walked nobody yet will do */
-    struct rerun_call rr = {.sid = e.shop.sid, .channel = CH_SMS};
-    CHECK_INT(committer_run(e.cm, rerun, &rr, &st), RS_OK);
-    CHECK_INT(rr.n, 0); /* nobody waits by SMS */
-    rr.channel = CH_EMAIL;
-    CHECK_INT(committer_run(e.cm, rerun, &rr, &st), RS_OK);
-    CHECK_INT(rr.n, 1); /* 4471 (in stock, ada and bob wait); 5120 is no variant */
-    CHECK_INT(committer_run(e.cm, rerun, &rr, &st), RS_OK);
-    CHECK_INT(rr.n, 0); /* its pending round will do */
     CHECK_INT(committer_run(e.cm, status_guard, &d, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, ingest_ops, &e, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, erase_shop, &e, &st), RS_OK);
