@@ -452,11 +452,9 @@ int fanout_campaign_changed(struct tx *tx, const struct shop *sh, const struct c
                             const struct campaign *after, int64_t now)
 {
     if (!applies(after) || (after->ends_at && after->ends_at <= now)) return RS_OK;
-    /* active before as now, at the same times: nobody was passed over for it. (A test campaign
-     * made active, or one whose test contacts change, admits more people.) */
-    if (before && before->status == CAMP_ACTIVE && after->status == CAMP_ACTIVE &&
-        before->starts_at == after->starts_at && before->ends_at == after->ends_at)
-        return RS_OK;
+    if (before && applies(before) && before->starts_at == after->starts_at &&
+        before->ends_at == after->ends_at)
+        return RS_OK; /* it applied before as it does now: nobody was passed over for it */
     int64_t due = after->starts_at > now ? after->starts_at : now, n = 0;
     int rc = tx->ops->restock_rerun(tx->c, sh->sid, NULL, (int)after->channel, sh->min_available,
                                     now, due, &n);

@@ -30,8 +30,8 @@
  * channel paused, drafts, not started, ended, in test without it) keeps waiting, but its
  * restock is done. So a campaign that comes to apply gives those subscribers another round:
  * fanout_campaign_changed adds a restock event for each variant still in stock with waiting
- * subscriptions of its channel when a campaign is created active or test, made active, changed
- * while test, or has its starts_at or ends_at changed while active — due at once, or at its
+ * subscriptions of its channel when a campaign is created active or test, made active or test,
+ * or has its starts_at or ends_at changed while active or test — due at once, or at its
  * starts_at; and a step that passes someone over while an active or test campaign has yet to
  * start adds one for its variant at that starts_at. Each round is an ordinary restock (its own
  * batch quota and max_sends budget) that walks only those still waiting; one already due that

@@ -297,24 +297,6 @@ TEST(fanout_resumed_campaign_tells_who_it_passed_over)
     env_close(&e);
 }
 
-TEST(fanout_test_campaign_made_active_tells_the_others)
-{
-    /* in test during the restock: only the tester is told; made active: the others too */
-    struct env e;
-    env_open(&e, "UTC");
-    catalog(&e, tee, 0, T0);
-    emails(&e, "v1", 2, T0); /* p0, p1 */
-    patch_at(&e, CH_EMAIL, "{\"status\":\"test\",\"test_contacts\":[\"p0@example.com\"]}", T0 + 1);
-    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
-    run(&e, T0 + 60, NULL);
-    CHECK_INT(NOTIFS(&e, "1"), 1);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 120);
-    run(&e, T0 + 120, NULL);
-    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
-    CHECK_INT(SUBS(&e, "status = 2"), 2);
-    env_close(&e);
-}
-
 TEST(fanout_resumed_campaign_tells_who_its_pause_dropped)
 {
     /* queued, then paused before they went out: dropped, waiting again; resumed: told */
