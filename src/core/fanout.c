@@ -49,10 +49,8 @@ struct fanout_ctx {
     struct notification *out; /* this step's notifications, inserted together at its end */
     size_t nout;
     int err;
-    int stop;           /* the batch quota is used */
-    int queued;         /* one(): the subscription was queued */
-    int passed_over;    /* a subscription found no live campaign this step */
-    int64_t next_start; /* the earliest starts_at after now of an active or test campaign; 0 */
+    int stop;   /* the batch quota is used */
+    int queued; /* one(): the subscription was queued */
 };
 
 /* ---- campaigns ----------------------------------------------------------------------------- */
@@ -70,12 +68,8 @@ static int load_campaign(void *arg, const struct stored_campaign *sc)
         return 0;
     }
     struct campaign *c = &x->camps[x->ncamps];
-    if (campaign_from_row(sc, x->a, c) != RS_OK) return 0; /* logged, left out */
-    if (live(c, x->now))
-        x->ncamps++;
-    else if (c->starts_at > x->now && (!x->next_start || c->starts_at < x->next_start))
-        x->next_start = c->starts_at; /* not started yet */
-    return 0;
+    if (campaign_from_row(sc, x->a, c) == RS_OK && live(c, x->now)) x->ncamps++;
+    return 0; /* a campaign that does not parse is logged and left out */
 }
 
 static int in_list(const char *const *list, int n, const char *s)
@@ -293,10 +287,7 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
         return rc ? rc : decide(x, s, 0, "expired", "older than subscription_ttl_days");
     }
     int ci = pick_campaign(x, s);
-    if (ci < 0) {
-        x->passed_over = 1;
-        return decide(x, s, 0, "waiting", "no active campaign applies");
-    }
+    if (ci < 0) return decide(x, s, 0, "waiting", "no active campaign applies");
     const struct campaign *cp = &x->camps[ci];
     const char *why;
     int rc = activity_ok(x, s, cp, &why);
@@ -409,10 +400,6 @@ static int fanout_job(struct tx *tx, void *arg, struct rs_status *st)
     for (int i = 0; i < x->ncamps && !rc && !x->err; i++)
         if (x->spent[i])
             rc = ops->budget_add(tx->c, x->r.sid, x->r.id, x->camps[i].id, x->spent[i]);
-    int64_t n = 0; /* those passed over get another round when a campaign starts */
-    if (!rc && !x->err && x->passed_over && x->next_start)
-        rc = ops->restock_rerun(tx->c, x->r.sid, x->r.variant_id, -1, x->shop.min_available, x->now,
-                                x->next_start, &n);
     if (rc || x->err) return rs_fail(st, rc ? rc : x->err, "fan-out: store failure");
     if (x->stop) {
         x->r.state = "interval";
@@ -438,29 +425,6 @@ int fanout_step(struct app *app, int64_t now, int chunk, struct fanout_stats *st
     *found = x->found;
     arena_free(x->a);
     free(x);
-    return rc;
-}
-
-/* ---- campaigns that apply again ------------------------------------------------------------ */
-
-static int applies(const struct campaign *c)
-{
-    return c->status == CAMP_ACTIVE || c->status == CAMP_TEST;
-}
-
-int fanout_campaign_changed(struct tx *tx, const struct shop *sh, const struct campaign *before,
-                            const struct campaign *after, int64_t now)
-{
-    if (!applies(after) || (after->ends_at && after->ends_at <= now)) return RS_OK;
-    if (before && applies(before) && before->starts_at == after->starts_at &&
-        before->ends_at == after->ends_at)
-        return RS_OK; /* it applied before as it does now: nobody was passed over for it */
-    int64_t due = after->starts_at > now ? after->starts_at : now, n = 0;
-    int rc = tx->ops->restock_rerun(tx->c, sh->sid, NULL, (int)after->channel, sh->min_available,
-                                    now, due, &n);
-    if (!rc && n)
-        log_msg(LOG_INFO, "campaign %lld: another fan-out round for %lld variants in stock",
-                (long long)after->id, (long long)n);
     return rc;
 }
 

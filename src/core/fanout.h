@@ -26,18 +26,6 @@
  * Every subscription not notified leaves a row in `decisions` (or a dropped / skipped_cap
  * notification) saying why.
  *
- * Passed over, then a campaign applies. A subscription that found no live campaign (all of its
- * channel paused, drafts, not started, ended, in test without it) keeps waiting, but its
- * restock is done. So a campaign that comes to apply gives those subscribers another round:
- * fanout_campaign_changed adds a restock event for each variant still in stock with waiting
- * subscriptions of its channel when a campaign is created active or test, made active or test,
- * or has its starts_at or ends_at changed while active or test — due at once, or at its
- * starts_at; and a step that passes someone over while an active or test campaign has yet to
- * start adds one for its variant at that starts_at. Each round is an ordinary restock (its own
- * batch quota and max_sends budget) that walks only those still waiting; one already due that
- * has walked nobody yet stands in for it. Edits that change whom a live campaign admits
- * (languages, filters) give no round: pause and resume it for one.
- *
  * Delivery policy: a restock goes out in batches. The batch quota is ceil(available × R) units
  * (each subscription counts its quantity), R the smallest positive send_ratio of the campaigns
  * that apply (0 everywhere: no quota); the first subscription of a batch always goes, so a
@@ -61,13 +49,6 @@ struct fanout_stats {
  * kept). stats may be NULL; chunk <= 0 takes the default. */
 int fanout_step(struct app *app, int64_t now, int chunk, struct fanout_stats *stats, int *found,
                 struct rs_status *st);
-
-/* A campaign was written in writer job tx (before: as it was, NULL when created): when it now
- * applies where it may not have (see "Passed over" above), queues the rounds. RS_ OK or a store
- * error (the job then fails: the campaign's write with it). */
-struct campaign;
-int fanout_campaign_changed(struct tx *tx, const struct shop *sh, const struct campaign *before,
-                            const struct campaign *after, int64_t now);
 
 /* The background fan-out of `restock serve`: steps while there is work, otherwise sleeps until
  * fanout_kick() or a second passes (interval batches fall due on the clock). */

@@ -3,9 +3,7 @@
  *
  * Campaigns are validated by campaign_parse and stored as campaign_row.h says. A PATCH is read,
  * merged and written inside one writer job, so two concurrent PATCHes never lose each other's
- * fields. The default campaign of a channel can be paused but not deleted. A campaign that comes
- * to apply (created or made active or test, its times changed) gives the subscribers it passed
- * over another fan-out round, in the same job (fanout_campaign_changed).
+ * fields. The default campaign of a channel can be paused but not deleted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +11,6 @@
 #include "core/campaign_row.h"
 #include "core/catalog.h"
 #include "core/contact.h"
-#include "core/fanout.h"
 #include "core/message.h"
 #include "deliver/outbox.h"
 #include "http/http_int.h"
@@ -98,14 +95,12 @@ static int insert_job(struct tx *tx, void *arg, struct rs_status *st)
     int rc = tx->ops->campaign_insert(tx->c, &sc);
     if (rc) return rs_fail(st, rc, "cannot store the campaign");
     w->c.id = sc.id;
-    rc = fanout_campaign_changed(tx, &w->r->shop, NULL, &w->c, w->c.created_at);
-    return rc ? rs_fail(st, rc, "cannot queue the campaign's fan-out") : RS_OK;
+    return RS_OK;
 }
 
 static void created(struct req *r)
 {
     struct write *w = r->run_arg;
-    fanout_kick(r->app->fanout); /* a round it queued may be due */
     req_json_response(r, 201, campaign_to_json(&w->c));
 }
 
@@ -149,15 +144,12 @@ static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
     w->c.updated_at = now_s();
     campaign_to_row(&w->c, a, &sc);
     rc = tx->ops->campaign_update(tx->c, &sc);
-    if (rc) return rs_fail(st, rc, "cannot store the campaign");
-    rc = fanout_campaign_changed(tx, &w->r->shop, &base, &w->c, w->c.updated_at);
-    return rc ? rs_fail(st, rc, "cannot queue the campaign's fan-out") : RS_OK;
+    return rc ? rs_fail(st, rc, "cannot store the campaign") : RS_OK;
 }
 
 static void patched(struct req *r)
 {
     struct write *w = r->run_arg;
-    fanout_kick(r->app->fanout);
     req_json_response(r, 200, campaign_to_json(&w->c));
 }
 

@@ -109,7 +109,6 @@ enum stmt_id {
     Q_VARIANT_PUT,
     Q_VARIANT_PUT_STOCK,
     Q_RESTOCK_INSERT,
-    Q_RESTOCK_RERUN,
     Q_SUB_INSERT,
     Q_SUB_FIND,
     Q_SUB_GET,
@@ -347,8 +346,6 @@ int sq_variant_put(struct store_conn *c, const struct variant *v);
 int sq_variant_put_stock(struct store_conn *c, const struct variant *v);
 int sq_restock_insert(struct store_conn *c, int64_t sid, const char *variant_id, int64_t available,
                       int64_t soldout_since, int64_t at);
-int sq_restock_rerun(struct store_conn *c, int64_t sid, const char *variant_id, int channel,
-                     int64_t min_available, int64_t at, int64_t due, int64_t *n);
 int sq_sub_insert(struct store_conn *c, struct subscription *x);
 int sq_sub_find(struct store_conn *c, int64_t sid, const char *variant_id, enum channel ch,
                 const char *contact_key, struct arena *a, struct subscription *out);

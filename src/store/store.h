@@ -192,14 +192,6 @@ struct store_ops {
     int (*variant_put_stock)(struct store_conn *c, const struct variant *v);
     int (*restock_insert)(struct store_conn *c, int64_t sid, const char *variant_id,
                           int64_t available, int64_t soldout_since, int64_t at);
-    /* A fan-out round again (fanout_campaign_changed): a restock event at `at`, due at `due`
-     * (state "pending", or "interval" with next_batch_at = due when due > at), for each variant
-     * of the shop (or only variant_id, unless NULL) with available >= min_available and a
-     * waiting subscription of `channel` (-1: any). A variant is left out when an open restock
-     * of it that has walked nobody yet will do: a "pending" one for a round due now, or one due
-     * at the same `due`. *n = events added. */
-    int (*restock_rerun)(struct store_conn *c, int64_t sid, const char *variant_id, int channel,
-                         int64_t min_available, int64_t at, int64_t due, int64_t *n);
 
     int (*sub_insert)(struct store_conn *c, struct subscription *s); /* sets s->id */
     int (*sub_find)(struct store_conn *c, int64_t sid, const char *variant_id, enum channel ch,

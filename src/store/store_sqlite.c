@@ -519,7 +519,6 @@ const struct store_ops store_sqlite = {
     .variant_put = sq_variant_put,
     .variant_put_stock = sq_variant_put_stock,
     .restock_insert = sq_restock_insert,
-    .restock_rerun = sq_restock_rerun,
     .sub_insert = sq_sub_insert,
     .sub_find = sq_sub_find,
     .sub_get = sq_sub_get,

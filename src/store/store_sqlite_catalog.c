@@ -26,16 +26,6 @@ static const char *const sql[Q_COUNT] = {
         " WHERE shop_id = ?1 AND variant_id = ?2",
     [Q_RESTOCK_INSERT] = "INSERT INTO restocks(shop_id, variant_id, available, soldout_since, at)"
                          " VALUES (?,?,?,?,?)",
-    [Q_RESTOCK_RERUN] =
-        "INSERT INTO restocks(shop_id, variant_id, available, soldout_since, at, next_batch_at,"
-        " state) SELECT ?1, v.variant_id, v.available, 0, ?5, ?6,"
-        " CASE WHEN ?6 > ?5 THEN 'interval' ELSE 'pending' END FROM variants v"
-        " WHERE v.shop_id = ?1 AND (?2 IS NULL OR v.variant_id = ?2) AND v.available >= ?4"
-        " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.shop_id = ?1"
-        " AND s.variant_id = v.variant_id AND s.status = 1 AND (?3 < 0 OR s.channel = ?3))"
-        " AND NOT EXISTS (SELECT 1 FROM restocks r WHERE r.shop_id = ?1"
-        " AND r.variant_id = v.variant_id AND r.processed_at IS NULL AND r.cursor = 0"
-        " AND ((?6 <= ?5 AND r.state = 'pending') OR r.next_batch_at = ?6))",
     [Q_SUB_INSERT] = "INSERT INTO subscriptions(" SUB_COLS ") VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,"
                      "?,?,?,?,?,?,?,?,?,?,?)",
     [Q_SUB_FIND] = "SELECT " SUB_COLS " FROM subscriptions WHERE shop_id = ? AND variant_id = ?"
@@ -337,22 +327,6 @@ int sq_restock_insert(struct store_conn *c, int64_t sid, const char *variant_id,
     sqlite3_bind_int64(s, 4, soldout_since);
     sqlite3_bind_int64(s, 5, at);
     return exec_done(c, s);
-}
-
-int sq_restock_rerun(struct store_conn *c, int64_t sid, const char *variant_id, int channel,
-                     int64_t min_available, int64_t at, int64_t due, int64_t *n)
-{
-    sqlite3_stmt *s = stmt(c, Q_RESTOCK_RERUN);
-    if (!s) return RS_ESTORE;
-    sqlite3_bind_int64(s, 1, sid);
-    bind_text(s, 2, variant_id);
-    sqlite3_bind_int(s, 3, channel);
-    sqlite3_bind_int64(s, 4, min_available);
-    sqlite3_bind_int64(s, 5, at);
-    sqlite3_bind_int64(s, 6, due);
-    int rc = exec_done(c, s);
-    if (rc == RS_OK) *n = sqlite3_changes(c->db);
-    return rc;
 }
 
 /* ---- subscriptions ------------------------------------------------------------------------ */

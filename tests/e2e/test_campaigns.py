@@ -111,30 +111,3 @@ def test_a_campaign_switched_to_test_sends_only_to_its_test_contacts(restock, si
     (dropped,) = [n for n in notifications(shop) if n["status"] == "dropped"]
     assert "test contacts" in dropped["reason"]
     assert [s["email"] for s in shop.subs() if s["status"] == "waiting"] == ["real@example.com"]
-
-
-def test_a_resumed_campaign_notifies_who_waited_while_it_was_paused(restock, sink):
-    """SPEC §5: while paused, subscribers keep waiting; once it is active again, they are told
-    (the variant is still in stock), once."""
-    shop = start(restock, sink)
-    assert shop.signup("v1", email="a@example.com").status == 201
-    em = default_email(shop)
-    r = shop.server.patch(f"/v1/campaigns/{em['id']}", {"status": "paused"}, key=shop.key)
-    assert r.status == 200, r
-    assert shop.set_stock("v1", 5)["restocked"] == ["v1"]
-    time.sleep(1.0)
-    assert sink.messages() == [] and notifications(shop) == []
-    (sub,) = shop.subs()
-    assert sub["status"] == "waiting"
-    why = shop.server.get(f"/v1/subscriptions/{sub['id']}/decisions", key=shop.key)
-    assert why.json["data"][0]["reason"] == "no active campaign applies"
-    # a second sign-up is refused as the variant is in stock: only the resume can tell them
-    assert shop.signup("v1", email="a@example.com").status == 409
-    r = shop.server.patch(f"/v1/campaigns/{em['id']}", {"status": "active"}, key=shop.key)
-    assert r.status == 200, r
-    (m,) = wait_for(lambda: sink.messages(), what="the email after the resume")
-    assert m.rcpt_tos == ["a@example.com"]
-    time.sleep(1.0)
-    assert len(sink.messages()) == 1
-    assert [s["status"] for s in shop.subs()] == ["notified"]
-    assert [n["status"] for n in notifications(shop)] == ["sent"]

@@ -155,8 +155,7 @@ struct patch_arg {
     struct env *e;
     int channel;
     const char *json;
-    int64_t id;  /* 0: the channel's default */
-    int64_t now; /* != 0: as the API does, with fanout_campaign_changed at now */
+    int64_t id; /* 0: the channel's default */
 };
 
 static int patch_one(void *arg, const struct stored_campaign *sc)
@@ -181,25 +180,17 @@ static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
     c.sid = base.sid;
     c.is_default = base.is_default;
     campaign_to_row(&c, p->e->a, &row);
-    rc = tx->ops->campaign_update(tx->c, &row);
-    if (!rc && p->now) rc = fanout_campaign_changed(tx, &p->e->shop, &base, &c, p->now);
-    return rc;
+    return tx->ops->campaign_update(tx->c, &row);
 }
 
-/* PATCHes a channel's default campaign (at now, as PATCH /v1/campaigns/{id} does; 0: the row
- * only). */
-static void patch_at(struct env *e, enum channel ch, const char *json, int64_t now)
+/* PATCHes a channel's default campaign. */
+static void patch(struct env *e, enum channel ch, const char *json)
 {
     struct rs_status st = {0};
-    struct patch_arg p = {e, (int)ch, json, 0, now};
+    struct patch_arg p = {e, (int)ch, json, 0};
     int rc = committer_run(e->app.cm, patch_job, &p, &st);
     if (rc) fprintf(stderr, "  patch %s: %s\n", json, st.msg);
     CHECK_INT(rc, RS_OK);
-}
-
-static void patch(struct env *e, enum channel ch, const char *json)
-{
-    patch_at(e, ch, json, 0);
 }
 
 static int add_job(struct tx *tx, void *arg, struct rs_status *st)
@@ -221,7 +212,7 @@ static int add_job(struct tx *tx, void *arg, struct rs_status *st)
 static int64_t add_campaign(struct env *e, const char *json)
 {
     struct rs_status st = {0};
-    struct patch_arg p = {e, 0, json, 0, 0};
+    struct patch_arg p = {e, 0, json, 0};
     int rc = committer_run(e->app.cm, add_job, &p, &st);
     if (rc) fprintf(stderr, "  add %s: %s\n", json, st.msg);
     CHECK_INT(rc, RS_OK);
@@ -268,83 +259,6 @@ TEST(fanout_paused_campaign_keeps_them_waiting)
     CHECK_INT(NOTIFS(&e, "1"), 0);
     CHECK_INT(SUBS(&e, "status = 1"), 3);
     CHECK_INT(q(&e, "SELECT count(*) FROM decisions WHERE decision = 'waiting'"), 3);
-    env_close(&e);
-}
-
-TEST(fanout_resumed_campaign_tells_who_it_passed_over)
-{
-    /* paused during the restock: nobody told, the restock done; resumed while still in stock:
-     * another round tells the three (SPEC §5: paused, subscribers keep waiting) */
-    struct env e;
-    env_open(&e, "UTC");
-    catalog(&e, tee, 0, T0);
-    emails(&e, "v1", 3, T0);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 1);
-    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
-    run(&e, T0 + 60, NULL);
-    CHECK_INT(NOTIFS(&e, "1"), 0);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'done'"), 1);
-    patch_at(&e, CH_SMS, "{\"status\":\"active\"}", T0 + 90); /* already active: no round */
-    patch_at(&e, CH_EMAIL, "{\"name\":\"still paused\"}", T0 + 100);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 1);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 120);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'pending'"), 1);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"active\",\"ttl\":3600}", T0 + 121);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 2); /* one round, not two */
-    run(&e, T0 + 120, NULL);
-    CHECK_INT(NOTIFS(&e, "status = 0"), 3);
-    CHECK_INT(SUBS(&e, "status = 2"), 3);
-    env_close(&e);
-}
-
-TEST(fanout_resumed_campaign_tells_who_its_pause_dropped)
-{
-    /* queued, then paused before they went out: dropped, waiting again; resumed: told */
-    struct env e;
-    env_open(&e, "UTC");
-    catalog(&e, tee, 0, T0);
-    emails(&e, "v1", 2, T0);
-    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
-    run(&e, T0 + 60, NULL);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 61);
-    CHECK_INT(outbox_drain(&e.app, T0 + 62, 10), 2);
-    CHECK_INT(NOTIFS(&e, "status = 5"), 2);
-    CHECK_INT(SUBS(&e, "status = 1"), 2);
-    /* sold out meanwhile: no round now, the next restock tells them as usual */
-    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 70);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"draft\"}", T0 + 75);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 80);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 1);
-    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 90);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 91);
-    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 92); /* the restock still pending */
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 2);
-    run(&e, T0 + 92, NULL);
-    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
-    env_close(&e);
-}
-
-TEST(fanout_campaign_not_started_gets_a_round_when_it_starts)
-{
-    /* the only email campaign starts at T0 + 3600; a restock at T0 + 10 passes everyone over
-     * and leaves a round due then */
-    struct env e;
-    env_open(&e, "UTC");
-    catalog(&e, tee, 0, T0);
-    emails(&e, "v1", 2, T0);
-    patch_at(&e, CH_EMAIL, "{\"starts_at\":\"2026-11-24T13:00:00Z\"}", T0 + 5);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks"), 0); /* nothing in stock to wait for */
-    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 10);
-    run(&e, T0 + 10, NULL);
-    CHECK_INT(NOTIFS(&e, "1"), 0);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE state = 'interval' AND"
-                    " next_batch_at = 1795525200"),
-              1);
-    run(&e, T0 + 3599, NULL);
-    CHECK_INT(NOTIFS(&e, "1"), 0);
-    run(&e, T0 + 3600, NULL);
-    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
-    CHECK_INT(q(&e, "SELECT count(*) FROM restocks WHERE processed_at IS NULL"), 0);
     env_close(&e);
 }
 
