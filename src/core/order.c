@@ -53,8 +53,7 @@ const char *order_number_trim(const char *s, size_t *len)
         n--;
     while (n && is_space(*s))
         s++, n--;
-    if (n && *s == '#') s++, n--;
-    while (n && is_space(*s))
+    while (n && (*s == '#' || is_space(*s))) /* "#1001", "# 1001", "##1001" */
         s++, n--;
     *len = n;
     return s;

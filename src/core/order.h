@@ -31,7 +31,7 @@
 #define ORDER_MAX_AHEAD 86400
 
 /* An order number as every source and lookup spells it: without surrounding spaces (ASCII
- * white space) and without one leading '#' (Shopify's "#1001" is order 1001), so the same
+ * white space) and without leading '#'s (Shopify's "#1001" is order 1001), so the same
  * order from a webhook, an export and the storefront is one order. NULL when nothing is left,
  * it is over 255 bytes, or it holds a control character. Arena. Normalising twice changes
  * nothing more. */

@@ -108,13 +108,10 @@
 #include "store/sqlite_int.h"
 #include "util/crypto.h"
 
-/* order_number_norm (core/order.c) in SQL, for migration 13: white space trimmed, then one
- * leading '#' and the white space after it dropped. */
-#define WHITE             "' ' || char(9, 10, 11, 12, 13)"
-#define NUMBER_TRIMMED(x) "trim(" x ", " WHITE ")"
-#define NORM_NUMBER(x)                                                                             \
-    "(CASE WHEN substr(" NUMBER_TRIMMED(x) ", 1, 1) = '#' THEN ltrim(substr(" NUMBER_TRIMMED(      \
-        x) ", 2), " WHITE ") ELSE " NUMBER_TRIMMED(x) " END)"
+/* order_number_norm (core/order.c) in SQL, for migration 13: white space trimmed, then the
+ * leading '#'s and the white space among them dropped. */
+#define WHITE          "' ' || char(9, 10, 11, 12, 13)"
+#define NORM_NUMBER(x) "ltrim(trim(" x ", " WHITE "), '#' || " WHITE ")"
 
 /* A trigger adding (sign "+") or taking away ("-") a conversion row `r` (new or old) to or from
  * its slot of the stats rollup: count, amount and net by kind, the amount and net being SQL

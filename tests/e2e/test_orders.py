@@ -758,7 +758,7 @@ def test_one_order_number_however_it_is_spelt(world):
     shop = world
     r = post_order(shop, dict(ORDER, order_number="#1001"))
     assert r.status == 201 and r.json["order_number"] == "1001", r
-    for spelt in (" 1001", "1001 ", "\t#1001\n"):
+    for spelt in (" 1001", "1001 ", "\t#1001\n", "##1001"):
         again = post_order(shop, dict(ORDER, order_number=spelt))
         assert again.status == 200 and again.json == r.json, (spelt, again)
     c = collect(shop, {"websiteUuid": shop.id, "orderNumber": "#1001", "total": "39.80",
