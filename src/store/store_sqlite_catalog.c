@@ -46,12 +46,10 @@ static const char *const sql[Q_COUNT] = {
                        " 't:' || subscriptions.tracking_user_id, 'c:' || subscriptions.customer_id)"
                        " AND a.kind = 'purchase' AND a.at >= subscriptions.notified_at"
                        " AND a.variant_id = ?2)"
-                       /* nor who still has a message on its way (queued or retrying): through
-                        * the variant's restocks, so the notifications' key finds it */
-                       " AND NOT EXISTS (SELECT 1 FROM restocks r JOIN notifications n"
-                       " ON n.shop_id = ?1 AND n.restock_id = r.id"
-                       " AND n.subscription_id = subscriptions.id"
-                       " WHERE r.shop_id = ?1 AND r.variant_id = ?2 AND n.status IN (0, 2))",
+                       /* nor who still has a message on its way (queued or retrying): one probe
+                        * of the partial index of such notifications (migration 14) */
+                       " AND NOT EXISTS (SELECT 1 FROM notifications n"
+                       " WHERE n.subscription_id = subscriptions.id AND n.status IN (0, 2))",
     [Q_SUB_WAITING] = "SELECT id, channel, contact_key, first_name, locale, quantity, notify_count,"
                       " created_at, customer_id, tracking_user_id, source FROM subscriptions"
                       " WHERE shop_id = ? AND variant_id = ? AND status = 1 AND id > ?"
