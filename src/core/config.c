@@ -281,11 +281,12 @@ int config_load(struct config *c, int argc, char **argv, struct rs_status *st)
     if (!rc) rc = load_flags(c, argc, argv, &path, 0, st);
     for (size_t i = 0; !rc && i < NOPTS; i++)
         if (opts[i].check) rc = opts[i].check(*str_slot(c, &opts[i]), st);
-    if (!rc && !*c->public_url) {
+    if (!rc && !*c->public_url) { /* ":PORT" (every address) is reached here as localhost */
         free(c->public_url);
-        size_t n = strlen(c->listen) + 8;
+        const char *host = c->listen[0] == ':' ? "localhost" : "";
+        size_t n = strlen(host) + strlen(c->listen) + 8;
         c->public_url = xmalloc(n);
-        snprintf(c->public_url, n, "http://%s", c->listen);
+        snprintf(c->public_url, n, "http://%s%s", host, c->listen);
     }
     if (rc) config_free(c);
     return rc;

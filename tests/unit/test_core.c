@@ -255,6 +255,10 @@ TEST(config_precedence)
     CHECK_STR(c.public_url, "http://127.0.0.1:9000"); /* derived default */
     CHECK_STR(c.db, "restock.db");
     config_free(&c);
+    char *every[] = {"--listen", ":9001"}; /* every address: links name localhost */
+    CHECK_INT(config_load(&c, 2, every, &st), RS_OK);
+    CHECK_STR(c.public_url, "http://localhost:9001");
+    config_free(&c);
 
     char *bad1[] = {"--workers", "0"};
     CHECK_INT(config_load(&c, 2, bad1, &st), RS_EUSAGE);
