@@ -261,6 +261,15 @@ static inline int exec_done(struct store_conn *c, sqlite3_stmt *s)
     return fail_db(c->db, sqlite3_sql(s));
 }
 
+/* exec_done for an INSERT that ignores a row it has already (ON CONFLICT DO NOTHING): *dup when
+ * nothing was inserted. */
+static inline int exec_seen(struct store_conn *c, sqlite3_stmt *s, int *dup)
+{
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *dup = sqlite3_changes(c->db) == 0;
+    return rc;
+}
+
 /* Runs a prepared statement with no parameters: simple(c, Q_BEGIN). */
 static inline int run_prepared(struct store_conn *c, sqlite3_stmt *s)
 {

@@ -560,9 +560,7 @@ int sq_refund_add(struct store_conn *c, int64_t sid, int64_t order_id, const cha
     bind_text(s, 3, refund_id);
     sqlite3_bind_int64(s, 4, amount);
     sqlite3_bind_int64(s, 5, at);
-    int rc = exec_done(c, s);
-    if (rc == RS_OK) *dup = sqlite3_changes(c->db) == 0;
-    return rc;
+    return exec_seen(c, s, dup);
 }
 
 int sq_stats_recount(struct store_conn *c, int64_t sid)

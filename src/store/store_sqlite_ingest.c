@@ -68,9 +68,7 @@ int sq_webhook_event_add(struct store_conn *c, int64_t sid, const char *event_id
     bind_text(s, 2, event_id);
     bind_text(s, 3, topic);
     sqlite3_bind_int64(s, 4, at);
-    int rc = exec_done(c, s);
-    if (rc == RS_OK) *dup = sqlite3_changes(c->db) == 0;
-    return rc;
+    return exec_seen(c, s, dup);
 }
 
 int sq_shopify_order_put(struct store_conn *c, int64_t sid, const char *order_id,
