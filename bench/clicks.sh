@@ -6,7 +6,9 @@
 # stay queued), and makes each notification's click token with the server secret from the
 # database's meta table (token.h's format, in Python: restock has no API that hands out click
 # tokens, and the links of real mails are the same tokens). Then wrk (64 connections, 2 threads,
-# 10 s) drives nginx `return 302`, then restock's /r/ over the tokens in a fixed order.
+# 10 s) drives nginx `return 302`, three durable floors (floor302.c with a syncer thread, as
+# restock; floor302.c with each HTTP thread syncing its own requests; epoll302.c, the same without
+# libmicrohttpd), then restock's /r/, all over the tokens in a fixed order.
 #
 # Every click is answered only after its hit is committed (synchronous=FULL), so after the run
 # restock is stopped and `hits` of kind 1 are counted: there must be at least as many as the 302s
@@ -29,9 +31,10 @@ RESTOCK=${RESTOCK_BIN:-build/restock}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
 NGINX=${NGINX_BIN:-/usr/sbin/nginx}
 FLOOR=build/bench/floor302
+EPOLL=build/bench/epoll302
 
-make --no-print-directory "$FLOOR" >/dev/null
-for tool in wrk sqlite3 curl python3 "$NGINX" "$RESTOCK" "$FLOOR"; do
+make --no-print-directory "$FLOOR" "$EPOLL" >/dev/null
+for tool in wrk sqlite3 curl python3 "$NGINX" "$RESTOCK" "$FLOOR" "$EPOLL"; do
     command -v "$tool" >/dev/null 2>&1 || { echo "clicks: $tool not found" >&2; exit 1; }
 done
 
@@ -200,17 +203,30 @@ case "$loc" in
 esac
 before=$(sqlite3 "$DB" 'SELECT count(*) FROM hits WHERE kind = 1') # the check above: 1
 
-# ---- the durable floor (floor302.c), on the same tokens; restock waits idle ------------------
-FLOOR_PORT=$(free_port)
-"$FLOOR" "$FLOOR_PORT" 2 "$TMP/floor.log" >"$TMP/floor.out" 2>&1 &
-FLOOR_PID=$!
-wait_http "http://127.0.0.1:$FLOOR_PORT/" # one request, recorded too
-run_wrk floor "http://127.0.0.1:$FLOOR_PORT" "$BENCH_DIR/clicks.lua" "$TMP/tokens" "$THREADS"
-f_rps=$rps f_p99=$p99_us f_ok=$((requests - non2xx)) f_non2xx=$non2xx
-stop "$FLOOR_PID"
-FLOOR_PID=""
-f_recorded=$(($(sed -n 's/^recorded=//p' "$TMP/floor.out") - 1))
-rm -f "$TMP/floor.log"
+# ---- the durable floors, on the same tokens; restock waits idle -----------------------------
+# floor_run name program threads [mode]: serves the tokens with a floor; sets <name>_rps, _p99,
+# _ok (302s), _non2xx and _recorded (requests synced, less wait_http's one)
+floor_run() {
+    fname=$1 fprog=$2 fthreads=$3
+    shift 3
+    FLOOR_PORT=$(free_port)
+    "$fprog" "$FLOOR_PORT" "$fthreads" "$TMP/floor.log" "$@" >"$TMP/$fname.out" 2>&1 &
+    FLOOR_PID=$!
+    wait_http "http://127.0.0.1:$FLOOR_PORT/" # one request, recorded too
+    run_wrk "$fname" "http://127.0.0.1:$FLOOR_PORT" "$BENCH_DIR/clicks.lua" "$TMP/tokens" "$THREADS"
+    stop "$FLOOR_PID"
+    FLOOR_PID=""
+    eval "${fname}_rps=\$rps ${fname}_p99=\$p99_us ${fname}_ok=\$((requests - non2xx))"
+    eval "${fname}_non2xx=\$non2xx"
+    eval "${fname}_recorded=\$((\$(sed -n 's/^recorded=//p' \"\$TMP/\$fname.out\") - 1))"
+    rm -f "$TMP"/floor.log*
+}
+# floor302: libmicrohttpd, restock's thread count, one syncer thread (restock's design);
+# floor302 inline and epoll302: the thread that read a turn's requests syncs them itself, one
+# thread (the best count for both here: wrk has the other core)
+floor_run floor "$FLOOR" 2
+floor_run inline "$FLOOR" 1 inline
+floor_run epoll "$EPOLL" 1
 
 run_wrk clicks "$URL" "$BENCH_DIR/clicks.lua" "$TMP/tokens" "$THREADS"
 c_rps=$rps c_p99=$p99_us c_ok=$((requests - non2xx)) c_non2xx=$non2xx c_errors=$errors
@@ -224,21 +240,28 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 echo
 echo "restock clicks bench: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)," \
     "wrk -c $CONNS -t $THREADS -d $DURATION, $NOTIFS notifications"
-printf '%-10s %12s %10s %10s\n' name "requests/s" p99 "vs nginx"
-printf '%-10s %12.0f %10s %10s\n' "nginx 302" "$n_rps" "$(ms "$n_p99")" 1.00
-printf '%-10s %12.0f %10s %10s\n' "floor 302" "$f_rps" "$(ms "$f_p99")" \
-    "$(awk -v a="$f_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')"
-printf '%-10s %12.0f %10s %10s\n' "GET /r/" "$c_rps" "$(ms "$c_p99")" \
-    "$(awk -v a="$c_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')"
+printf '%-16s %12s %10s %10s\n' name "requests/s" p99 "vs nginx"
+printf '%-16s %12.0f %10s %10s\n' "nginx 302" "$n_rps" "$(ms "$n_p99")" 1.00
+row() { # label rps p99_us
+    printf '%-16s %12.0f %10s %10s\n' "$1" "$2" "$(ms "$3")" \
+        "$(awk -v a="$2" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')"
+}
+row "floor 302" "$floor_rps" "$floor_p99"
+row "floor 302 inline" "$inline_rps" "$inline_p99"
+row "epoll 302" "$epoll_rps" "$epoll_p99"
+row "GET /r/" "$c_rps" "$c_p99"
 echo
 echo "clicks: $c_ok answered 302, $c_non2xx errors, $c_errors socket errors;" \
     "$stored clicks stored, $clicked notifications clicked"
-echo "floor: $f_ok answered 302, $f_non2xx errors; $f_recorded requests synced"
 status=0
-if [ "$f_recorded" -lt "$f_ok" ] || [ "$f_recorded" -gt $((f_ok + CONNS)) ] || [ "$f_non2xx" -ne 0 ]; then
-    echo "FLOOR: FAILED: synced requests outside [302s, 302s + connections], or errors"
-    status=1
-fi
+for f in floor inline epoll; do
+    eval "ok=\$${f}_ok recorded=\$${f}_recorded bad=\$${f}_non2xx"
+    echo "$f: $ok answered 302, $bad errors; $recorded requests synced"
+    if [ "$recorded" -lt "$ok" ] || [ "$recorded" -gt $((ok + CONNS)) ] || [ "$bad" -ne 0 ]; then
+        echo "FLOOR $f: FAILED: synced requests outside [302s, 302s + connections], or errors"
+        status=1
+    fi
+done
 if [ "$stored" -lt "$c_ok" ] || [ "$stored" -gt $((c_ok + CONNS)) ]; then
     echo "DURABILITY: FAILED: stored clicks outside [302s, 302s + connections]"
     status=1

@@ -11,12 +11,18 @@
  * synced before serving, so each fdatasync writes data only, never the file's size or extents
  * (as SQLite's WAL, rewritten in place after a checkpoint); it wraps at LOG_BYTES.
  *
+ * With MODE "inline" there is no syncer: each HTTP thread writes its own turn's batch into its
+ * own log (LOGFILE.N) and fdatasyncs it itself, then resumes the batch and runs its daemon again
+ * to send the answers. No request crosses a thread, and while a thread waits for the disk the
+ * next turn's requests gather in the sockets (the closed loop fills the batch by itself).
+ *
  * So GET /r/ against this floor shows what restock's own work costs (routing, HMAC, SQLite, its
  * writer and syncer threads), and this floor against nginx's `return 302` what waiting for the
- * disk costs any server in the same closed loop of wrk connections.
+ * disk costs a libmicrohttpd server in the same closed loop of wrk connections.
  *
- * Usage: floor302 PORT THREADS LOGFILE. Serves 127.0.0.1:PORT until SIGTERM or SIGINT, then
- * prints "recorded=N" (requests whose batch was synced; every 302 sent is among them).
+ * Usage: floor302 PORT THREADS LOGFILE [syncer|inline]. Serves 127.0.0.1:PORT until SIGTERM or
+ * SIGINT, then prints "recorded=N" (requests whose batch was synced; every 302 sent is among
+ * them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +61,8 @@ struct worker {
     struct batch *open;   /* this loop turn's requests, owned by the worker */
     pthread_mutex_t mu;   /* guards synced */
     struct batch *synced; /* on disk, to resume */
+    int log;              /* inline mode: this thread's own log */
+    off_t off;
 };
 
 static struct {
@@ -68,6 +76,7 @@ static struct {
 } syncer = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static atomic_int stopping;
+static int inline_sync; /* MODE "inline": each worker syncs its own batches */
 static struct MHD_Response *redirect;
 
 static void die(const char *what)
@@ -119,15 +128,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
-static void write_log(const char *p, size_t len)
+static void write_log(int log, off_t *off, const char *p, size_t len)
 {
     while (len) {
-        size_t room = (size_t)(LOG_BYTES - syncer.off), n = len < room ? len : room;
-        if (pwrite(syncer.log, p, n, syncer.off) != (ssize_t)n) die("write");
-        syncer.off = (syncer.off + (off_t)n) % LOG_BYTES;
+        size_t room = (size_t)(LOG_BYTES - *off), n = len < room ? len : room;
+        if (pwrite(log, p, n, *off) != (ssize_t)n) die("write");
+        *off = (*off + (off_t)n) % LOG_BYTES;
         p += n;
         len -= n;
     }
+}
+
+/* A zero-filled, synced log of LOG_BYTES: fdatasyncs then write data only. */
+static int open_log(const char *path)
+{
+    int log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (log < 0) die(path);
+    static const char zeros[1 << 16];
+    for (long off = 0; off < LOG_BYTES; off += sizeof(zeros))
+        if (write(log, zeros, sizeof(zeros)) != sizeof(zeros)) die("write");
+    if (fsync(log)) die("fsync");
+    return log;
 }
 
 static void *sync_main(void *arg)
@@ -142,7 +163,7 @@ static void *sync_main(void *arg)
         syncer.queue = NULL;
         pthread_mutex_unlock(&syncer.mu);
         for (struct batch *b = list; b; b = b->next)
-            write_log(b->data, b->len);
+            write_log(syncer.log, &syncer.off, b->data, b->len);
         if (fdatasync(syncer.log)) die("fdatasync");
         for (struct batch *b = list, *next; b; b = next) {
             next = b->next;
@@ -177,6 +198,21 @@ static void resume_synced(struct worker *w)
     }
 }
 
+/* Inline mode: the turn's batch onto this thread's log and the disk, then its answers out. */
+static void sync_inline(struct worker *w)
+{
+    struct batch *b = w->open;
+    if (!b) return;
+    w->open = NULL;
+    write_log(w->log, &w->off, b->data, b->len);
+    if (fdatasync(w->log)) die("fdatasync");
+    atomic_fetch_add(&syncer.recorded, b->n);
+    for (int i = 0; i < b->n; i++)
+        MHD_resume_connection(b->conn[i]);
+    free(b);
+    MHD_run(w->d);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -193,7 +229,10 @@ static void *worker_main(void *arg)
         for (int i = 0; i < n; i++)
             if (ev[i].data.u32 == 1) resume_synced(w);
         MHD_run(w->d);
-        submit(w);
+        if (inline_sync)
+            sync_inline(w);
+        else
+            submit(w);
     }
     close(ep);
     return NULL;
@@ -213,18 +252,14 @@ static long arg_long(const char *s, long lo, long hi)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: floor302 PORT THREADS LOGFILE\n");
+    if (argc < 4 || argc > 5 ||
+        (argc == 5 && strcmp(argv[4], "syncer") && strcmp(argv[4], "inline"))) {
+        fprintf(stderr, "usage: floor302 PORT THREADS LOGFILE [syncer|inline]\n");
         return 2;
     }
     long port = arg_long(argv[1], 1, 65535), nthreads = arg_long(argv[2], 1, MAX_THREADS);
-
-    syncer.log = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (syncer.log < 0) die(argv[3]);
-    static const char zeros[1 << 16];
-    for (long off = 0; off < LOG_BYTES; off += sizeof(zeros))
-        if (write(syncer.log, zeros, sizeof(zeros)) != sizeof(zeros)) die("write");
-    if (fsync(syncer.log)) die("fsync");
+    inline_sync = argc == 5 && !strcmp(argv[4], "inline");
+    if (!inline_sync) syncer.log = open_log(argv[3]);
 
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
     struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -250,6 +285,12 @@ int main(int argc, char **argv)
     for (long i = 0; i < nthreads; i++) {
         struct worker *w = &workers[i];
         pthread_mutex_init(&w->mu, NULL);
+        if (inline_sync) {
+            char path[4096];
+            if (snprintf(path, sizeof(path), "%s.%ld", argv[3], i) >= (int)sizeof(path))
+                die("path");
+            w->log = open_log(path);
+        }
         w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         w->d = MHD_start_daemon(
             MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, NULL,
