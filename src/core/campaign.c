@@ -604,9 +604,10 @@ static int parse_list(const json_t *arr, const struct list_kind *k, const char *
  * written, so a rule added since never makes a stored campaign unreadable; a PATCH likewise
  * keeps the fields it does not give as they were stored. */
 struct parse_ctx {
-    const char *currency; /* the shop's: the decimals of price bounds without `currencies` */
-    int stored_prices;    /* ... or the decimals the bounds were written with */
-    int stored_contacts;  /* test_contacts of any channel's kind are taken (canon_any_contact) */
+    const char *currency;        /* the shop's: the decimals of price bounds without `currencies` */
+    int stored_prices;           /* ... or the decimals the bounds were written with */
+    const struct campaign *base; /* a PATCH's: bounds it stores finer may be given back */
+    int stored_contacts; /* test_contacts of any channel's kind are taken (canon_any_contact) */
 };
 
 /* ---- fields read by code ------------------------------------------------------------------- */
@@ -639,13 +640,14 @@ static int parse_filters(const json_t *arr, struct arena *a, C *c, struct rs_sta
     return RS_OK;
 }
 
+static const char *const bound_keys[2] = {"min_price", "max_price"};
+
 /* The decimals a stored bound was written with (campaign_to_json writes price_exp of them). */
 static int written_decimals(const json_t *pf)
 {
-    static const char *const keys[2] = {"min_price", "max_price"};
     int exp = 0;
     for (int i = 0; i < 2; i++) {
-        const json_t *v = json_object_get(pf, keys[i]);
+        const json_t *v = json_object_get(pf, bound_keys[i]);
         const char *dot = json_is_string(v) ? strchr(json_string_value(v), '.') : NULL;
         int n = dot ? (int)strlen(dot + 1) : json_is_real(v) ? 2 : 0;
         if (n > exp) exp = n;
@@ -653,8 +655,46 @@ static int written_decimals(const json_t *pf)
     return exp > 18 ? 18 : exp;
 }
 
+/* A bound as an amount with exp decimals; 0, or -1 when it is not one. Decimals beyond exp
+ * are taken when they are zeros: "1000.00" is exactly 1000 yen (and how GET shows a bound of a
+ * yen shop stored when bounds were always read with 2). */
+static int bound_value(const json_t *pf, const char *key, int exp, int64_t *out)
+{
+    const json_t *v = json_object_get(pf, key);
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v), len = n;
+    if (s && memchr(s, '.', n)) {
+        while (len && s[len - 1] == '0')
+            len--;
+        if (len < n && s[len - 1] == '.') len--; /* "5." alone stays what it is: no amount */
+        if (money_parse(s, len, exp, out) == 0) return 0;
+    }
+    struct rs_status ignored = {0};
+    return jmoney(pf, key, exp, out, "", &ignored) ? -1 : 0;
+}
+
+/* 1 when a PATCH gives back, as GET shows it, a bound its base stores with more decimals than
+ * exp (a yen shop's "10.50" from when bounds were always read with 2), and every other bound
+ * it gives fits exp: the bounds are then read with the base's decimals, so it is kept. */
+static int gives_back_finer(const json_t *pf, int exp, const struct campaign *base)
+{
+    if (!base || base->ncurrencies || base->price_exp <= exp) return 0;
+    const int64_t stored[2] = {base->min_price, base->max_price};
+    int back = 0;
+    for (int i = 0; i < 2; i++) {
+        int64_t v;
+        if (!json_object_get(pf, bound_keys[i]) || !bound_value(pf, bound_keys[i], exp, &v))
+            continue;
+        if (stored[i] < 0 || bound_value(pf, bound_keys[i], base->price_exp, &v) || v != stored[i])
+            return 0;
+        back = 1;
+    }
+    return back;
+}
+
 /* The decimals of min_price and max_price: those of the listed currencies (which must then all
- * have the same number), else those of the shop's currency; a stored campaign's as written. */
+ * have the same number), else those of the shop's currency (or the base's, for a bound given
+ * back as stored); a stored campaign's as written. */
 static int price_decimals(const json_t *pf, const struct parse_ctx *x, C *c, struct rs_status *st)
 {
     int priced = json_object_get(pf, "min_price") || json_object_get(pf, "max_price");
@@ -666,6 +706,9 @@ static int price_decimals(const json_t *pf, const struct parse_ctx *x, C *c, str
         c->price_exp = written_decimals(pf);
     else
         c->price_exp = currency_exponent(x->currency) >= 0 ? currency_exponent(x->currency) : 2;
+    if (!c->ncurrencies && priced && !x->stored_prices &&
+        gives_back_finer(pf, c->price_exp, x->base))
+        c->price_exp = x->base->price_exp;
     for (int i = 1; priced && i < c->ncurrencies; i++)
         if (currency_exponent(c->currencies[i]) != c->price_exp)
             return fail_at(st, "product_filters", "currencies",
@@ -685,13 +728,12 @@ static int parse_products(const json_t *pf, const struct parse_ctx *x, struct ar
     if (!rc && (v = json_object_get(pf, "currencies")))
         rc = parse_list(v, &list_currencies, w, c->channel, a, c->currencies, &c->ncurrencies, st);
     if (rc || (rc = price_decimals(pf, x, c, st))) return rc;
-    static const char *const keys[2] = {"min_price", "max_price"};
     int64_t *dst[2] = {&c->min_price, &c->max_price};
     for (int i = 0; i < 2; i++) {
-        if (!json_object_get(pf, keys[i])) continue;
-        rc = jmoney(pf, keys[i], c->price_exp, dst[i], w, st);
-        if (rc) return rc;
-        if (*dst[i] < 0) return fail_at(st, w, keys[i], "must not be negative");
+        if (!json_object_get(pf, bound_keys[i])) continue;
+        if (bound_value(pf, bound_keys[i], c->price_exp, dst[i]))
+            return jmoney(pf, bound_keys[i], c->price_exp, dst[i], w, st); /* its error */
+        if (*dst[i] < 0) return fail_at(st, w, bound_keys[i], "must not be negative");
     }
     if (c->min_price >= 0 && c->max_price >= 0 && c->min_price > c->max_price)
         return fail_at(st, w, "max_price", "must not be less than min_price");
@@ -848,6 +890,7 @@ static int parse(const json_t *in, const struct campaign *base, const char *curr
         .currency = currency,
         .stored_prices = stored || (base && !json_object_get(in, "product_filters")),
         .stored_contacts = stored || (base && !json_object_get(in, "test_contacts")),
+        .base = base,
     };
     if (!base) {
         rc = parse_doc(in, &x, a, &tmp, st);

@@ -133,7 +133,9 @@ const char *campaign_status_name(enum campaign_status s);
  * object is a PATCH applied over base (fields absent keep base's values; `channel` may not
  * change); otherwise it is a new campaign and `channel` is required. `currency` is the shop's
  * (ISO 4217; NULL or unknown: 2 decimals): product_filters' min_price and max_price are amounts
- * with its decimals unless `currencies` lists others. RS_EINVAL naming the field
+ * with its decimals unless `currencies` lists others; further decimals are taken when they are
+ * zeros ("1000.00" yen is 1000), and a PATCH may give back a bound its base stores with more
+ * decimals than the currency has (GET shows it so) to keep it. RS_EINVAL naming the field
  * ("templates.da.subject: required", "delivery.send_ratio: must be from 0 to 100"). */
 int campaign_parse(const json_t *in, const struct campaign *base, const char *currency,
                    struct arena *a, struct campaign *c, struct rs_status *st);

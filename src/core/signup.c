@@ -217,6 +217,15 @@ int signup_apply(struct tx *tx, void *arg, struct rs_status *st)
     return s->status == SUB_PENDING ? confirm(tx, su, st) : RS_OK;
 }
 
+int signup_pretend(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct signup *su = arg;
+    su->result = (struct rs_status){0};
+    signup_apply(tx, su, &su->result);
+    su->pretended = 1;
+    return rs_fail(st, RS_ECONFLICT, "a honeypot sign-up: its writes are rolled back");
+}
+
 static void set_time(json_t *o, const char *key, int64_t t)
 {
     char ts[32];

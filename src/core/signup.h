@@ -32,11 +32,22 @@ struct signup {
     int64_t now;
     int created;             /* result: 1 new, 0 existing */
     struct subscription out; /* result: the stored subscription */
+    int pretended;           /* signup_pretend ran: */
+    struct rs_status result; /* ... signup_apply's outcome */
 };
 
 int signup_parse(struct app *app, const json_t *body, struct arena *a, struct signup *out,
                  struct rs_status *st);
 int signup_apply(struct tx *tx, void *signup, struct rs_status *st);
+
+/* A honeypot sign-up (SPEC §9: accepted in appearance, stored nowhere), as a writer job: runs
+ * signup_apply, keeps its outcome in su->result (and created, out; sets su->pretended), then
+ * fails on purpose, so
+ * its savepoint rolls back every write it made (the subscription, a re-opening, a double opt-in
+ * confirmation). The outcome is thus a real sign-up's for the same input — new or existing,
+ * `waiting` or `pending` under double opt-in, the id the next new subscription gets, or the
+ * 404 or 409 — and nothing is stored or sent. Always returns RS_ECONFLICT. */
+int signup_pretend(struct tx *tx, void *signup, struct rs_status *st);
 
 /* The JSON view of a subscription. */
 json_t *subscription_to_json(const struct subscription *s, const char *shop_uuid);

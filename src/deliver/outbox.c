@@ -313,8 +313,9 @@ static const char *clean_reason(const char *reason, struct arena *a)
 }
 
 /* Its campaign's starts_at was moved past now after it was queued: it stays queued (or
- * retrying), without using an attempt, until then. Its ttl still counts from when it was due:
- * one held past it expires rather than going out late. */
+ * retrying), without using an attempt, until then. Its ttl still counts from when it was due,
+ * so deliver() holds only a message that starts_at leaves time for; one it would hold past
+ * its expiry is dropped at once instead, and its subscriber waits again. */
 static void hold(struct result *res, int64_t until)
 {
     res->held = 1;
@@ -378,6 +379,11 @@ static void deliver(struct worker *w, int64_t id, int64_t now, int64_t lease)
         settle(&res, N_DROPPED, j.n.restock_id ? "unsubscribed" : "no longer pending", a);
     } else if (stopped) { /* SPEC §5: paused sends nobody; the subscriber keeps waiting */
         settle(&res, N_DROPPED, stopped, a);
+        res.rewait = 1;
+    } else if (j.n.restock_id && j.camp.starts_at > now && j.camp.starts_at >= j.n.expires_at) {
+        /* held past its ttl it could never go out: the shop held it, the subscriber keeps
+         * their place (as for a pause) rather than losing it to an expiry */
+        settle(&res, N_DROPPED, "the campaign's starts_at was moved past its ttl", a);
         res.rewait = 1;
     } else if (j.n.restock_id && j.camp.starts_at > now) {
         hold(&res, j.camp.starts_at);

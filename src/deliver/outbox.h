@@ -23,8 +23,9 @@
  * → `dropped`, and the subscription waits again (SPEC §5: paused sends nobody, test only its
  * test contacts) unless it was unsubscribed meanwhile. A campaign whose starts_at was moved past
  * now → held: it stays queued (or retrying, no attempt used) with not_before = starts_at, its
- * expires_at unchanged. A channel with no configuration (no smtp_url, no sms_url) is not claimed
- * at all: its notifications stay queued.
+ * expires_at unchanged; when starts_at is at or past its expires_at it could never go out in
+ * time, and is `dropped` at once, the subscription waiting again as for a pause. A channel with no
+ * configuration (no smtp_url, no sms_url) is not claimed at all: its notifications stay queued.
  */
 #ifndef RESTOCK_OUTBOX_H
 #define RESTOCK_OUTBOX_H

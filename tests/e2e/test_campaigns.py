@@ -2,6 +2,7 @@
 subscribers waiting for a restock and to the messages already queued for them, through the real
 binary and a real SMTP server."""
 
+import sqlite3
 import time
 
 import lib
@@ -111,3 +112,37 @@ def test_a_campaign_switched_to_test_sends_only_to_its_test_contacts(restock, si
     (dropped,) = [n for n in notifications(shop) if n["status"] == "dropped"]
     assert "test contacts" in dropped["reason"]
     assert [s["email"] for s in shop.subs() if s["status"] == "waiting"] == ["real@example.com"]
+
+
+def test_price_bounds_given_back_as_shown(restock):
+    """A yen shop's campaign stored when bounds were always read with 2 decimals shows them as
+    "1000.00" (and "10.50"); a PATCH giving back what GET showed is taken, not a 400."""
+    shop = start(restock, currency="JPY")
+    r = shop.server.post("/v1/campaigns", {
+        "channel": "email", "name": "old", "product_filters": {"min_price": "1000"}},
+        key=shop.key)
+    assert r.status == 201, r
+    cid = r.json["id"]
+    db = sqlite3.connect(shop.server.owner.db, timeout=10)
+    with db:  # as an older restock wrote it
+        db.execute("UPDATE campaigns SET json = replace(json, '\"min_price\":\"1000\"',"
+                   " '\"min_price\":\"1000.00\",\"max_price\":\"5000.50\"') WHERE id = ?", (cid,))
+    db.close()
+    shown = shop.server.get(f"/v1/campaigns/{cid}", key=shop.key).json
+    assert (shown["product_filters"]["min_price"], shown["product_filters"]["max_price"]) == (
+        "1000.00", "5000.50")
+    shown["product_filters"]["on_sale_only"] = True
+    r = shop.server.patch(f"/v1/campaigns/{cid}", {"product_filters": shown["product_filters"]},
+                          key=shop.key)
+    assert r.status == 200, r
+    assert r.json["product_filters"]["on_sale_only"] is True
+    assert (r.json["product_filters"]["min_price"], r.json["product_filters"]["max_price"]) == (
+        "1000.00", "5000.50")  # the finer one keeps both in its decimals
+    r = shop.server.patch(f"/v1/campaigns/{cid}", shown, key=shop.key)  # the whole answer back
+    assert r.status == 200, r
+    r = shop.server.patch(f"/v1/campaigns/{cid}", {"product_filters": {"min_price": "1000.00"}},
+                          key=shop.key)
+    assert r.status == 200 and r.json["product_filters"]["min_price"] == "1000", r
+    r = shop.server.patch(f"/v1/campaigns/{cid}", {"product_filters": {"min_price": "10.50"}},
+                          key=shop.key)
+    assert r.status == 400 and "at most 0 decimals" in r.error["message"], r

@@ -5,6 +5,7 @@ import base64
 import os
 import re
 import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -254,18 +255,49 @@ def test_quantity_and_source(sold_out):
 
 # ---- hygiene ---------------------------------------------------------------------------------
 
+def same_answer(bot, person):
+    """A honeypot's answer and a real sign-up's for the same input: the same status and body,
+    but for the times (a second may pass between them)."""
+    assert (bot.status, bot.headers["Content-Type"]) == (person.status,
+                                                        person.headers["Content-Type"]), (bot,
+                                                                                          person)
+    times = ("created_at", "updated_at")
+    strip = lambda j: {k: v for k, v in (j.get("error") or j).items() if k not in times}
+    assert strip(bot.json) == strip(person.json), (bot.json, person.json)
+
+
 def test_honeypot_is_accepted_in_appearance_and_stored_nowhere(sold_out):
-    r = sold_out.signup("v1", email="bot@example.com", website="http://spam.example")
-    s = created(r)
-    assert s["status"] == "waiting" and s["email"] == "bot@example.com"
-    assert s["shop"] == sold_out.id and s["variant_id"] == "v1"
-    assert sold_out.subs() == []
-    # a real sign-up of the same contact afterwards is new: nothing was kept
-    real = created(sold_out.signup("v1", email="bot@example.com"))
-    assert [x["id"] for x in sold_out.subs()] == [real["id"]]
+    first = created(sold_out.signup("v3", email="first@example.com"))
+    fields = dict(email="Bot@Example.com", first_name="Bo", locale="da-dk", quantity=2,
+                  source="widget")
+    bot = sold_out.signup("v1", website="http://spam.example", **fields)
+    assert [x["id"] for x in sold_out.subs()] == [first["id"]]  # nothing stored
+    # the same input without the honeypot is answered alike: 201, waiting, the very id a new
+    # subscription gets next (not one that stands out), the same fields
+    person = sold_out.signup("v1", **fields)
+    same_answer(bot, person)
+    assert int(person.json["id"]) == int(first["id"]) + 1
+    # and for a contact that has signed up, a variant in stock or unknown, as a person is
+    for variant in ("v1", "in", "nope"):
+        same_answer(sold_out.signup(variant, website="x", **fields),
+                    sold_out.signup(variant, **fields))
+    assert len(sold_out.subs()) == 2
     # an empty honeypot is a person
     created(sold_out.signup("v2", email="ada@example.com", website=""))
-    assert len(sold_out.subs()) == 2
+    assert len(sold_out.subs()) == 3
+
+
+def test_honeypot_under_double_opt_in_is_pending_and_sends_nothing(shops, sink):
+    (shop,) = shops(1, "--smtp-url", f"smtp://127.0.0.1:{sink.port}")
+    shop.add_variants({"v1": 0})
+    assert shop.patch({"double_opt_in": True}).status == 200
+    bot = shop.signup("v1", email="bot@example.com", website="http://spam.example")
+    assert bot.status == 201 and bot.json["status"] == "pending", bot
+    time.sleep(1.5)  # a confirmation would be out by now
+    assert sink.messages() == [] and shop.subs() == []
+    person = shop.signup("v1", email="bot@example.com")
+    same_answer(bot, person)
+    lib.wait_for(lambda: sink.messages(), what="the person's confirmation")
 
 
 def test_double_opt_in_keeps_signups_pending(sold_out):

@@ -535,7 +535,7 @@ TEST(campaign_patch)
         {"{'ends_at':'2026-02-01T00:00:00Z'}", "ends_at: must be after starts_at", NULL},
         {"{'test_contacts':[],'status':'test'}", "test_contacts: required when status", NULL},
         {"{'trigger':'view'}", "trigger: \"view\" is for webpush", NULL},
-        {"{'product_filters':{'currencies':['JPY'],'min_price':'10.00'}}",
+        {"{'product_filters':{'currencies':['JPY'],'min_price':'10.50'}}",
          "product_filters.min_price: must be a decimal amount with at most 0", NULL},
         {"{'bogus':1}", "bogus: unknown field", NULL},
         {"[1]", "body: must be an object", NULL},
@@ -651,7 +651,18 @@ TEST(campaign_prices_in_the_shops_currency)
         {"KWD", "{'min_price':'1.005'}", 1005, 3, NULL},
         {"EUR", "{'min_price':'19.9'}", 1990, 2, NULL},
         {NULL, "{'min_price':'19.9'}", 1990, 2, NULL},
-        {"JPY", "{'min_price':'10.50','currencies':['EUR']}", 1050, 2, NULL}, /* theirs */
+        {"JPY", "{'min_price':'10.50','currencies':['EUR']}", 1050, 2, NULL},   /* theirs */
+        {"JPY", "{'min_price':'1000.00','max_price':'5000.0'}", 1000, 0, NULL}, /* zeros */
+        {"JPY", "{'min_price':'10.50'}", 0, 0,
+         "product_filters.min_price: must be a decimal amount "
+         "with at most 0 decimals"},
+        {"JPY", "{'min_price':'5.'}", 0, 0,
+         "product_filters.min_price: must be a decimal amount "
+         "with at most 0 decimals"},
+        {"EUR", "{'min_price':'19.900'}", 1990, 2, NULL},
+        {"EUR", "{'min_price':'19.901'}", 0, 0,
+         "product_filters.min_price: must be a decimal amount "
+         "with at most 2 decimals"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char body[200];
@@ -677,7 +688,8 @@ TEST(campaign_prices_in_the_shops_currency)
 }
 
 /* A bound stored when it was always read with 2 decimals ("1000.00" of a yen shop) reads back
- * as written, and a PATCH leaving product_filters alone keeps it. */
+ * as written, and a PATCH leaving product_filters alone keeps it; one giving it back as GET
+ * shows it is taken too (1000 yen exactly), and a finer one ("10.50") given back is kept. */
 TEST(campaign_prices_stored_as_written)
 {
     struct arena *a = arena_new();
@@ -693,9 +705,42 @@ TEST(campaign_prices_stored_as_written)
     CHECK_INT(c.min_price, 100000);
     CHECK_INT(c.price_exp, 2);
     json_decref(in);
-    in = doc("{'product_filters':{'min_price':'1000.00'}}", 0, NULL); /* given: checked */
+    json_t *shown = campaign_to_json(&base); /* GET's answer, given back */
+    CHECK_STR(
+        json_string_value(json_object_get(json_object_get(shown, "product_filters"), "min_price")),
+        "1000.00");
+    CHECK_INT(campaign_parse(shown, &base, "JPY", a, &c, &st), RS_OK);
+    CHECK_INT(c.min_price, 1000);
+    CHECK_INT(c.price_exp, 0);
+    json_decref(shown);
+    in = doc("{'product_filters':{'min_price':'1000.01'}}", 0, NULL); /* given anew: checked */
     CHECK_INT(campaign_parse(in, &base, "JPY", a, &c, &st), RS_EINVAL);
     json_decref(in);
+    /* a finer stored bound, given back with a new one: kept, the new one read alike */
+    in = doc("{'channel':'email','product_filters':{'min_price':'10.50'}}", 0, NULL);
+    CHECK_INT(campaign_parse_stored(in, a, &base, &st), RS_OK);
+    json_decref(in);
+    in = doc("{'product_filters':{'min_price':'10.50','max_price':'2000','on_sale_only':true}}", 0,
+             NULL);
+    CHECK_INT(campaign_parse(in, &base, "JPY", a, &c, &st), RS_OK);
+    CHECK_INT(c.min_price, 1050);
+    CHECK_INT(c.max_price, 200000);
+    CHECK_INT(c.price_exp, 2);
+    CHECK_INT(c.on_sale_only, 1);
+    json_decref(in);
+    static const char *const refused[] = {
+        "{'product_filters':{'min_price':'10.51'}}",                      /* not the stored one */
+        "{'product_filters':{'min_price':'10.50','max_price':'20.50'}}",  /* a new finer one */
+        "{'product_filters':{'max_price':'10.50'}}",                      /* not where it was */
+        "{'product_filters':{'min_price':'10.50','currencies':['JPY']}}", /* another sense */
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        in = doc(refused[i], 0, NULL);
+        if (campaign_parse(in, &base, "JPY", a, &c, &st) != RS_EINVAL)
+            fprintf(stderr, "  accepted: %s\n", refused[i]);
+        CHECK(strstr(st.msg, "with at most 0 decimals") != NULL);
+        json_decref(in);
+    }
     arena_free(a);
 }
 

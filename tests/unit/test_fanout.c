@@ -802,6 +802,57 @@ TEST(outbox_campaign_switched_to_test_or_moved_later)
     env_close(&e);
 }
 
+TEST(outbox_hold_past_the_ttl_gives_the_place_back)
+{
+    /* ttl 600 s. One message queued for after the silent hours, then starts_at moves past
+     * when it would expire: it can never go out in time, so it is dropped at once and its
+     * subscriber waits again, as for a pause. The second, held until a starts_at within its
+     * ttl, stays held; the third, already retrying, expires after its retries ran past the
+     * ttl with the campaign started: expired, and its subscriber stays notified (as ever). */
+    struct env e;
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 1, T0);
+    patch(
+        &e, CH_EMAIL,
+        "{\"ttl\":600,\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"delay\"}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0 AND expires_at = 1795525800"), 1); /* 13:10 UTC */
+    patch(&e, CH_EMAIL, "{\"starts_at\":\"2026-11-24T13:10:00Z\"}");    /* = its expiry */
+    CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND attempts = 0 AND reason LIKE '%starts_at%ttl%'"), 1);
+    CHECK_INT(SUBS(&e, "status = 1"), 1);
+    env_close(&e);
+
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 1, T0);
+    patch(
+        &e, CH_EMAIL,
+        "{\"ttl\":600,\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"delay\"}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    patch(&e, CH_EMAIL, "{\"starts_at\":\"2026-11-24T13:09:59Z\"}"); /* a second before */
+    CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 0 AND not_before = 1795525799 AND lease_until = 0"), 1);
+    CHECK_INT(SUBS(&e, "status = 2"), 1);
+    env_close(&e);
+
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 1, T0);
+    patch(&e, CH_EMAIL, "{\"ttl\":600}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(outbox_drain(&e.app, T0, 10), 1); /* the SMTP server refuses: retrying */
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 1"), 1);
+    CHECK_INT(outbox_drain(&e.app, T0 + 600, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 4 AND reason LIKE 'ttl passed%'"), 1);
+    CHECK_INT(SUBS(&e, "status = 2"), 1);
+    env_close(&e);
+}
+
 /* ---- leases of slow batches ------------------------------------------------------------------ */
 
 static struct env *slow_env;
