@@ -661,14 +661,8 @@ static int written_decimals(const json_t *pf)
 static int bound_value(const json_t *pf, const char *key, int exp, int64_t *out)
 {
     const json_t *v = json_object_get(pf, key);
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v), len = n;
-    if (s && memchr(s, '.', n)) {
-        while (len && s[len - 1] == '0')
-            len--;
-        if (len < n && s[len - 1] == '.') len--; /* "5." alone stays what it is: no amount */
-        if (money_parse(s, len, exp, out) == 0) return 0;
-    }
+    if (json_is_string(v))
+        return money_parse_zeros(json_string_value(v), json_string_length(v), exp, out);
     struct rs_status ignored = {0};
     return jmoney(pf, key, exp, out, "", &ignored) ? -1 : 0;
 }

@@ -268,10 +268,15 @@ int64_t track_event_amount(const json_t *attrs, int exp)
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const json_t *v = json_object_get(attrs, keys[i]);
         int64_t amount;
-        struct rs_status st = {0};
-        if (v && (json_is_string(v) || json_is_number(v)) &&
-            jamount(attrs, keys[i], exp, &amount, "attributes", &st) == RS_OK && amount >= 0)
-            return amount;
+        int bad = -1;
+        if (json_is_string(v))
+            bad = money_parse_zeros(json_string_value(v), json_string_length(v), exp, &amount);
+        else if (json_is_integer(v) && json_integer_value(v) >= 0) {
+            struct rs_status ignored = {0};
+            bad = jmoney(attrs, keys[i], exp, &amount, "", &ignored);
+        } else if (json_is_real(v) && json_real_value(v) >= 0) /* before rounding, as collect */
+            bad = money_round_double(json_real_value(v), exp, &amount);
+        if (!bad && amount >= 0 && amount <= MONEY_AMOUNT_MAX) return amount;
     }
     return 0;
 }

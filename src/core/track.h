@@ -71,7 +71,10 @@ int track_event_parse(const json_t *body, struct arena *a, struct track_event *e
                       struct rs_status *st);
 
 /* The amount of a goal event: the first of attributes "value", "revenue", "total" that holds a
- * decimal amount (string or number) in the currency's exponent; 0 when none does. */
+ * decimal amount in the currency's exponent, at most MONEY_AMOUNT_MAX and not negative; 0 when
+ * none does. A string may carry zeros beyond the currency's decimals ("1000.00" yen); a number
+ * is rounded to the minor unit, as the collect call rounds a browser's float total
+ * (19.9 * 3 is 59.699999999999996). */
 int64_t track_event_amount(const json_t *attrs, int exp);
 
 /* A write job (run by the group committer): records one click, open or event of a notification,

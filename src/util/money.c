@@ -110,6 +110,17 @@ int money_parse(const char *s, size_t n, int exp, int64_t *out)
     return 0;
 }
 
+int money_parse_zeros(const char *s, size_t n, int exp, int64_t *out)
+{
+    size_t len = n;
+    if (s && memchr(s, '.', n)) {
+        while (len && s[len - 1] == '0')
+            len--;
+        if (len < n && len && s[len - 1] == '.') len--; /* "5." alone stays what it is */
+    }
+    return money_parse(s, len, exp, out);
+}
+
 size_t money_format(int64_t minor, int exp, char *out, size_t cap)
 {
     if (cap == 0) return 0;

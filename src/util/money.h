@@ -24,6 +24,9 @@ int currency_exponent(const char *code);
  * separators, at least one digit before any '.'. Fails (-1) on anything else and when the value
  * does not fit in int64. */
 int money_parse(const char *s, size_t n, int exp, int64_t *out);
+/* As money_parse, and decimals beyond `exp` are taken when they are zeros: "1000.00" at exp 0
+ * is 1000 (how a client that always writes two decimals gives a yen amount). */
+int money_parse_zeros(const char *s, size_t n, int exp, int64_t *out);
 /* Formats minor units as a decimal string with exactly `exp` decimals ("19.90", "-0.05", "100")
  * into out (cap bytes, 24 is always enough). Returns the length. */
 size_t money_format(int64_t minor, int exp, char *out, size_t cap);

@@ -155,6 +155,28 @@ TEST(money_round_double_cases)
     }
 }
 
+TEST(money_parse_zeros_cases)
+{
+    static const struct {
+        const char *s;
+        int exp, rc;
+        int64_t want;
+    } cases[] = {
+        {"1000.00", 0, 0, 1000}, {"1000.0", 0, 0, 1000}, {"1000", 0, 0, 1000},
+        {"19.90", 2, 0, 1990},   {"19.900", 2, 0, 1990}, {"19.9", 2, 0, 1990},
+        {"0.00", 0, 0, 0},       {"100", 2, 0, 10000},   {"10.50", 0, -1, 0},
+        {"19.901", 2, -1, 0},    {"5.", 0, -1, 0},       {".00", 0, -1, 0},
+        {"", 2, -1, 0},          {"1e3", 0, -1, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t v = 42;
+        int rc = money_parse_zeros(cases[i].s, strlen(cases[i].s), cases[i].exp, &v);
+        if (rc != cases[i].rc) fprintf(stderr, "  case %zu: %s\n", i, cases[i].s);
+        CHECK_INT(rc, cases[i].rc);
+        if (rc == 0) CHECK_INT(v, cases[i].want);
+    }
+}
+
 TEST(money_currency_exponent)
 {
     static const struct {
