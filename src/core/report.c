@@ -44,9 +44,9 @@ int report_range(const char *tz, const char *from, const char *to, int64_t *star
 /* ---- customers ------------------------------------------------------------------------------ */
 
 static const char *const csv_columns[] = {
-    "contact",      "channel",     "variant_id",  "product_title", "variant_title",
-    "signed_up_at", "notified_at", "opened_at",   "clicked_at",    "conversion",
-    "order_number", "order_date",  "order_total", "currency",
+    "contact",     "channel",   "variant_id",     "product_title", "variant_title", "signed_up_at",
+    "notified_at", "opened_at", "clicked_at",     "conversion",    "order_number",  "order_date",
+    "order_total", "currency",  "order_refunded", "order_net",
 };
 
 void report_csv_header(struct buf *b)
@@ -63,18 +63,33 @@ static void time_field(struct buf *b, int64_t t)
     csv_field(b, t ? s : NULL, 0);
 }
 
-/* The order total as a decimal string in out, or NULL when there is none. */
-static const char *total_str(const struct customer_row *row, char *out, size_t cap)
+/* An amount of the row's conversion in its currency as a decimal string in out, or NULL when
+ * the row has no conversion. */
+static const char *amount_str(const struct customer_row *row, int64_t amount, char *out, size_t cap)
 {
     if (row->order_total < 0 || !row->order_currency) return NULL;
     int exp = currency_exponent(row->order_currency);
-    money_format(row->order_total, exp < 0 ? 2 : exp, out, cap);
+    money_format(amount, exp < 0 ? 2 : exp, out, cap);
     return out;
+}
+
+/* The row's value, refunds and net (total less refunds), or NULLs when it has no conversion. */
+struct row_amounts {
+    const char *total, *refunded, *net;
+    char buf[3][32];
+};
+
+static void row_amounts(const struct customer_row *row, struct row_amounts *m)
+{
+    m->total = amount_str(row, row->order_total, m->buf[0], sizeof(m->buf[0]));
+    m->refunded = amount_str(row, row->order_refunded, m->buf[1], sizeof(m->buf[1]));
+    m->net = amount_str(row, row->order_total - row->order_refunded, m->buf[2], sizeof(m->buf[2]));
 }
 
 void report_csv_row(struct buf *b, const struct customer_row *row)
 {
-    char total[32];
+    struct row_amounts m;
+    row_amounts(row, &m);
     csv_field(b, row->contact, 1);
     csv_field(b, channel_name(row->channel), 0);
     csv_field(b, row->variant_id, 0);
@@ -86,9 +101,11 @@ void report_csv_row(struct buf *b, const struct customer_row *row)
     time_field(b, row->clicked_at);
     csv_field(b, conversion_name(row->conversion), 0);
     csv_field(b, row->order_number, 0);
-    time_field(b, row->order_number ? row->order_at : 0);
-    csv_field(b, total_str(row, total, sizeof(total)), 0);
-    csv_field(b, row->order_total >= 0 ? row->order_currency : NULL, 0);
+    time_field(b, m.total ? row->order_at : 0);
+    csv_field(b, m.total, 0);
+    csv_field(b, m.total ? row->order_currency : NULL, 0);
+    csv_field(b, m.refunded, 0);
+    csv_field(b, m.net, 0);
     csv_end(b);
 }
 
@@ -107,8 +124,8 @@ static json_t *str_json(const char *s)
 
 json_t *report_customer_json(const struct customer_row *row)
 {
-    char total[32];
-    const char *t = total_str(row, total, sizeof(total));
+    struct row_amounts m;
+    row_amounts(row, &m);
     json_t *o = json_object();
     json_object_set_new(o, "notification_id", json_integer(row->notification_id));
     json_object_set_new(o, "contact", str_json(row->contact));
@@ -122,9 +139,11 @@ json_t *report_customer_json(const struct customer_row *row)
     json_object_set_new(o, "clicked_at", time_json(row->clicked_at));
     json_object_set_new(o, "conversion", json_string(conversion_name(row->conversion)));
     json_object_set_new(o, "order_number", str_json(row->order_number));
-    json_object_set_new(o, "order_date", time_json(row->order_number ? row->order_at : 0));
-    json_object_set_new(o, "order_total", str_json(t));
-    json_object_set_new(o, "currency", t ? str_json(row->order_currency) : json_null());
+    json_object_set_new(o, "order_date", time_json(m.total ? row->order_at : 0));
+    json_object_set_new(o, "order_total", str_json(m.total));
+    json_object_set_new(o, "currency", m.total ? str_json(row->order_currency) : json_null());
+    json_object_set_new(o, "order_refunded", str_json(m.refunded));
+    json_object_set_new(o, "order_net", str_json(m.net));
     return o;
 }
 

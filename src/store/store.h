@@ -91,8 +91,10 @@ struct customer_row {
     const char *contact, *variant_id, *product_title, *variant_title;
     int64_t signed_up, sent_at, opened_at, clicked_at;
     int conversion;
+    /* the conversion's: its order's number (NULL for a goal event's), date, value, currency
+     * and refunds so far; order_total -1 when not converted */
     const char *order_number, *order_currency;
-    int64_t order_at, order_total;
+    int64_t order_at, order_total, order_refunded;
 };
 
 /* Customers report page: sent notifications of shop sid with id > after_id and sent_at in

@@ -101,7 +101,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_REPORT_CUSTOMERS] =
         "SELECT n.id, n.channel, coalesce(s.email, s.phone, s.push_endpoint, s.contact_key),"
         " s.variant_id, v.title, v.variant_title, s.created_at, n.sent_at, n.opened_at,"
-        " n.clicked_at, c.kind, o.order_number, o.created_at, o.total, o.currency"
+        " n.clicked_at, c.kind, o.order_number, c.at, c.amount, c.currency, c.refunded"
         " FROM notifications n JOIN subscriptions s ON s.id = n.subscription_id"
         " LEFT JOIN variants v ON v.shop_id = s.shop_id AND v.variant_id = s.variant_id"
         " LEFT JOIN conversions c ON c.shop_id = n.shop_id AND c.notification_id = n.id"
@@ -206,7 +206,7 @@ int sq_report_customers(struct store_conn *c, const struct report_filter *f, str
     sqlite3_bind_int(s, 5, f->limit);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int has_order = sqlite3_column_type(s, 11) != SQLITE_NULL;
+        int converted = sqlite3_column_type(s, 10) != SQLITE_NULL;
         struct customer_row row = {
             .notification_id = sqlite3_column_int64(s, 0),
             .channel = (enum channel)sqlite3_column_int(s, 1),
@@ -218,12 +218,12 @@ int sq_report_customers(struct store_conn *c, const struct report_filter *f, str
             .sent_at = sqlite3_column_int64(s, 7),
             .opened_at = sqlite3_column_int64(s, 8),
             .clicked_at = sqlite3_column_int64(s, 9),
-            .conversion =
-                sqlite3_column_type(s, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 10),
+            .conversion = converted ? sqlite3_column_int(s, 10) : -1,
             .order_number = col_text(s, 11, a),
             .order_at = sqlite3_column_int64(s, 12),
-            .order_total = has_order ? sqlite3_column_int64(s, 13) : -1,
+            .order_total = converted ? sqlite3_column_int64(s, 13) : -1,
             .order_currency = col_text(s, 14, a),
+            .order_refunded = sqlite3_column_int64(s, 15),
         };
         if (cb(arg, &row)) break;
     }

@@ -89,7 +89,7 @@ def test_dashboard(restock, sink, tmp_path):
     assert [r[0] for r in page["customers"]] == ["ada@example.com", "bob@example.com",
                                                  "cy@example.com", "dan@example.com",
                                                  "eve@example.com"]
-    assert page["customers"][0][5:] == ["direct", "1001", "39.80 EUR"]
+    assert page["customers"][0][5:] == ["direct", "1001", "39.80 EUR", "39.80 EUR"]
     assert res["csv_name"] == f"customers-{rng['from']}-{rng['to']}.csv"
     table = list(csv.reader(io.StringIO((out / "customers.csv").read_text("utf-8"), newline="")))
     assert table[0][0] == "contact" and len(table) == 6

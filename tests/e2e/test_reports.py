@@ -14,7 +14,7 @@ import seed
 
 COLUMNS = ["contact", "channel", "variant_id", "product_title", "variant_title", "signed_up_at",
            "notified_at", "opened_at", "clicked_at", "conversion", "order_number", "order_date",
-           "order_total", "currency"]
+           "order_total", "currency", "order_refunded", "order_net"]
 
 
 @pytest.fixture
@@ -83,6 +83,43 @@ def test_customers_csv_matches_json(world):
         expect = [row[c] if c in row else None for c in COLUMNS]
         expect[COLUMNS.index("notified_at")] = row["notified_at"]
         assert line == [v if v is not None else "" for v in expect]
+
+
+def test_customers_refunds_and_goal_events(world):
+    """A refund shows as the row's refunded amount and net; a goal event's conversion (no order)
+    shows its own value and date; the report's sums equal GET /v1/stats' revenue."""
+    shop, facts = world
+    r = shop.server.post("/v1/orders/1001/refunds", {"amount": "9.80"}, key=shop.key)
+    assert r.status == 200, r
+    dan = facts["by_email"]["dan@example.com"]
+    r = shop.server.post("/v1/events", {"msgHash": dan["msg_hash"], "event": "purchase",
+                                        "attributes": {"value": 19.9 * 3}},
+                         content_type="text/plain")
+    assert r.status == 200, r
+    rows = {r["contact"]: r for r in all_rows(shop)}
+    ada, dan = rows["ada@example.com"], rows["dan@example.com"]
+    assert (ada["order_total"], ada["order_refunded"], ada["order_net"]) == \
+        ("39.80", "9.80", "30.00")
+    assert dan["conversion"] == "assisted" and dan["order_number"] is None
+    assert (dan["order_total"], dan["order_refunded"], dan["order_net"], dan["currency"]) == \
+        ("59.70", "0.00", "59.70", "EUR")
+    assert dan["order_date"]
+    cy = rows["cy@example.com"]  # its order was cancelled: no conversion, no amounts
+    assert cy["order_total"] is None and cy["order_net"] is None and cy["order_date"] is None
+    today = datetime.date.today()
+    days = {"from": (today - datetime.timedelta(days=2)).isoformat(),
+            "to": (today + datetime.timedelta(days=2)).isoformat()}
+    stats = shop.server.get("/v1/stats?from={from}&to={to}".format(**days), key=shop.key).json
+    gross = sum(float(r["order_total"]) for r in rows.values() if r["order_total"])
+    net = sum(float(r["order_net"]) for r in rows.values() if r["order_net"])
+    totals = stats["totals"]
+    assert round(gross, 2) == round(sum(float(totals[k]["revenue"])
+                                        for k in ("direct", "assisted")), 2)
+    assert round(net, 2) == round(sum(float(totals[k]["revenue_net"])
+                                      for k in ("direct", "assisted")), 2)
+    table = parse_csv(report(shop, format="csv").body)
+    line = next(t for t in table if t[0] == "dan@example.com")
+    assert line[COLUMNS.index("order_total"):] == ["59.70", "EUR", "0.00", "59.70"]
 
 
 def test_customers_range_and_errors(world):

@@ -54,7 +54,7 @@ TEST(csv_report_rows)
     report_csv_header(&b);
     CHECK_STR(b.p, "contact,channel,variant_id,product_title,variant_title,signed_up_at,"
                    "notified_at,opened_at,clicked_at,conversion,order_number,order_date,"
-                   "order_total,currency\r\n");
+                   "order_total,currency,order_refunded,order_net\r\n");
     buf_reset(&b);
     struct customer_row row = {
         .notification_id = 7,
@@ -71,12 +71,13 @@ TEST(csv_report_rows)
         .order_number = "1001",
         .order_at = 1795010800,
         .order_total = 3980,
+        .order_refunded = 980,
         .order_currency = "EUR",
     };
     report_csv_row(&b, &row);
     CHECK_STR(b.p, "ada@example.com,email,4471,\"Tee, \"\"organic\"\"\",Red / M,"
                    "2026-11-18T11:06:40Z,2026-11-18T12:06:40Z,,2026-11-18T13:06:40Z,direct,1001,"
-                   "2026-11-18T14:06:40Z,39.80,EUR\r\n");
+                   "2026-11-18T14:06:40Z,39.80,EUR,9.80,30.00\r\n");
     buf_reset(&b);
     /* no conversion, no order; a currency without minor units */
     struct customer_row none = {.channel = CH_SMS,
@@ -86,7 +87,7 @@ TEST(csv_report_rows)
                                 .conversion = -1,
                                 .order_total = -1};
     report_csv_row(&b, &none);
-    CHECK_STR(b.p, "+4520123456,sms,\"v\n2\",,,,2026-11-18T12:06:40Z,,,none,,,,\r\n");
+    CHECK_STR(b.p, "+4520123456,sms,\"v\n2\",,,,2026-11-18T12:06:40Z,,,none,,,,,,\r\n");
     buf_reset(&b);
     struct customer_row yen = {.channel = CH_WEBPUSH,
                                .contact = "https://push.example/x",
@@ -97,7 +98,18 @@ TEST(csv_report_rows)
                                .order_currency = "JPY"};
     report_csv_row(&b, &yen);
     CHECK_STR(b.p, "https://push.example/x,webpush,,,,,,,,assisted,9,2026-11-18T14:06:40Z,1500,"
-                   "JPY\r\n");
+                   "JPY,0,1500\r\n");
+    buf_reset(&b);
+    /* a goal event's conversion: no order number, its own value and date */
+    struct customer_row goal = {.channel = CH_EMAIL,
+                                .contact = "bo@example.com",
+                                .conversion = 1,
+                                .order_at = 1795010800,
+                                .order_total = 2500,
+                                .order_currency = "EUR"};
+    report_csv_row(&b, &goal);
+    CHECK_STR(b.p, "bo@example.com,email,,,,,,,,assisted,,2026-11-18T14:06:40Z,25.00,EUR,0.00,"
+                   "25.00\r\n");
     buf_free(&b);
 }
 

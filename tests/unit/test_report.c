@@ -189,11 +189,13 @@ TEST(report_customers_rows)
              " status, received_at) VALUES (7, %lld, 'A-1', 'api', 3980, 'EUR', 1300, 0, 1300),"
              " (8, %lld, 'A-2', 'api', 1990, 'EUR', 2300, 0, 2300);"
              "INSERT INTO conversions(shop_id, notification_id, campaign_id, order_id, kind,"
-             " amount, currency, status, at, created_at) VALUES"
-             " (%lld, %lld, 1, 7, 0, 3980, 'EUR', 0, 1300, 1300),"
-             " (%lld, %lld, 1, 8, 1, 1990, 'EUR', 1, 2300, 2300);",
+             " amount, refunded, currency, status, at, created_at) VALUES"
+             " (%lld, %lld, 1, 7, 0, 3980, 980, 'EUR', 0, 1300, 1300),"
+             " (%lld, %lld, 1, 8, 1, 1990, 0, 'EUR', 1, 2300, 2300),"
+             " (%lld, %lld, 1, 0, 1, 2500, 0, 'EUR', 0, 86400 + 50, 86400 + 50);",
              (long long)n1, (long long)e.shop.sid, (long long)e.shop.sid, (long long)e.shop.sid,
-             (long long)n1, (long long)e.shop.sid, (long long)n2);
+             (long long)n1, (long long)e.shop.sid, (long long)n2, (long long)e.shop.sid,
+             (long long)n3);
     sql(&e, q);
 
     struct rows rs = read_rows(&e, (struct report_filter){.sid = e.shop.sid, .limit = 100});
@@ -209,6 +211,7 @@ TEST(report_customers_rows)
     CHECK_STR(rs.r[0].order_number, "A-1");
     CHECK_INT(rs.r[0].order_total, 3980);
     CHECK_INT(rs.r[0].order_at, 1300);
+    CHECK_INT(rs.r[0].order_refunded, 980);
     CHECK_INT(rs.r[1].notification_id, n2); /* its conversion was cancelled */
     CHECK_INT(rs.r[1].conversion, -1);
     CHECK(rs.r[1].order_number == NULL);
@@ -216,6 +219,11 @@ TEST(report_customers_rows)
     CHECK_INT(rs.r[2].notification_id, n3); /* a variant the catalog no longer has */
     CHECK(rs.r[2].product_title == NULL);
     CHECK_STR(rs.r[2].variant_id, "gone");
+    CHECK_INT(rs.r[2].conversion, 1); /* a goal event's: no order, the conversion's value */
+    CHECK(rs.r[2].order_number == NULL);
+    CHECK_INT(rs.r[2].order_total, 2500);
+    CHECK_INT(rs.r[2].order_at, 86400 + 50);
+    CHECK_STR(rs.r[2].order_currency, "EUR");
 
     /* keyset pages and the sent_at range [from, to) */
     rs = read_rows(&e, (struct report_filter){.sid = e.shop.sid, .limit = 2});
@@ -245,7 +253,7 @@ TEST(report_customers_rows)
     CHECK_INT(f.after_id, n3);
     CHECK(strstr(out.p, "ada@example.com,email,4471,Tee,Red,1970-01-01T00:01:40Z,"
                         "1970-01-01T00:16:40Z,1970-01-01T00:18:20Z,1970-01-01T00:20:00Z,direct,"
-                        "A-1,1970-01-01T00:21:40Z,39.80,EUR\r\n") == out.p);
+                        "A-1,1970-01-01T00:21:40Z,39.80,EUR,9.80,30.00\r\n") == out.p);
     buf_free(&out);
     renv_close(&e);
 }

@@ -232,9 +232,10 @@ async function loadCustomers(more) {
       el("td", {}, c.contact), el("td", {}, [c.product_title, c.variant_title].filter(Boolean).join(" — ") || c.variant_id),
       el("td", {}, dateOnly(c.notified_at)), el("td", {}, dateOnly(c.opened_at)), el("td", {}, dateOnly(c.clicked_at)),
       el("td", {}, c.conversion === "none" ? "" : el("span", { class: "badge " + c.conversion }, c.conversion)),
-      el("td", {}, c.order_number || ""), el("td", { class: "num" }, c.order_total ? money(c.order_total, c.currency) : "")));
+      el("td", {}, c.order_number || ""), el("td", { class: "num" }, c.order_total ? money(c.order_total, c.currency) : ""),
+      el("td", { class: "num" }, c.order_net ? money(c.order_net, c.currency) : "")));
   }
-  if (!more && !data.length) tb.append(el("tr", {}, el("td", { colspan: "8", class: "empty" }, "No notifications sent in this range")));
+  if (!more && !data.length) tb.append(el("tr", {}, el("td", { colspan: "9", class: "empty" }, "No notifications sent in this range")));
   customersNext = next;
   $("more").hidden = !next;
 }
