@@ -76,9 +76,11 @@ static json_t *day_json(const struct day *d, int exp, json_t *o)
     return o;
 }
 
+/* num ÷ den to 4 decimals; null when den is 0 (an SMS campaign has no opens: its conversions
+ * over opens are undefined, not 0%) */
 static json_t *rate(int64_t num, int64_t den)
 {
-    return json_real(den ? round((double)num / (double)den * 10000.0) / 10000.0 : 0.0);
+    return den ? json_real(round((double)num / (double)den * 10000.0) / 10000.0) : json_null();
 }
 
 /* Day numbers (days since the epoch) of from and to; RS_EINVAL naming the field. */

@@ -244,8 +244,8 @@ int json_write(struct buf *b, const json_t *v)
         return buf_puts(b, "false");
     case JSON_NULL:
         return buf_puts(b, "null");
-    default: { /* reals: jansson's shortest round-trip form */
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    default: { /* reals: jansson's, to 15 significant digits (a rate of 0.3333 is 0.3333) */
+        char *s = json_dumps(v, JSON_WRITE_FLAGS);
         rc = s ? buf_puts(b, s) : -1;
         free(s);
         return rc;

@@ -61,10 +61,14 @@ int jmoney(const json_t *obj, const char *key, int exp, int64_t *out, const char
 int jamount(const json_t *obj, const char *key, int exp, int64_t *out, const char *where,
             struct rs_status *st);
 
-/* Appends v to b as compact JSON, byte for byte what json_dumps(v, JSON_COMPACT |
- * JSON_ENCODE_ANY) writes (object keys in insertion order, UTF-8 as is, control characters, "
- * and \\ escaped), at a fraction of its cost: answers are built on the hot path. Returns 0, or -1
- * when b's limit was reached (b is then toobig). */
+/* json_dumps' flags for what json_write writes: compact, any value, and reals to 15
+ * significant digits (jansson's default 17 shows a rounded 0.3333 as 0.33329999999999999). */
+#define JSON_WRITE_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
+
+/* Appends v to b as compact JSON, byte for byte what json_dumps(v, JSON_WRITE_FLAGS) writes
+ * (object keys in insertion order, UTF-8 as is, control characters, " and \\ escaped), at a
+ * fraction of its cost: answers are built on the hot path. Returns 0, or -1 when b's limit was
+ * reached (b is then toobig). */
 int json_write(struct buf *b, const json_t *v);
 /* Appends the UTF-8 text s[0..n) as one JSON string, quoted and escaped as json_write does. */
 int json_write_string(struct buf *b, const char *s, size_t n);

@@ -1,6 +1,7 @@
 /* Unit tests of the core's pure rules: stock status and restock detection, tokens, the rate
  * limiter, JSON field checks and the configuration loader. Table-driven where cases share a
  * shape. */
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -186,13 +187,14 @@ TEST(json_write_matches_jansson)
         "{\"z\":1,\"a\":2,\"m\":{\"y\":\"\\u0007\"}}", /* insertion order, not sorted */
         "[9223372036854775807,-9223372036854775808]",
         "[0.5,1e300,-2.25,100.0]",
+        "[0.3333,0.0753,0.1]", /* rounded rates: 15 digits, not 0.33329999999999999 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_error_t je;
         json_t *v = json_loads(cases[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
         CHECK(v != NULL);
         if (!v) continue;
-        char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *want = json_dumps(v, JSON_WRITE_FLAGS);
         struct buf got = BUF_INIT(0);
         CHECK_INT(json_write(&got, v), 0);
         CHECK_INT(got.len, strlen(want));
@@ -203,6 +205,12 @@ TEST(json_write_matches_jansson)
         buf_free(&got);
         json_decref(v);
     }
+    json_t *third = json_real(round(1.0 / 3.0 * 10000.0) / 10000.0); /* a rate as stats rounds it */
+    struct buf out = BUF_INIT(0);
+    CHECK_INT(json_write(&out, third), 0);
+    CHECK_STR(out.p, "0.3333");
+    buf_free(&out);
+    json_decref(third);
     json_t *big = json_pack("{s:s}", "k", "a long enough value");
     struct buf small = BUF_INIT(8);
     CHECK_INT(json_write(&small, big), -1); /* the limit is kept */
