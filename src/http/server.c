@@ -409,21 +409,21 @@ static int find_route(struct req *r, const char *method, int *path_known)
 }
 
 /* The methods r's path answers, for a 405's Allow, in the arena: its routes' methods, HEAD with
- * GET, and OPTIONS (preflights) when one of them is public, which sets *public. */
-static const char *path_methods(struct req *r, int *public)
+ * GET, and OPTIONS (preflights) when one of them is public. *flags: its routes' flags, OR-ed. */
+static const char *path_methods(struct req *r, unsigned *flags)
 {
     static const char *const order[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
     int has[sizeof(order) / sizeof(order[0])] = {0};
-    *public = 0;
+    *flags = 0;
     for (int i = 0; i < nroutes; i++) {
         const char *params[MAX_PARAMS] = {0};
         if (!match(routes[i].pattern, r->path, r->arena, params)) continue;
-        *public |= (routes[i].flags & R_PUBLIC) != 0;
+        *flags |= routes[i].flags;
         for (size_t m = 0; m < sizeof(order) / sizeof(order[0]); m++)
             has[m] |= strcmp(routes[i].method, order[m]) == 0;
     }
     has[1] |= has[0];
-    has[6] |= *public;
+    has[6] |= (*flags & R_PUBLIC) != 0;
     char *out = arena_alloc(r->arena, 64);
     size_t n = 0;
     out[0] = '\0';
@@ -594,9 +594,14 @@ static enum MHD_Result on_headers(struct req *r, int *answered)
         return MHD_YES;
     }
     if (i < 0) { /* a public path's 405 has CORS, so a storefront's script can read it */
-        const char *allow = path_methods(r, &r->cors);
-        req_error(r, RS_EMETHOD,
-                  arena_printf(r->arena, "method not allowed; this path takes %s", allow));
+        unsigned flags;
+        const char *allow = path_methods(r, &flags);
+        const char *msg = arena_printf(r->arena, "method not allowed; this path takes %s", allow);
+        r->cors = (flags & R_PUBLIC) != 0;
+        if (flags & R_COLLECT) /* Hello Retail's shape, as the path's other errors */
+            collect_error(r, RS_EMETHOD, msg);
+        else
+            req_error(r, RS_EMETHOD, msg);
         req_add_header(r, "Allow", allow);
         return MHD_YES;
     }

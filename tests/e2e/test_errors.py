@@ -248,6 +248,18 @@ def test_405_names_the_allowed_methods(shop, method, path, allow, public):
     assert (r.headers.get("Access-Control-Allow-Origin") == "*") == public, r.headers
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_collect_wrong_method_in_hello_retails_shape(shop, method):
+    """The collect call answers every error in Hello Retail's shape (SPEC §6.2), a wrong method
+    too: its clients read `success`, not restock's `error`."""
+    r = shop.server.request(method, "/serve/collect/conversion",
+                            b"{}" if method == "PUT" else None)
+    assert r.status == 400, r
+    assert r.json["success"] is False and "POST" in r.json["message"], r.json
+    assert r.headers["Allow"] == "POST, OPTIONS", r.headers
+    assert r.headers.get("Access-Control-Allow-Origin") == "*", r.headers
+
+
 @pytest.mark.parametrize("path,status", [
     ("/v1/stock/{shop}/v1%00zz", 404),   # was answered for v1: the decoded NUL ended the id
     ("/v1/stock/{shop}/%00", 404),
