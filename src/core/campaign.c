@@ -38,6 +38,14 @@ const char *campaign_status_name(enum campaign_status s)
     return (unsigned)s < 4 ? status_names[s] : "?";
 }
 
+enum campaign_reach campaign_reach(const struct campaign *c, int64_t now)
+{
+    if (c->status != CAMP_ACTIVE && c->status != CAMP_TEST) return REACH_NONE;
+    if (c->starts_at && now < c->starts_at) return REACH_NONE;
+    if (c->ends_at && now >= c->ends_at) return REACH_NONE;
+    return c->status == CAMP_ACTIVE ? REACH_ALL : REACH_TEST;
+}
+
 /* ---- defaults ------------------------------------------------------------------------------ */
 
 static const char *const default_names[CH_COUNT] = {"email default", "sms default",

@@ -129,6 +129,12 @@ struct campaign {
 
 const char *campaign_status_name(enum campaign_status s);
 
+/* Whom a campaign sends to at `now`: nobody (a draft, paused, before its starts_at, from its
+ * ends_at on), its test contacts (status test) or everyone (active). The fan-out applies only
+ * campaigns that reach someone; a PATCH that makes one reach more re-walks (fanout.h). */
+enum campaign_reach { REACH_NONE, REACH_TEST, REACH_ALL };
+enum campaign_reach campaign_reach(const struct campaign *c, int64_t now);
+
 /* Validates a campaign JSON object and fills c (strings from arena a). With `base` non-NULL the
  * object is a PATCH applied over base (fields absent keep base's values; `channel` may not
  * change); otherwise it is a new campaign and `channel` is required. `currency` is the shop's

@@ -5,7 +5,9 @@
  * the shop, the variant and the live campaigns again each step, so a PATCH of a campaign applies
  * from the next step on. Budgets (max_sends) live in the `budgets` table: read at the step's
  * start, counted in `used[]` as the step queues, added back in the same transaction — so a step
- * that rolls back spends nothing.
+ * that rolls back spends nothing. A re-walk is a job of its own (rewalk): it rewinds restocks,
+ * whose walks then go on step by step like any other; a rewound walk asks the outbox about each
+ * subscription it meets (told_already), a first walk never needs to.
  */
 #include "core/fanout.h"
 
@@ -49,8 +51,9 @@ struct fanout_ctx {
     struct notification *out; /* this step's notifications, inserted together at its end */
     size_t nout;
     int err;
-    int stop;   /* the batch quota is used */
-    int queued; /* one(): the subscription was queued */
+    int stop;    /* the batch quota is used */
+    int queued;  /* one(): the subscription was queued */
+    int rewound; /* the restock has notifications ahead of its cursor: it walks again */
 };
 
 /* ---- campaigns ----------------------------------------------------------------------------- */
@@ -115,10 +118,7 @@ static int product_ok(const struct campaign *c, const struct shop *sh, const str
 
 static int live(const struct campaign *c, int64_t now)
 {
-    if (c->status != CAMP_ACTIVE && c->status != CAMP_TEST) return 0;
-    if (c->starts_at && now < c->starts_at) return 0;
-    if (c->ends_at && now >= c->ends_at) return 0;
-    return 1;
+    return campaign_reach(c, now) != REACH_NONE;
 }
 
 /* Which trigger brought a subscription: the clickstream makes "view" and "wishlist" ones for
@@ -334,9 +334,28 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
     return RS_OK;
 }
 
+/* A rewound walk meets subscriptions it decided for before. *told: its notification of this
+ * restock is on its way, delivered, failed or expired — it is passed over (one message per
+ * subscription and restock). One dropped or skipped_cap is decided again as in any step; what
+ * it gets then replaces that row (notification_insert_many). */
+static int told_already(struct fanout_ctx *x, const struct subscription *s, int *told)
+{
+    int status;
+    int rc = x->tx->ops->notification_status(x->tx->c, x->shop.sid, x->r.id, s->id, &status);
+    *told = rc == RS_OK && status != N_DROPPED && status != N_SKIPPED_CAP;
+    return rc == RS_ENOTFOUND ? RS_OK : rc;
+}
+
 static int each_sub(void *arg, const struct subscription *s)
 {
     struct fanout_ctx *x = arg;
+    int told = 0;
+    if (x->rewound && (x->err = told_already(x, s, &told))) return 1;
+    if (told) {
+        x->r.cursor = s->id;
+        x->handled++;
+        return 0;
+    }
     int64_t units = s->quantity > 0 ? s->quantity : 1;
     if (x->quota && x->r.sent > 0 && x->r.sent + units > x->quota) {
         x->stop = 1;
@@ -358,12 +377,41 @@ static void finish(struct restock *r, const char *state, int64_t now)
     r->processed_at = now;
 }
 
+/* A campaign's re-walk that is due (fanout.h): when the campaign reaches someone now, the latest
+ * restock of each variant of its shop in stock with waiting subscribers of its channel is
+ * rewound; paused (or moved later) since, nothing is. Either way it is done with. */
+static int rewalk(struct fanout_ctx *x, struct tx *tx, struct rs_status *st)
+{
+    const struct store_ops *ops = tx->ops;
+    struct stored_campaign sc;
+    struct campaign c;
+    int64_t n = 0;
+    int rc = ops->campaign_rewalk_next(tx->c, x->now, x->a, &sc);
+    if (rc == RS_ENOTFOUND) return RS_OK;
+    if (rc) return rs_fail(st, rc, "fan-out: cannot read re-walks");
+    x->found = 1;
+    if (campaign_from_row(&sc, x->a, &c) == RS_OK && live(&c, x->now)) {
+        rc = ops->shop_by_sid(tx->c, sc.sid, x->a, &x->shop);
+        if (!rc) rc = ops->restock_rewind(tx->c, sc.sid, sc.channel, x->shop.min_available, &n);
+        if (rc && rc != RS_ENOTFOUND) return rs_fail(st, rc, "fan-out: cannot rewind restocks");
+    }
+    if ((rc = ops->campaign_set_rewalk(tx->c, sc.sid, sc.id, 0)))
+        return rs_fail(st, rc, "fan-out: cannot record a re-walk");
+    if (n)
+        log_msg(LOG_INFO, "campaign %lld applies: %lld restocks walk their waiting lists again",
+                (long long)sc.id, (long long)n);
+    x->stats->rewalks++;
+    return RS_OK;
+}
+
 static int fanout_job(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct fanout_ctx *x = arg;
     const struct store_ops *ops = tx->ops;
     x->tx = tx;
-    int rc = ops->restock_next(tx->c, x->now, x->a, &x->r);
+    int rc = rewalk(x, tx, st);
+    if (rc || x->found) return rc;
+    rc = ops->restock_next(tx->c, x->now, x->a, &x->r);
     if (rc == RS_ENOTFOUND) return RS_OK;
     if (rc) return rs_fail(st, rc, "fan-out: cannot read restocks");
     x->found = 1;
@@ -380,6 +428,15 @@ static int fanout_job(struct tx *tx, void *arg, struct rs_status *st)
             (rc = ops->budget_get(tx->c, x->r.sid, x->r.id, x->camps[i].id, &x->used[i])))
             return rs_fail(st, rc, "fan-out: cannot read budgets");
     delivery_policy(x);
+    if (strcmp(x->r.state, "rewalk") == 0) { /* a finished walk, rewound */
+        if (x->var.available < x->shop.min_available) {
+            finish(&x->r, "done", x->now); /* sold out again meanwhile: done, as it was */
+            return ops->restock_update(tx->c, &x->r);
+        }
+        x->r.state = "sending"; /* in the batch it ended in: what is left of its quota */
+    }
+    if ((rc = ops->notification_after(tx->c, x->r.sid, x->r.id, x->r.cursor, &x->rewound)))
+        return rs_fail(st, rc, "fan-out: cannot read the outbox");
     int batch_start = strcmp(x->r.state, "interval") == 0 || strcmp(x->r.state, "pending") == 0;
     if (batch_start) {
         if (x->var.available < x->shop.min_available) {
@@ -426,6 +483,19 @@ int fanout_step(struct app *app, int64_t now, int chunk, struct fanout_stats *st
     arena_free(x->a);
     free(x);
     return rc;
+}
+
+/* ---- campaigns that come to apply ----------------------------------------------------------- */
+
+int fanout_campaign_changed(struct tx *tx, const struct campaign *before,
+                            const struct campaign *after, int64_t now)
+{
+    int64_t at = 0;
+    if (before && campaign_reach(after, now) > campaign_reach(before, now))
+        at = now; /* paused, a draft, in test, not started or ended: it sends (to more) now */
+    else if ((after->status == CAMP_ACTIVE || after->status == CAMP_TEST) && after->starts_at > now)
+        at = after->starts_at;
+    return at ? tx->ops->campaign_set_rewalk(tx->c, after->sid, after->id, at) : RS_OK;
 }
 
 /* ---- the background thread ----------------------------------------------------------------- */

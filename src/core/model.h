@@ -68,7 +68,7 @@ struct restock {
     int64_t next_batch_at; /* delivery policy: when to read stock again and go on; 0: now */
     int64_t sent;          /* notifications queued for it so far */
     int64_t processed_at;  /* 0 while the fan-out has work on it */
-    const char *state;     /* "pending", "waiting_interval", "paused", "done" */
+    const char *state;     /* "pending", "sending", "interval", "rewalk", "paused", "done" */
 };
 
 enum notif_status {

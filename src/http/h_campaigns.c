@@ -3,7 +3,9 @@
  *
  * Campaigns are validated by campaign_parse and stored as campaign_row.h says. A PATCH is read,
  * merged and written inside one writer job, so two concurrent PATCHes never lose each other's
- * fields. The default campaign of a channel can be paused but not deleted.
+ * fields. The default campaign of a channel can be paused but not deleted. The same job records
+ * the campaign's re-walk when the write makes it reach more people (fanout_campaign_changed):
+ * the fan-out, kicked once the write is durable, then walks again who it passed over.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "core/campaign_row.h"
 #include "core/catalog.h"
 #include "core/contact.h"
+#include "core/fanout.h"
 #include "core/message.h"
 #include "deliver/outbox.h"
 #include "http/http_int.h"
@@ -95,7 +98,8 @@ static int insert_job(struct tx *tx, void *arg, struct rs_status *st)
     int rc = tx->ops->campaign_insert(tx->c, &sc);
     if (rc) return rs_fail(st, rc, "cannot store the campaign");
     w->c.id = sc.id;
-    return RS_OK;
+    rc = fanout_campaign_changed(tx, NULL, &w->c, w->c.created_at);
+    return rc ? rs_fail(st, rc, "cannot store the campaign") : RS_OK;
 }
 
 static void created(struct req *r)
@@ -144,12 +148,14 @@ static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
     w->c.updated_at = now_s();
     campaign_to_row(&w->c, a, &sc);
     rc = tx->ops->campaign_update(tx->c, &sc);
+    if (!rc) rc = fanout_campaign_changed(tx, &base, &w->c, w->c.updated_at);
     return rc ? rs_fail(st, rc, "cannot store the campaign") : RS_OK;
 }
 
 static void patched(struct req *r)
 {
     struct write *w = r->run_arg;
+    fanout_kick(r->app->fanout); /* a re-walk it recorded may be due */
     req_json_response(r, 200, campaign_to_json(&w->c));
 }
 

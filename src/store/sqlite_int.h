@@ -122,10 +122,15 @@ enum stmt_id {
     Q_CAMP_DELETE,
     Q_CAMP_GET,
     Q_CAMP_LIST,
+    Q_CAMP_SET_REWALK,
+    Q_CAMP_REWALK_NEXT,
     Q_RESTOCK_NEXT,
     Q_RESTOCK_UPDATE,
+    Q_RESTOCK_REWIND,
     Q_NOTIF_INSERT,
-    Q_NOTIF_INSERT_IGNORE,
+    Q_NOTIF_PUT,
+    Q_NOTIF_STATUS,
+    Q_NOTIF_AFTER,
     Q_OUTBOX_RENEW,
     Q_OUTBOX_RELEASE,
     Q_SUB_REOPEN,
@@ -195,7 +200,7 @@ struct cached_shop {
 struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
-    sqlite3_stmt *notif_batch; /* NOTIF_BATCH rows of INSERT OR IGNORE INTO notifications */
+    sqlite3_stmt *notif_batch; /* NOTIF_BATCH rows of Q_NOTIF_PUT's insert */
     int sync_full;             /* sq_durable's last setting + 1; 0: the pragma's default */
     int busy_quick;            /* the busy handler gives up after 2 ms (a RESTART checkpoint) */
     struct store *store;
@@ -377,10 +382,19 @@ int sq_campaign_get(struct store_conn *c, int64_t sid, int64_t id, struct arena 
                     struct stored_campaign *out);
 int sq_campaign_list(struct store_conn *c, int64_t sid, struct arena *a,
                      int (*cb)(void *arg, const struct stored_campaign *sc), void *arg);
+int sq_campaign_set_rewalk(struct store_conn *c, int64_t sid, int64_t id, int64_t at);
+int sq_campaign_rewalk_next(struct store_conn *c, int64_t now, struct arena *a,
+                            struct stored_campaign *out);
 int sq_restock_next(struct store_conn *c, int64_t now, struct arena *a, struct restock *r);
 int sq_restock_update(struct store_conn *c, const struct restock *r);
+int sq_restock_rewind(struct store_conn *c, int64_t sid, int channel, int64_t min_available,
+                      int64_t *n);
 int sq_notification_insert(struct store_conn *c, struct notification *n);
 int sq_notification_insert_many(struct store_conn *c, const struct notification *n, size_t count);
+int sq_notification_status(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t sub_id,
+                           int *status);
+int sq_notification_after(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t after_id,
+                          int *yes);
 int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a, struct notification *n);
 int sq_confirm_queue(struct store_conn *c, int64_t sid, int64_t sub_id, enum channel ch,
                      int64_t now, int64_t ttl, int64_t resend_after, int *queued);

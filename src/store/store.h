@@ -221,9 +221,10 @@ struct store_ops {
      * other fields are NULL or 0). */
     int (*sub_waiting)(struct store_conn *c, int64_t sid, const char *variant_id, int64_t after_id,
                        int limit, struct arena *a, sub_cb cb, void *arg);
-    /* Marks notified (status, notified_at, notify_count + 1) every subscription with id in
-     * (after_id, upto_id] that has a queued notification of this restock: one statement for a
-     * fan-out step. */
+    /* Marks notified (status, notified_at, notify_count + 1) every waiting subscription with id
+     * in (after_id, upto_id] that has a queued notification of this restock: one statement for a
+     * fan-out step. (One notified already, whose message is still queued, is left as it is: a
+     * re-walk passes over it.) */
     int (*sub_notified)(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t after_id,
                         int64_t upto_id, int64_t at);
 
@@ -236,20 +237,41 @@ struct store_ops {
     /* Every live campaign of a shop, in id order. */
     int (*campaign_list)(struct store_conn *c, int64_t sid, struct arena *a,
                          int (*cb)(void *arg, const struct stored_campaign *sc), void *arg);
+    /* Re-walks (fanout.h): campaign id's is due at `at` (0: none; deleting a campaign clears
+     * it). campaign_rewalk_next reads the campaign (not deleted) whose re-walk is due first at
+     * `now`, RS_ENOTFOUND when none is. */
+    int (*campaign_set_rewalk)(struct store_conn *c, int64_t sid, int64_t id, int64_t at);
+    int (*campaign_rewalk_next)(struct store_conn *c, int64_t now, struct arena *a,
+                                struct stored_campaign *out);
 
     /* Restock events, the fan-out's queue. */
     int (*restock_next)(struct store_conn *c, int64_t now, struct arena *a, struct restock *out);
     int (*restock_update)(struct store_conn *c, const struct restock *r);
+    /* A re-walk: the latest restock of each variant of shop sid that has available >=
+     * min_available and a waiting subscription of `channel` walks the variant's waiting list
+     * again from its start, as the same restock (its batch, its budgets): its cursor goes back
+     * to 0, and one that was done is open again in state "rewalk". One "paused" (sold out at
+     * a batch's start: the rest wait for the next restock) is left as it is. *n = how many. */
+    int (*restock_rewind)(struct store_conn *c, int64_t sid, int channel, int64_t min_available,
+                          int64_t *n);
 
     /* The outbox. notification_insert: RS_ECONFLICT when the subscription already has one for
      * that restock (the idempotency key). */
     int (*notification_insert)(struct store_conn *c, struct notification *n); /* sets n->id */
-    /* Inserts many at once, for the fan-out: a row whose key exists is skipped (the fan-out's
-     * idempotency); ids are not returned. */
+    /* Inserts many at once, for the fan-out; ids are not returned. A row whose key exists is
+     * kept (the fan-out's idempotency) unless it is dropped or skipped_cap — never delivered —:
+     * then the new one replaces it in place, under the same id (a re-walk's new decision). */
     int (*notification_insert_many)(struct store_conn *c, const struct notification *n,
                                     size_t count);
     int (*notification_get)(struct store_conn *c, int64_t id, struct arena *a,
                             struct notification *out);
+    /* The status of subscription sub_id's notification of a restock; RS_ENOTFOUND: none. */
+    int (*notification_status)(struct store_conn *c, int64_t sid, int64_t restock_id,
+                               int64_t sub_id, int *status);
+    /* *yes: the restock has a notification of a subscription with id > after_id (a walk whose
+     * cursor was rewound has; a first walk never has one ahead of its cursor). */
+    int (*notification_after)(struct store_conn *c, int64_t sid, int64_t restock_id,
+                              int64_t after_id, int *yes);
     /* Leases up to `limit` due notifications (queued or retrying, not_before <= now, lease
      * expired) of the given channels (bit per enum channel) until lease_until; calls cb with
      * each id. */

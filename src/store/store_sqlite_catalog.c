@@ -57,18 +57,24 @@ static const char *const sql[Q_COUNT] = {
     [Q_SUB_NOTIFIED] = "UPDATE subscriptions SET status = 2, notified_at = ?5, updated_at = ?5,"
                        " notify_count = notify_count + 1 WHERE id IN (SELECT subscription_id FROM"
                        " notifications WHERE shop_id = ?1 AND restock_id = ?2"
-                       " AND subscription_id > ?3 AND subscription_id <= ?4 AND status = 0)",
+                       " AND subscription_id > ?3 AND subscription_id <= ?4 AND status = 0)"
+                       " AND status = 1",
     [Q_CAMP_INSERT] =
         "INSERT INTO campaigns(shop_id, channel, status, is_default, json, created_at,"
         " updated_at) VALUES (?,?,?,?,?,?,?)",
     [Q_CAMP_UPDATE] = "UPDATE campaigns SET status = ?3, json = ?4, updated_at = ?5"
                       " WHERE shop_id = ?1 AND id = ?2 AND deleted_at = 0",
-    [Q_CAMP_DELETE] = "UPDATE campaigns SET deleted_at = ?3 WHERE shop_id = ?1 AND id = ?2"
-                      " AND deleted_at = 0",
+    [Q_CAMP_DELETE] = "UPDATE campaigns SET deleted_at = ?3, rewalk_at = 0 WHERE shop_id = ?1"
+                      " AND id = ?2 AND deleted_at = 0",
     [Q_CAMP_GET] = "SELECT id, shop_id, channel, status, is_default, json, created_at, updated_at"
                    " FROM campaigns WHERE shop_id = ? AND id = ? AND deleted_at = 0",
     [Q_CAMP_LIST] = "SELECT id, shop_id, channel, status, is_default, json, created_at, updated_at"
                     " FROM campaigns WHERE shop_id = ? AND deleted_at = 0 ORDER BY id",
+    [Q_CAMP_SET_REWALK] = "UPDATE campaigns SET rewalk_at = ?3 WHERE shop_id = ?1 AND id = ?2",
+    [Q_CAMP_REWALK_NEXT] =
+        "SELECT id, shop_id, channel, status, is_default, json, created_at, updated_at"
+        " FROM campaigns WHERE rewalk_at > 0 AND rewalk_at <= ? AND deleted_at = 0"
+        " ORDER BY rewalk_at LIMIT 1",
 };
 
 /* ---- shops -------------------------------------------------------------------------------- */
@@ -595,6 +601,29 @@ int sq_campaign_get(struct store_conn *c, int64_t sid, int64_t id, struct arena 
     if (!s) return RS_ESTORE;
     sqlite3_bind_int64(s, 1, sid);
     sqlite3_bind_int64(s, 2, id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    read_campaign(s, a, out);
+    finish(s);
+    return RS_OK;
+}
+
+int sq_campaign_set_rewalk(struct store_conn *c, int64_t sid, int64_t id, int64_t at)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAMP_SET_REWALK);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_int64(s, 3, at);
+    return exec_done(c, s);
+}
+
+int sq_campaign_rewalk_next(struct store_conn *c, int64_t now, struct arena *a,
+                            struct stored_campaign *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_CAMP_REWALK_NEXT);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, now);
     int rc = step_row(c, s);
     if (rc) return rc;
     read_campaign(s, a, out);

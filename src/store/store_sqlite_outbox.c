@@ -5,20 +5,47 @@
  */
 #include "store/sqlite_int.h"
 
+/* The fan-out's insert of a notification (Q_NOTIF_PUT, and NOTIF_BATCH rows at once): a row of
+ * the same subscription and restock is kept, unless it was never to be delivered (dropped 5,
+ * skipped_cap 6): a re-walk's new decision then takes its place, under its id. */
+#define NOTIF_PUT_HEAD                                                                             \
+    "INSERT INTO notifications(shop_id, subscription_id, restock_id, campaign_id, channel,"        \
+    " status, attempts, not_before, lease_until, expires_at, created_at, sent_at, segments,"       \
+    " reason) VALUES "
+#define NOTIF_PUT_TAIL                                                                             \
+    " ON CONFLICT(shop_id, restock_id, subscription_id) DO UPDATE SET"                             \
+    " campaign_id = excluded.campaign_id, channel = excluded.channel, status = excluded.status,"   \
+    " attempts = excluded.attempts, not_before = excluded.not_before,"                             \
+    " lease_until = excluded.lease_until, expires_at = excluded.expires_at,"                       \
+    " created_at = excluded.created_at, sent_at = excluded.sent_at,"                               \
+    " segments = excluded.segments, reason = excluded.reason"                                      \
+    " WHERE notifications.status IN (5, 6)"
+#define NOTIF_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
 static const char *const sql[Q_COUNT] = {
     [Q_RESTOCK_NEXT] = "SELECT id, shop_id, variant_id, available, soldout_since, at, cursor,"
                        " next_batch_at, sent, processed_at, state FROM restocks"
                        " WHERE processed_at IS NULL AND next_batch_at <= ? ORDER BY id LIMIT 1",
     [Q_RESTOCK_UPDATE] = "UPDATE restocks SET cursor = ?2, next_batch_at = ?3, sent = ?4,"
                          " processed_at = nullif(?5, 0), state = ?6 WHERE id = ?1",
+    /* each variant's latest restock through restocks_variant (shop_id, variant_id, at) */
+    [Q_RESTOCK_REWIND] =
+        "UPDATE restocks SET cursor = 0, processed_at = NULL,"
+        " state = CASE state WHEN 'done' THEN 'rewalk' ELSE state END"
+        " WHERE state <> 'paused' AND id IN (SELECT (SELECT r.id FROM restocks r"
+        " WHERE r.shop_id = ?1 AND r.variant_id = v.variant_id ORDER BY r.at DESC, r.id DESC"
+        " LIMIT 1) FROM variants v WHERE v.shop_id = ?1 AND v.available >= ?3"
+        " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.shop_id = ?1"
+        " AND s.variant_id = v.variant_id AND s.status = 1 AND s.channel = ?2))",
     [Q_NOTIF_INSERT] = "INSERT INTO notifications(shop_id, subscription_id, restock_id,"
                        " campaign_id, channel, status, attempts, not_before, lease_until,"
                        " expires_at, created_at, sent_at, segments, reason)"
                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-    [Q_NOTIF_INSERT_IGNORE] = "INSERT OR IGNORE INTO notifications(shop_id, subscription_id,"
-                              " restock_id, campaign_id, channel, status, attempts, not_before,"
-                              " lease_until, expires_at, created_at, sent_at, segments, reason)"
-                              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_NOTIF_PUT] = NOTIF_PUT_HEAD NOTIF_VALUES NOTIF_PUT_TAIL,
+    [Q_NOTIF_STATUS] = "SELECT status FROM notifications WHERE shop_id = ? AND restock_id = ?"
+                       " AND subscription_id = ?",
+    [Q_NOTIF_AFTER] = "SELECT 1 FROM notifications WHERE shop_id = ? AND restock_id = ?"
+                      " AND subscription_id > ? LIMIT 1",
     [Q_NOTIF_GET] = "SELECT id, shop_id, subscription_id, restock_id, campaign_id, channel, status,"
                     " attempts, not_before, lease_until, expires_at, created_at, sent_at,"
                     " segments, reason, opened_at, clicked_at FROM notifications WHERE id = ?",
@@ -84,6 +111,19 @@ int sq_restock_next(struct store_conn *c, int64_t now, struct arena *a, struct r
     return RS_OK;
 }
 
+int sq_restock_rewind(struct store_conn *c, int64_t sid, int channel, int64_t min_available,
+                      int64_t *n)
+{
+    sqlite3_stmt *s = stmt(c, Q_RESTOCK_REWIND);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int(s, 2, channel);
+    sqlite3_bind_int64(s, 3, min_available);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK) *n = sqlite3_changes(c->db);
+    return rc;
+}
+
 int sq_restock_update(struct store_conn *c, const struct restock *r)
 {
     sqlite3_stmt *s = stmt(c, Q_RESTOCK_UPDATE);
@@ -134,11 +174,10 @@ static sqlite3_stmt *notif_batch_stmt(struct store_conn *c)
 {
     if (c->notif_batch) return c->notif_batch;
     struct buf q = BUF_INIT(0);
-    buf_puts(&q, "INSERT OR IGNORE INTO notifications(shop_id, subscription_id, restock_id,"
-                 " campaign_id, channel, status, attempts, not_before, lease_until, expires_at,"
-                 " created_at, sent_at, segments, reason) VALUES ");
+    buf_puts(&q, NOTIF_PUT_HEAD);
     for (int i = 0; i < NOTIF_BATCH; i++)
-        buf_puts(&q, i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        buf_puts(&q, i ? "," NOTIF_VALUES : NOTIF_VALUES);
+    buf_puts(&q, NOTIF_PUT_TAIL);
     if (sqlite3_prepare_v3(c->db, q.p, -1, SQLITE_PREPARE_PERSISTENT, &c->notif_batch, NULL))
         fail_db(c->db, "notification batch");
     buf_free(&q);
@@ -155,7 +194,7 @@ int sq_notification_insert_many(struct store_conn *c, const struct notification 
         int rc = exec_done(c, b);
         if (rc) return rc;
     }
-    sqlite3_stmt *one = stmt(c, Q_NOTIF_INSERT_IGNORE);
+    sqlite3_stmt *one = stmt(c, Q_NOTIF_PUT);
     if (!one) return RS_ESTORE;
     for (; i < count; i++) {
         bind_notif(one, 0, &n[i]);
@@ -201,6 +240,35 @@ int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a, struc
     read_notif(s, a, n);
     finish(s);
     return RS_OK;
+}
+
+int sq_notification_status(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t sub_id,
+                           int *status)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_STATUS);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, restock_id);
+    sqlite3_bind_int64(s, 3, sub_id);
+    int rc = step_row(c, s);
+    if (rc) return rc;
+    *status = sqlite3_column_int(s, 0);
+    finish(s);
+    return RS_OK;
+}
+
+int sq_notification_after(struct store_conn *c, int64_t sid, int64_t restock_id, int64_t after_id,
+                          int *yes)
+{
+    sqlite3_stmt *s = stmt(c, Q_NOTIF_AFTER);
+    if (!s) return RS_ESTORE;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, restock_id);
+    sqlite3_bind_int64(s, 3, after_id);
+    int rc = step_row(c, s);
+    *yes = rc == RS_OK;
+    if (rc == RS_OK) finish(s);
+    return rc == RS_ENOTFOUND ? RS_OK : rc;
 }
 
 int sq_confirm_queue(struct store_conn *c, int64_t sid, int64_t sub_id, enum channel ch,

@@ -101,6 +101,9 @@
  *   Hits (migration 10): hits' two full indexes replaced by hits(shop_id, notification_id) WHERE
  *   kind = 2 — only events are read back per notification, nothing reads hits by time, so a
  *   click or an open only appends to the table (its index pages were most of a click's WAL)
+ *   Re-walks (migration 15): campaigns.rewalk_at — when the fan-out is to walk again the latest
+ *   restock of each of the shop's variants in stock for this campaign (0: never; fanout.h);
+ *   partial index (rewalk_at) WHERE rewalk_at > 0, the fan-out's queue of them
  */
 #include <stdio.h>
 #include <sqlite3.h>
@@ -379,6 +382,15 @@ static const char *const migrations[] = {
     "CREATE INDEX notifications_in_flight ON notifications(subscription_id)"
     " WHERE status IN (0, 2);",
     /* clang-format on */
+    /* 15: when a campaign's re-walk is due (it came to apply: made active, or its starts_at
+     * reached), found by a partial index; a campaign stored waiting for its starts_at gets one
+     * then, as if it had been written now */
+    "ALTER TABLE campaigns ADD COLUMN rewalk_at INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE campaigns SET rewalk_at = CAST(strftime('%s', json_extract(json, '$.starts_at'))"
+    " AS INTEGER) WHERE deleted_at = 0 AND status IN (1, 2)"
+    " AND CAST(strftime('%s', json_extract(json, '$.starts_at')) AS INTEGER)"
+    " > CAST(strftime('%s', 'now') AS INTEGER);"
+    "CREATE INDEX campaigns_rewalk ON campaigns(rewalk_at) WHERE rewalk_at > 0;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -2,6 +2,7 @@
 subscribers waiting for a restock and to the messages already queued for them, through the real
 binary and a real SMTP server."""
 
+import datetime
 import sqlite3
 import time
 
@@ -146,3 +147,86 @@ def test_price_bounds_given_back_as_shown(restock):
     r = shop.server.patch(f"/v1/campaigns/{cid}", {"product_filters": {"min_price": "10.50"}},
                           key=shop.key)
     assert r.status == 400 and "at most 0 decimals" in r.error["message"], r
+
+
+def set_status(shop, campaign, **fields):
+    r = shop.server.patch(f"/v1/campaigns/{campaign['id']}", fields, key=shop.key)
+    assert r.status == 200, r
+    return r.json
+
+
+def test_a_resumed_campaign_tells_who_waited_while_it_was_paused(restock, sink):
+    """Paused when v1 restocks: nothing is sent and the subscribers keep waiting. Made active
+    again while v1 is in stock: each is sent one message, by that same restock; an edit of the
+    campaign afterwards (its notes) sends nothing more."""
+    shop = start(restock, sink)
+    for who in ("a@example.com", "b@example.com"):
+        assert shop.signup("v1", email=who).status == 201
+    em = default_email(shop)
+    set_status(shop, em, status="paused")
+    assert shop.set_stock("v1", 5)["restocked"] == ["v1"]
+    time.sleep(1.5)
+    assert sink.messages() == [] and notifications(shop) == []
+    assert [s["status"] for s in shop.subs()] == ["waiting", "waiting"]
+    set_status(shop, em, status="active")
+    wait_for(lambda: len(sink.messages()) == 2, what="two emails after the resume")
+    set_status(shop, em, notes="resumed after the photo shoot")
+    time.sleep(1.5)
+    assert sorted(m.rcpt_tos[0] for m in sink.messages()) == ["a@example.com", "b@example.com"]
+    assert [s["status"] for s in shop.subs()] == ["notified", "notified"]
+    notes = notifications(shop)
+    assert [n["status"] for n in notes] == ["sent", "sent"]
+    assert len({n["restock_id"] for n in notes}) == 1, notes
+
+
+def test_max_sends_holds_for_a_restock_across_pause_and_resume(restock, sink):
+    """max_sends 2 with six waiting for each of v1 and v2. v1 restocks while the campaign is
+    active: two are sent. Paused, v2 restocks: nothing. Resumed, then edited and paused and
+    resumed again: v2's restock sends its two, v1's none more — two per restock, however often
+    the campaign changes."""
+    shop = start(restock, sink)
+    r = shop.catalog([{"variant_id": "v2", "title": "Organic Cap", "price": "9.90",
+                       "url": "https://shop.example/p/v2", "available": 0}])
+    assert r.status == 200, r
+    for i in range(6):
+        assert shop.signup("v1", email=f"a{i}@example.com").status == 201
+        assert shop.signup("v2", email=f"b{i}@example.com").status == 201
+    em = default_email(shop)
+    set_status(shop, em, delivery={"send_ratio": 0, "interval_minutes": 60, "max_sends": 2})
+    shop.set_stock("v1", 50)
+    wait_for(lambda: len(sink.messages()) == 2, what="v1's two")
+    set_status(shop, em, status="paused")
+    shop.set_stock("v2", 50)
+    time.sleep(1.5)
+    assert len(sink.messages()) == 2
+    set_status(shop, em, status="active")
+    wait_for(lambda: len(sink.messages()) == 4, what="v2's two after the resume")
+    set_status(shop, em, notes="edited")
+    set_status(shop, em, status="paused")
+    set_status(shop, em, status="active")
+    time.sleep(2.0)
+    to = sorted(m.rcpt_tos[0] for m in sink.messages())
+    assert to == ["a0@example.com", "a1@example.com", "b0@example.com", "b1@example.com"], to
+    waiting = sorted(s["email"] for s in shop.subs() if s["status"] == "waiting")
+    assert waiting == [f"a{i}@example.com" for i in range(2, 6)] + [
+        f"b{i}@example.com" for i in range(2, 6)], waiting
+
+
+def test_migration_15_gives_a_campaign_waiting_to_start_its_re_walk(restock):
+    """A database from before re-walks holds an active campaign that starts in an hour and one
+    that started yesterday: the upgrade records a re-walk at the first one's starts_at only."""
+    restock.add_shop(name="Tee Shop", url="https://shop.example")
+    later = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+        datetime.timedelta(hours=1)
+    with sqlite3.connect(restock.db) as db:
+        db.execute("DROP INDEX campaigns_rewalk")
+        db.execute("ALTER TABLE campaigns DROP COLUMN rewalk_at")
+        db.execute("UPDATE campaigns SET json = json_set(json, '$.starts_at', ?)"
+                   " WHERE channel = 0", (later.strftime("%Y-%m-%dT%H:%M:%SZ"),))
+        db.execute("UPDATE campaigns SET json = json_set(json, '$.starts_at',"
+                   " '2020-01-01T00:00:00Z') WHERE channel = 1")
+        db.execute("PRAGMA user_version = 14")
+    restock.start().stop()
+    with sqlite3.connect(restock.db) as db:
+        got = dict(db.execute("SELECT channel, rewalk_at FROM campaigns"))
+    assert got == {0: int(later.timestamp()), 1: 0, 2: 0}, got

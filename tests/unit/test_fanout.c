@@ -155,7 +155,8 @@ struct patch_arg {
     struct env *e;
     int channel;
     const char *json;
-    int64_t id; /* 0: the channel's default */
+    int64_t id;  /* 0: the channel's default */
+    int64_t now; /* when it is written */
 };
 
 static int patch_one(void *arg, const struct stored_campaign *sc)
@@ -180,17 +181,23 @@ static int patch_job(struct tx *tx, void *arg, struct rs_status *st)
     c.sid = base.sid;
     c.is_default = base.is_default;
     campaign_to_row(&c, p->e->a, &row);
-    return tx->ops->campaign_update(tx->c, &row);
+    rc = tx->ops->campaign_update(tx->c, &row);
+    return rc ? rc : fanout_campaign_changed(tx, &base, &c, p->now); /* as h_campaigns.c */
 }
 
-/* PATCHes a channel's default campaign. */
-static void patch(struct env *e, enum channel ch, const char *json)
+/* PATCHes a channel's default campaign at `now`. */
+static void patch_at(struct env *e, enum channel ch, const char *json, int64_t now)
 {
     struct rs_status st = {0};
-    struct patch_arg p = {e, (int)ch, json, 0};
+    struct patch_arg p = {e, (int)ch, json, 0, now};
     int rc = committer_run(e->app.cm, patch_job, &p, &st);
     if (rc) fprintf(stderr, "  patch %s: %s\n", json, st.msg);
     CHECK_INT(rc, RS_OK);
+}
+
+static void patch(struct env *e, enum channel ch, const char *json)
+{
+    patch_at(e, ch, json, T0);
 }
 
 static int add_job(struct tx *tx, void *arg, struct rs_status *st)
@@ -205,14 +212,14 @@ static int add_job(struct tx *tx, void *arg, struct rs_status *st)
     struct stored_campaign row;
     campaign_to_row(&c, p->e->a, &row);
     rc = tx->ops->campaign_insert(tx->c, &row);
-    p->id = row.id;
-    return rc;
+    c.id = p->id = row.id;
+    return rc ? rc : fanout_campaign_changed(tx, NULL, &c, p->now);
 }
 
 static int64_t add_campaign(struct env *e, const char *json)
 {
     struct rs_status st = {0};
-    struct patch_arg p = {e, 0, json, 0};
+    struct patch_arg p = {e, 0, json, 0, T0};
     int rc = committer_run(e->app.cm, add_job, &p, &st);
     if (rc) fprintf(stderr, "  add %s: %s\n", json, st.msg);
     CHECK_INT(rc, RS_OK);
@@ -850,6 +857,342 @@ TEST(outbox_hold_past_the_ttl_gives_the_place_back)
     CHECK_INT(outbox_drain(&e.app, T0 + 600, 10), 1);
     CHECK_INT(NOTIFS(&e, "status = 4 AND reason LIKE 'ttl passed%'"), 1);
     CHECK_INT(SUBS(&e, "status = 2"), 1);
+    env_close(&e);
+}
+
+/* ---- re-walks: a campaign that comes to apply tells who its restock passed over ----------------
+ */
+
+#define RESTOCKS(e, cond) q(e, "SELECT count(*) FROM restocks WHERE " cond)
+#define REWALKS_DUE(e)    q(e, "SELECT count(*) FROM campaigns WHERE rewalk_at <> 0")
+
+/* Notifications of the restock of variant `v` to contact `who` (an email or a phone). */
+static long long told(struct env *e, const char *v, const char *who)
+{
+    char sql[320];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM notifications n JOIN subscriptions s ON s.id = "
+             "n.subscription_id WHERE s.variant_id = '%s' AND (s.email = '%s' OR s.phone = '%s')",
+             v, who, who);
+    return q(e, sql);
+}
+
+TEST(fanout_resumed_campaign_walks_again)
+{
+    /* paused when v1 restocks: nobody is told; active again while v1 is in stock: the same
+     * restock walks its waiting list again and tells them, once; edits since add nothing */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 3, T0);
+    patch(&e, CH_EMAIL, "{\"status\":\"paused\"}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":3}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    CHECK_INT(RESTOCKS(&e, "state = 'done'"), 1);
+    CHECK_INT(REWALKS_DUE(&e), 0); /* pausing records none */
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 120);
+    CHECK_INT(REWALKS_DUE(&e), 1);
+    struct fanout_stats fs = {0};
+    run(&e, T0 + 120, &fs);
+    CHECK_INT(fs.rewalks, 1);
+    CHECK_INT(fs.queued, 3);
+    CHECK_INT(NOTIFS(&e, "status = 0 AND restock_id = 1"), 3);
+    CHECK_INT(SUBS(&e, "status = 2 AND notify_count = 1"), 3);
+    CHECK_INT(RESTOCKS(&e, "1"), 1); /* the same restock */
+    CHECK_INT(RESTOCKS(&e, "state = 'done'"), 1);
+    CHECK_INT(REWALKS_DUE(&e), 0);
+    patch_at(&e, CH_EMAIL, "{\"notes\":\"resumed\"}", T0 + 180);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 181); /* it was */
+    CHECK_INT(REWALKS_DUE(&e), 0);
+    CHECK_INT(run(&e, T0 + 240, NULL), 0);
+    CHECK_INT(NOTIFS(&e, "1"), 3);
+    env_close(&e);
+}
+
+TEST(fanout_rewalk_spends_the_restocks_budget)
+{
+    /* max_sends 2 (SMS: segments) is per campaign and restock, re-walks included: v1's two went
+     * out before the pause, v2 restocked while paused. Resumed twice, edited, a test campaign
+     * created: two for each restock, never more */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0},{\"variant_id\":\"v2\",\"available\":0}]",
+            0, T0);
+    for (int i = 0; i < 6; i++) {
+        char c[96];
+        snprintf(c, sizeof(c), "\"channel\":\"sms\",\"phone\":\"+452000000%d\"", i);
+        signup(&e, "v1", c, T0 + i);
+        signup(&e, "v2", c, T0 + i);
+    }
+    patch(&e, CH_SMS, "{\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":2}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(NOTIFS(&e, "restock_id = 1"), 2);
+    DELIVERED(&e);
+    patch_at(&e, CH_SMS, "{\"status\":\"paused\"}", T0 + 20);
+    catalog(&e, "[{\"variant_id\":\"v2\",\"available\":5}]", 1, T0 + 30);
+    run(&e, T0 + 30, NULL);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2"), 0);
+    patch_at(&e, CH_SMS, "{\"status\":\"active\"}", T0 + 40);
+    run(&e, T0 + 40, NULL);
+    CHECK_INT(NOTIFS(&e, "restock_id = 1"), 2); /* its budget was spent before the pause */
+    CHECK_INT(NOTIFS(&e, "restock_id = 2"), 2); /* the two oldest */
+    CHECK_INT(told(&e, "v2", "+4520000000") + told(&e, "v2", "+4520000001"), 2);
+    patch_at(&e, CH_SMS, "{\"status\":\"paused\"}", T0 + 50);
+    patch_at(&e, CH_SMS, "{\"status\":\"active\"}", T0 + 60);
+    patch_at(&e, CH_SMS, "{\"notes\":\"again\"}", T0 + 70);
+    run(&e, T0 + 70, NULL);
+    add_campaign(&e,
+                 "{\"channel\":\"sms\",\"status\":\"test\",\"test_contacts\":[\"+4520000005\"]}");
+    run(&e, T0 + 80, NULL);
+    CHECK_INT(NOTIFS(&e, "restock_id = 1"), 2);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2"), 2);
+    CHECK_INT(q(&e, "SELECT sum(used) FROM budgets WHERE restock_id = 1"), 2);
+    CHECK_INT(q(&e, "SELECT sum(used) FROM budgets WHERE restock_id = 2"), 2);
+    CHECK_INT(SUBS(&e, "status = 1"), 8); /* the rest keep waiting for the next restock */
+    env_close(&e);
+}
+
+TEST(fanout_rewalk_keeps_the_restocks_pacing)
+{
+    /* SMS paused when v1 restocks; email goes out 2 units a batch (ceil(4 × 0.5)) every 10
+     * minutes. SMS resumed during the interval: its subscriber waits for the restock's next
+     * batch, in which it goes first (the oldest sign-up), within that batch's quota */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520000001\"", T0);
+    emails(&e, "v1", 3, T0 + 1);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520000002\"", T0 + 10);
+    patch(&e, CH_SMS, "{\"status\":\"paused\"}");
+    patch(&e, CH_EMAIL, "{\"delivery\":{\"send_ratio\":0.5,\"interval_minutes\":10}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":4}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 2); /* p0, p1 */
+    CHECK_INT(RESTOCKS(&e, "state = 'interval'"), 1);
+    patch_at(&e, CH_SMS, "{\"status\":\"active\"}", T0 + 120);
+    run(&e, T0 + 120, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 2); /* not before the interval is over */
+    run(&e, T0 + 60 + 599, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    run(&e, T0 + 60 + 600, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 4);
+    CHECK_INT(told(&e, "v1", "+4520000001"), 1);
+    CHECK_INT(told(&e, "v1", "p2@example.com"), 1);
+    CHECK_INT(RESTOCKS(&e, "state = 'interval'"), 1);
+    run(&e, T0 + 60 + 1200, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 5);
+    CHECK_INT(RESTOCKS(&e, "1"), 1);
+    CHECK_INT(SUBS(&e, "status = 2"), 5);
+    env_close(&e);
+}
+
+TEST(fanout_rewalk_requeues_a_dropped_message_in_place)
+{
+    /* queued for after the silent hours, dropped by a pause before they end, resumed after:
+     * the same rows are queued again, one per subscription and restock */
+    struct env e;
+    env_open(&e, "Europe/Copenhagen");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    patch(&e, CH_EMAIL,
+          "{\"silent_hours\":{\"from\":\"12:00\",\"to\":\"14:00\",\"mode\":\"delay\"}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    patch(&e, CH_EMAIL, "{\"status\":\"paused\"}");
+    CHECK_INT(outbox_drain(&e.app, T0 + 3700, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND reason LIKE '%paused%'"), 2);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 3700);
+    run(&e, T0 + 3700, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    CHECK_INT(q(&e, "SELECT max(id) FROM notifications"), 2); /* in place */
+    CHECK_INT(NOTIFS(&e, "status = 0 AND reason IS NULL AND attempts = 0"
+                         " AND not_before = 1795525300 AND created_at = 1795525300"),
+              2);
+    CHECK_INT(SUBS(&e, "status = 2"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_rewalk_decides_again_as_any_step)
+{
+    /* v1 restocks while SMS is paused: ada is capped (v2's message to her today), bob bought
+     * v1 (an excluded buyer), carl (SMS) is passed over. SMS resumed the same day: carl is
+     * told; ada is capped still and bob excluded still, each with the one row they had. The
+     * email campaign paused and resumed the next day: ada's cap counts a new day, and her row
+     * is queued in place */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0},{\"variant_id\":\"v2\",\"available\":0}]",
+            0, T0);
+    const char *ada = "\"channel\":\"email\",\"email\":\"ada@example.com\"";
+    signup(&e, "v2", ada, T0);
+    signup(&e, "v1", ada, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"bob@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"sms\",\"phone\":\"+4520000003\"", T0);
+    activity(&e, "bob@example.com", "purchase", "v1", T0 + 5);
+    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass_cap\":false}}");
+    patch(&e, CH_SMS, "{\"status\":\"paused\"}");
+    catalog(&e, "[{\"variant_id\":\"v2\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 20);
+    run(&e, T0 + 20, NULL);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2"), 2);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2 AND status = 6"), 1); /* ada: skipped_cap */
+    CHECK_INT(NOTIFS(&e, "restock_id = 2 AND status = 5"), 1); /* bob: dropped */
+    patch_at(&e, CH_SMS, "{\"status\":\"active\"}", T0 + 30);
+    run(&e, T0 + 30, NULL);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2"), 3);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2 AND status = 0 AND channel = 1"), 1); /* carl */
+    CHECK_INT(NOTIFS(&e, "restock_id = 2 AND status = 6"), 1);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2 AND status = 5"), 1);
+    CHECK_INT(q(&e, "SELECT n FROM caps WHERE contact_key = 'ada@example.com'"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 86400);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 86401);
+    run(&e, T0 + 86401, NULL);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2"), 3);
+    CHECK_INT(told(&e, "v1", "ada@example.com"), 1);
+    CHECK_INT(q(&e, "SELECT n.status FROM notifications n JOIN subscriptions s ON s.id ="
+                    " n.subscription_id WHERE n.restock_id = 2 AND s.email = 'ada@example.com'"),
+              0);
+    CHECK_INT(NOTIFS(&e, "restock_id = 2 AND status = 5"), 1);
+    CHECK_INT(SUBS(&e, "status = 1"), 1); /* bob */
+    env_close(&e);
+}
+
+TEST(fanout_rewalk_passes_over_who_the_restock_told)
+{
+    /* both told by v1's restock; v1 sells out (they wait again) and is back within the shop's
+     * min_soldout_minutes, which is no restock. A re-walk of that restock then passes them
+     * over: one message per subscription and restock; they wait for the next one */
+    struct env e;
+    env_open(&e, "UTC");
+    e.shop.min_soldout_minutes = 30;
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 3600);
+    run(&e, T0 + 3600, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    DELIVERED(&e);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 3700);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 3710);
+    CHECK_INT(RESTOCKS(&e, "1"), 1);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 3720);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 3721);
+    struct fanout_stats fs = {0};
+    run(&e, T0 + 3721, &fs);
+    CHECK_INT(fs.rewalks, 1);
+    CHECK(fs.steps >= 1); /* the restock was walked again */
+    CHECK_INT(fs.queued + fs.skipped + fs.dropped + fs.capped, 0);
+    CHECK_INT(NOTIFS(&e, "1"), 2);
+    CHECK_INT(NOTIFS(&e, "status = 1"), 2);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
+    CHECK_INT(q(&e, "SELECT sum(notify_count) FROM subscriptions"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_rewalk_only_where_the_variant_is_in_stock)
+{
+    /* paused while v1, v2 and v3 restock; v1 sells out before the resume, v3 after it (before
+     * its walk): only v2's subscriber is told */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e,
+            "[{\"variant_id\":\"v1\",\"available\":0},{\"variant_id\":\"v2\",\"available\":0},"
+            "{\"variant_id\":\"v3\",\"available\":0}]",
+            0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"a@example.com\"", T0);
+    signup(&e, "v2", "\"channel\":\"email\",\"email\":\"b@example.com\"", T0);
+    signup(&e, "v3", "\"channel\":\"email\",\"email\":\"c@example.com\"", T0);
+    patch(&e, CH_EMAIL, "{\"status\":\"paused\"}");
+    catalog(&e,
+            "[{\"variant_id\":\"v1\",\"available\":5},{\"variant_id\":\"v2\",\"available\":5},"
+            "{\"variant_id\":\"v3\",\"available\":5}]",
+            1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":0}]", 1, T0 + 20);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 30);
+    struct rs_status st = {0};
+    int found = 0;
+    CHECK_INT(fanout_step(&e.app, T0 + 30, 2, NULL, &found, &st), RS_OK); /* the re-walk */
+    CHECK_INT(found, 1);
+    CHECK_INT(RESTOCKS(&e, "state = 'rewalk' AND processed_at IS NULL"), 2); /* v2, v3 */
+    catalog(&e, "[{\"variant_id\":\"v3\",\"available\":0}]", 1, T0 + 31);
+    run(&e, T0 + 31, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 1);
+    CHECK_INT(told(&e, "v2", "b@example.com"), 1);
+    CHECK_INT(RESTOCKS(&e, "state = 'done' AND processed_at IS NOT NULL"), 3);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_rewalk_when_starts_at_arrives)
+{
+    /* the email campaign starts at 13:00 UTC; v1 restocks at 12:01: nobody is told then, both
+     * at 13:00, by the same restock. Its notes edited meanwhile change nothing of that */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    patch(&e, CH_EMAIL, "{\"starts_at\":\"2026-11-24T13:00:00Z\"}");
+    CHECK_INT(q(&e, "SELECT rewalk_at FROM campaigns WHERE channel = 0"), T0 + 3600);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 60);
+    run(&e, T0 + 60, NULL);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    patch_at(&e, CH_EMAIL, "{\"notes\":\"from one\"}", T0 + 120);
+    CHECK_INT(q(&e, "SELECT rewalk_at FROM campaigns WHERE channel = 0"), T0 + 3600);
+    CHECK_INT(run(&e, T0 + 3599, NULL), 0);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    run(&e, T0 + 3600, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0 AND restock_id = 1"), 2);
+    CHECK_INT(RESTOCKS(&e, "1"), 1);
+    CHECK_INT(REWALKS_DUE(&e), 0);
+    env_close(&e);
+}
+
+TEST(fanout_test_campaign_made_active_walks_again)
+{
+    /* in test when v1 restocks: only the tester is told; made active: the other one too, and
+     * the tester not twice */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"real@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"tester@example.com\"", T0 + 1);
+    patch(&e, CH_EMAIL, "{\"status\":\"test\",\"test_contacts\":[\"tester@example.com\"]}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    CHECK_INT(told(&e, "v1", "tester@example.com"), 1);
+    CHECK_INT(NOTIFS(&e, "1"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 20);
+    run(&e, T0 + 20, NULL);
+    CHECK_INT(told(&e, "v1", "real@example.com"), 1);
+    CHECK_INT(told(&e, "v1", "tester@example.com"), 1);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    env_close(&e);
+}
+
+TEST(fanout_creating_or_editing_a_campaign_walks_nobody_again)
+{
+    /* paused when v1 restocks; then another campaign is created active and the paused one is
+     * edited: neither reaches more people because of the write, so nobody is walked again */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    patch(&e, CH_EMAIL, "{\"status\":\"paused\"}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":5}]", 1, T0 + 10);
+    run(&e, T0 + 10, NULL);
+    add_campaign(&e, "{\"channel\":\"email\",\"status\":\"active\",\"name\":\"new\"}");
+    patch_at(&e, CH_EMAIL, "{\"notes\":\"later\",\"ttl\":3600}", T0 + 30);
+    CHECK_INT(REWALKS_DUE(&e), 0);
+    CHECK_INT(run(&e, T0 + 40, NULL), 0);
+    CHECK_INT(NOTIFS(&e, "1"), 0);
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
     env_close(&e);
 }
 

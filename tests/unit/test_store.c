@@ -221,6 +221,101 @@ static int status_guard(struct tx *tx, void *arg, struct rs_status *st)
     return RS_OK;
 }
 
+struct rewalk_arg {
+    struct env *e;
+    int64_t ada, bob; /* subscriptions to 4471 (in stock), both waiting */
+};
+
+/* Re-walks (fanout.h): a campaign's due re-walk; a restock rewound for the channels of waiting
+ * subscribers, a paused one left alone; the fan-out's insert replaces only a row that was never
+ * to be delivered. */
+static int rewalk_ops(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    struct rewalk_arg *x = arg;
+    const struct store_ops *ops = tx->ops;
+    int64_t sid = x->e->shop.sid, n = -1;
+    struct arena *a = arena_new();
+    struct stored_campaign sc = {
+        .sid = sid, .channel = CH_EMAIL, .status = 1, .json = "{}", .created_at = 1};
+    CHECK_INT(ops->campaign_insert(tx->c, &sc), RS_OK);
+    struct stored_campaign got;
+    CHECK_INT(ops->campaign_rewalk_next(tx->c, 100, a, &got), RS_ENOTFOUND);
+    CHECK_INT(ops->campaign_set_rewalk(tx->c, sid, sc.id, 100), RS_OK);
+    CHECK_INT(ops->campaign_rewalk_next(tx->c, 99, a, &got), RS_ENOTFOUND); /* not yet */
+    CHECK_INT(ops->campaign_rewalk_next(tx->c, 100, a, &got), RS_OK);
+    CHECK_INT(got.id, sc.id);
+    CHECK_INT(ops->campaign_delete(tx->c, sid, sc.id, 101), RS_OK);
+    CHECK_INT(ops->campaign_rewalk_next(tx->c, 200, a, &got), RS_ENOTFOUND); /* deleted */
+
+    CHECK_INT(ops->restock_insert(tx->c, sid, "4471", 9, 5, 50), RS_OK);
+    struct restock r;
+    CHECK_INT(ops->restock_next(tx->c, 60, a, &r), RS_OK);
+    r.cursor = x->bob;
+    r.state = "done";
+    r.processed_at = 60;
+    CHECK_INT(ops->restock_update(tx->c, &r), RS_OK);
+    CHECK_INT(ops->restock_next(tx->c, 60, a, &r), RS_ENOTFOUND);
+    CHECK_INT(ops->restock_rewind(tx->c, sid, CH_SMS, 1, &n), RS_OK);
+    CHECK_INT(n, 0); /* nobody waits by SMS */
+    CHECK_INT(ops->restock_rewind(tx->c, sid, CH_EMAIL, 10, &n), RS_OK);
+    CHECK_INT(n, 0); /* 9 in stock is below 10 */
+    CHECK_INT(ops->restock_rewind(tx->c, sid, CH_EMAIL, 1, &n), RS_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(ops->restock_next(tx->c, 60, a, &r), RS_OK);
+    CHECK_STR(r.state, "rewalk");
+    CHECK_INT(r.cursor, 0);
+    CHECK_INT(r.processed_at, 0);
+    r.state = "paused";
+    r.processed_at = 70;
+    CHECK_INT(ops->restock_update(tx->c, &r), RS_OK);
+    CHECK_INT(ops->restock_rewind(tx->c, sid, CH_EMAIL, 1, &n), RS_OK);
+    CHECK_INT(n, 0); /* sold out at a batch's start: the rest wait for the next restock */
+
+    /* ada was dropped for this restock, bob has nothing yet: both are queued, ada in place */
+    struct notification nt = {.sid = sid,
+                              .subscription_id = x->ada,
+                              .restock_id = r.id,
+                              .campaign_id = 1,
+                              .status = N_DROPPED,
+                              .created_at = 60};
+    CHECK_INT(ops->notification_insert(tx->c, &nt), RS_OK);
+    int yes = -1, status = -1;
+    CHECK_INT(ops->notification_after(tx->c, sid, r.id, x->ada, &yes), RS_OK);
+    CHECK_INT(yes, 0);
+    CHECK_INT(ops->notification_after(tx->c, sid, r.id, 0, &yes), RS_OK);
+    CHECK_INT(yes, 1);
+    CHECK_INT(ops->notification_status(tx->c, sid, r.id, x->bob, &status), RS_ENOTFOUND);
+    struct notification two[2] = {nt, nt};
+    two[0].status = two[1].status = N_QUEUED;
+    two[0].campaign_id = 2;
+    two[0].created_at = two[1].created_at = 80;
+    two[1].subscription_id = x->bob;
+    CHECK_INT(ops->notification_insert_many(tx->c, two, 2), RS_OK);
+    struct notification back;
+    CHECK_INT(ops->notification_get(tx->c, nt.id, a, &back), RS_OK);
+    CHECK_INT(back.status, N_QUEUED);
+    CHECK_INT(back.campaign_id, 2);
+    CHECK_INT(back.created_at, 80);
+    CHECK_INT(ops->notification_status(tx->c, sid, r.id, x->bob, &status), RS_OK);
+    CHECK_INT(status, N_QUEUED);
+    two[0].status = N_SKIPPED_CAP; /* a live row is kept */
+    CHECK_INT(ops->notification_insert_many(tx->c, two, 1), RS_OK);
+    CHECK_INT(ops->notification_status(tx->c, sid, r.id, x->ada, &status), RS_OK);
+    CHECK_INT(status, N_QUEUED);
+    /* sub_notified marks only who waits: bob, not ada once she is notified */
+    CHECK_INT(ops->sub_set_status(tx->c, x->ada, SUB_NOTIFIED, 81), RS_OK);
+    CHECK_INT(ops->sub_notified(tx->c, sid, r.id, 0, x->bob, 90), RS_OK);
+    struct subscription sa, sb;
+    CHECK_INT(ops->sub_get(tx->c, x->ada, a, &sa), RS_OK);
+    CHECK_INT(ops->sub_get(tx->c, x->bob, a, &sb), RS_OK);
+    CHECK_INT(sa.notified_at, 0);
+    CHECK_INT(sb.status, SUB_NOTIFIED);
+    CHECK_INT(sb.notified_at, 90);
+    arena_free(a);
+    return RS_OK;
+}
+
 static int erase_shop(struct tx *tx, void *arg, struct rs_status *st)
 {
     (void)st;
@@ -531,6 +626,8 @@ static void contract(const struct store_ops *ops, const char *target)
     CHECK_INT(n, 2);
     ops->reader_release(e.s);
 
+    struct rewalk_arg rw = {&e, a.id, d.id};
+    CHECK_INT(committer_run(e.cm, rewalk_ops, &rw, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, status_guard, &d, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, ingest_ops, &e, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, erase_shop, &e, &st), RS_OK);
