@@ -3,6 +3,7 @@
 //   node check_dashboard.js BASE_URL API_KEY OUT_DIR [BROWSER_TIMEZONE]
 // Signs in, waits for every panel, reads the KPIs, the chart's data and whether its canvas has
 // pixels drawn, the tables; switches the first campaign; downloads the customers CSV to OUT_DIR;
+// checks the customers table fits a desktop screen and what a refused date range shows;
 // saves desktop and phone screenshots in OUT_DIR.
 "use strict";
 const path = require("path");
@@ -75,6 +76,21 @@ async function read(page) {
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
     result.csv_name = download.suggestedFilename();
     await download.saveAs(path.join(out, "customers.csv"));
+
+    // on a desktop screen the customers table fits its card: no column cut off
+    await page.setViewportSize({ width: 1400, height: 900 });
+    result.customers_fit = await page.evaluate(() => {
+      const box = document.getElementById("customers").parentElement;
+      return box.scrollWidth <= box.clientWidth;
+    });
+
+    // a refused range (to before from) shows why, and no rows of the range before
+    await page.evaluate(() => { delete document.body.dataset.loaded; });
+    await page.fill("#from", result.range.to);
+    await page.fill("#to", result.range.from);
+    await page.click("#range button");
+    await page.waitForFunction(() => document.body.dataset.loaded, null, { timeout: 20000 });
+    result.bad_range = await read(page);
 
     // a reload keeps the session (sessionStorage), the phone layout reads in one column
     await page.setViewportSize({ width: 390, height: 844 });

@@ -96,6 +96,10 @@ def test_dashboard(restock, sink, tmp_path):
     assert [r[0] for r in table[1:]] == [r[0] for r in page["customers"]]
     assert table[1][9:14] == ["direct", "1001", table[1][11], "39.80", "EUR"]
     assert not res["phone_overflow"]
+    assert res["customers_fit"]
+    bad = res["bad_range"]
+    assert bad["loaded"] == "error" and "to" in bad["note"]
+    assert len(bad["customers"]) == 1 and "could not be loaded" in bad["customers"][0][0]
 
 
 class Storefront:

@@ -224,9 +224,17 @@ function customersQuery() { return `from=${$("from").value}&to=${$("to").value}`
 async function loadCustomers(more) {
   let q = `/v1/reports/customers?${customersQuery()}&limit=50`;
   if (more && customersNext) q += `&after=${customersNext}`;
-  const { data, next } = await api(q);
   const tb = $("customers").tBodies[0];
-  if (!more) tb.replaceChildren();
+  if (!more) { tb.replaceChildren(); $("more").hidden = true; } /* no old range's rows on an error */
+  let page;
+  try {
+    page = await api(q);
+  } catch (e) {
+    if (e.status !== 401)
+      tb.append(el("tr", {}, el("td", { colspan: "9", class: "empty" }, "The customers report could not be loaded: " + e.message)));
+    throw e;
+  }
+  const { data, next } = page;
   for (const c of data) {
     tb.append(el("tr", {},
       el("td", {}, c.contact), el("td", {}, [c.product_title, c.variant_title].filter(Boolean).join(" — ") || c.variant_id),
