@@ -165,9 +165,21 @@ int h_unsubscribe_page(struct req *r)
 {
     struct unsub *u = arena_alloc(r->arena, sizeof(*u));
     if (unsub_lookup(r, u)) return RS_OK;
-    const char *what = arena_printf(
-        r->arena, "Stop notifications from %s about item %s (%s)?", u->shop.name, u->sub.variant_id,
-        u->sub.status == SUB_UNSUBSCRIBED ? "already unsubscribed" : "subscribed");
+    /* the product as the shopper knows it: "Organic Tee — Red / M"; its id only when the
+     * catalog no longer has it */
+    struct variant v;
+    const char *item = u->sub.variant_id;
+    struct store_conn *c = r->app->ops->reader(r->app->store);
+    if (c && r->app->ops->variant_get(c, u->sub.sid, u->sub.variant_id, r->arena, &v) == RS_OK &&
+        v.title && *v.title)
+        item = v.variant_title && *v.variant_title
+                   ? arena_printf(r->arena, "%s \u2014 %s", v.title, v.variant_title)
+                   : v.title;
+    const char *what =
+        u->sub.status == SUB_UNSUBSCRIBED
+            ? arena_printf(r->arena, "You are already unsubscribed from %s about %s.", u->shop.name,
+                           item)
+            : arena_printf(r->arena, "Stop notifications from %s about %s?", u->shop.name, item);
     page(r, 200, u, "Unsubscribe", what, 1);
     return RS_OK;
 }

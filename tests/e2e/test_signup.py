@@ -527,6 +527,25 @@ def test_unsubscribe_page_changes_nothing_one_click_post_unsubscribes(sold_out):
     assert again.json["status"] == "waiting"
 
 
+def test_unsubscribe_page_names_the_product(shop):
+    """The page names the product as the shopper knows it (title and variant title), not the
+    catalog's id; after unsubscribing it says so."""
+    assert shop.catalog([
+        {"variant_id": "4471", "title": "Organic Tee", "variant_title": "Red / M",
+         "url": "https://shop.example/products/tee", "available": 0},
+        {"variant_id": "4472", "title": "Plain Cap", "url": "https://shop.example/products/cap",
+         "available": 0}]).status == 200
+    created(shop.signup("4471", email="ada@example.com"))
+    created(shop.signup("4472", email="ada@example.com"))
+    tee, cap = sorted(shop.subs(), key=lambda x: x["variant_id"])
+    page = shop.server.get(unsub_path(tee)).body.decode()
+    assert "about Organic Tee \u2014 Red / M?" in page and "4471" not in page, page
+    assert "about Plain Cap?" in shop.server.get(unsub_path(cap)).body.decode()
+    assert shop.server.post(unsub_path(tee), **ONE_CLICK).status == 200
+    page = shop.server.get(unsub_path(tee)).body.decode()
+    assert "already unsubscribed" in page and "Organic Tee" in page, page
+
+
 def test_unsubscribe_everything_of_a_contact(sold_out):
     shop = sold_out
     for v in ("v1", "v2", "v3"):
