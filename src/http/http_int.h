@@ -43,6 +43,10 @@ struct route {
     unsigned flags;
     const char *name;  /* for metrics and logs */
     size_t body_limit; /* 0: the configured body_limit */
+    /* An admin route's query parameters, comma-separated ("from,to,campaign"); any other is a
+     * 400 naming it, so a misspelt filter is not silently a listing of everything. Public
+     * routes take any (link wrappers and ad platforms add their own). */
+    const char *query;
 };
 
 extern const struct route routes[];

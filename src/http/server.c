@@ -473,13 +473,45 @@ static int rate_limited(struct req *r)
     return 1;
 }
 
+struct query_check {
+    const char *allowed; /* the route's list, "a,b,c" (NULL: none) */
+    const char *unknown; /* the first key not in it */
+};
+
+static enum MHD_Result query_known(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind, (void)value;
+    struct query_check *q = cls;
+    size_t n = strlen(key);
+    for (const char *p = q->allowed; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] != 0))
+        if (strcspn(p, ",") == n && memcmp(p, key, n) == 0) return MHD_YES;
+    q->unknown = key;
+    return MHD_NO;
+}
+
+/* An admin route given a query parameter it does not take: answered 400 naming it. */
+static int unknown_query(struct req *r)
+{
+    struct query_check q = {r->route->query, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_known, &q);
+    if (!q.unknown) return 0;
+    const char *key = finish_escapes(r->arena, q.unknown);
+    req_error(r, RS_EINVAL,
+              q.allowed ? arena_printf(r->arena, "%s: unknown query parameter; this path takes %s",
+                                       key, q.allowed)
+                        : arena_printf(r->arena,
+                                       "%s: unknown query parameter; this path takes none", key));
+    return 1;
+}
+
 /* Runs the route's shared checks, then its handler. Returns RS_PENDING when the answer comes
  * later; otherwise the answer is set. */
 static int dispatch(struct req *r)
 {
     const struct route *rt = r->route;
     if ((rt->flags & R_PUBLIC) && rate_limited(r)) return RS_OK;
-    if ((rt->flags & R_ADMIN) && authenticate(r)) return RS_OK;
+    if ((rt->flags & R_ADMIN) && (authenticate(r) || unknown_query(r))) return RS_OK;
     if (r->body.toobig) {
         req_error(r, RS_ETOOBIG, NULL);
         return RS_OK;

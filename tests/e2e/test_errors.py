@@ -248,6 +248,24 @@ def test_405_names_the_allowed_methods(shop, method, path, allow, public):
     assert (r.headers.get("Access-Control-Allow-Origin") == "*") == public, r.headers
 
 
+@pytest.mark.parametrize("path,name", [
+    ("/v1/subscriptions?variant=5120", "variant"),          # for variant_id: not all of them
+    ("/v1/stats?from=2026-01-01&to=2026-01-02&campain=1", "campain"),
+    ("/v1/notifications?limit=5&stauts=sent", "stauts"),
+    ("/v1/reports/customers?fromm=2026-01-01", "fromm"),
+    ("/v1/reports/demand?limit=5&x%2Fy=1", "x/y"),
+    ("/v1/shop?verbose=1", "verbose"),                      # a path that takes none
+])
+def test_admin_unknown_query_parameter_is_named(shop, path, name):
+    """A misspelt filter is a 400 naming it, as an unknown body field is, not a listing of
+    everything; public paths still take any (link wrappers add their own)."""
+    r = shop.server.get(path, key=shop.key)
+    assert r.status == 400, r
+    assert r.error["code"] == "invalid" and r.error["message"].startswith(name + ": unknown"), r
+    assert shop.server.get("/v1/subscriptions?variant_id=5120&limit=5", key=shop.key).status == 200
+    assert shop.server.get("/v1/stock/{}/v1?fbclid=x&utm_source=y".format(shop.id)).status != 400
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_collect_wrong_method_in_hello_retails_shape(shop, method):
     """The collect call answers every error in Hello Retail's shape (SPEC §6.2), a wrong method
