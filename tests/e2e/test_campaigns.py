@@ -221,6 +221,8 @@ def test_migration_15_gives_a_campaign_waiting_to_start_its_re_walk(restock):
     with sqlite3.connect(restock.db) as db:
         db.execute("DROP INDEX campaigns_rewalk")
         db.execute("ALTER TABLE campaigns DROP COLUMN rewalk_at")
+        for col in ("budget_units", "cap_day", "maybe_sent"):  # migration 16's
+            db.execute(f"ALTER TABLE notifications DROP COLUMN {col}")
         db.execute("UPDATE campaigns SET json = json_set(json, '$.starts_at', ?)"
                    " WHERE channel = 0", (later.strftime("%Y-%m-%dT%H:%M:%SZ"),))
         db.execute("UPDATE campaigns SET json = json_set(json, '$.starts_at',"
