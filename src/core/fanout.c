@@ -5,9 +5,11 @@
  * the shop, the variant and the live campaigns again each step, so a PATCH of a campaign applies
  * from the next step on. Budgets (max_sends) live in the `budgets` table: read at the step's
  * start, counted in `used[]` as the step queues, added back in the same transaction — so a step
- * that rolls back spends nothing. A re-walk is a job of its own (rewalk): it rewinds restocks,
- * whose walks then go on step by step like any other; a rewound walk asks the outbox about each
- * subscription it meets (told_already), a first walk never needs to.
+ * that rolls back spends nothing. Each queued notification records what it was counted with
+ * (budget_units, cap_day), which the outbox gives back if it drops the message unsent. A re-walk is
+ * a job of its own (rewalk): it rewinds restocks, whose walks then go on step by step like any
+ * other; a rewound walk asks the outbox about each subscription it meets (told_already), a first
+ * walk never needs to.
  */
 #include "core/fanout.h"
 
@@ -324,6 +326,9 @@ static int one(struct fanout_ctx *x, const struct subscription *s)
     rc = record(x, s, cp, N_QUEUED, not_before, cp->channel == CH_SMS ? cost : 0, NULL);
     if (!rc && cp->cap_per_day) rc = ops->cap_add(c, x->shop.sid, cp->id, s->contact_key, day);
     if (rc) return rc;
+    /* what a drop before any attempt gives back (deliver/outbox.c) */
+    x->out[x->nout - 1].budget_units = cp->max_sends ? cost : 0;
+    x->out[x->nout - 1].cap_day = day;
     if (cp->max_sends) {
         x->used[ci] += cost;
         x->spent[ci] += cost;

@@ -46,12 +46,14 @@
  * `paused` one, sold out at a batch's start, is left alone): its cursor goes back to the first
  * subscription, a finished one reopens (state `rewalk`: stock is read again, then it goes on in the
  * batch it ended in). The walk is the same restock's — the same `sent` count of its batch, the same
- * next_batch_at, the same budgets rows — so no restock queues more than each campaign's max_sends,
- * nor more than a batch's quota per interval, however often campaigns change. Walking again, each
- * waiting subscription is decided as in any step, except one whose message of this restock is on
- * its way, delivered, failed or expired: it is passed over. What a subscription dropped or
- * skipped_cap gets now replaces that row, under its id, so the outbox keeps one row per (shop,
- * restock, subscription).
+ * next_batch_at, the same budgets rows — so no restock sends more than each campaign's max_sends,
+ * nor queues more than a batch's quota per interval, however often campaigns change. A message
+ * dropped before it could have gone out gave its budget units, cap and notify_count back
+ * (deliver/outbox.c, docs/outbox.md): walking again, its subscriber is counted afresh. Walking
+ * again, each waiting subscription is decided as in any step, except one whose message of this
+ * restock is on its way, delivered, failed or expired: it is passed over. What a subscription
+ * dropped or skipped_cap gets now replaces that row, under its id, so the outbox keeps one row per
+ * (shop, restock, subscription).
  */
 #ifndef RESTOCK_FANOUT_H
 #define RESTOCK_FANOUT_H

@@ -90,6 +90,14 @@ struct notification {
     int64_t segments;              /* SMS segments (0 for other channels) */
     const char *reason;            /* why failed / dropped / retrying */
     int64_t opened_at, clicked_at; /* the first open and the first tracked click (0: none) */
+    /* What the fan-out counted when it queued it, given back if it is dropped unsent
+     * (deliver/outbox.c): units of its campaign's max_sends budget for the restock (SMS
+     * segments, else 1; 0: no budget), the shop-local day its frequency cap counted it on (0:
+     * none). maybe_sent: a worker's lease of it ended with no result recorded (a crash, a
+     * result written too late), so it may have been handed to the channel: nothing is given
+     * back. */
+    int64_t budget_units, cap_day;
+    int maybe_sent;
 };
 
 const char *notif_status_name(enum notif_status s);

@@ -258,11 +258,24 @@ struct result {
     const char *contact_key;
 };
 
+/* Dropped before it could have gone out: never tried (a retrying one may have reached the
+ * recipient on an ambiguous failure) and no earlier lease of it ended unrecorded (a worker may
+ * have handed it over before a crash). Such a message costs nothing: what the fan-out counted
+ * for it — its max_sends units, its frequency cap, the subscription's notify_count — is given
+ * back, whatever dropped it (a stopped campaign, or its subscriber unsubscribed). */
+static int never_sent(const struct notification *n)
+{
+    return n->status == N_DROPPED && n->attempts == 0 && !n->maybe_sent;
+}
+
 static int result_job(struct tx *tx, void *arg, struct rs_status *st)
 {
     struct result *res = arg;
     int rc = tx->ops->notification_result(tx->c, &res->n, res->lease);
     if (rc == RS_ECONFLICT) return rs_fail(st, rc, "the lease was lost to another worker");
+    /* under the lease and in the drop's transaction: once per queueing */
+    if (!rc && never_sent(&res->n))
+        rc = tx->ops->notification_give_back(tx->c, &res->n, res->contact_key);
     int64_t changed = 0;
     if (!rc && res->gone)
         rc = tx->ops->sub_unsubscribe_contact(tx->c, res->n.sid, res->contact_key, now_s(),

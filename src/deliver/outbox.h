@@ -26,6 +26,11 @@
  * expires_at unchanged; when starts_at is at or past its expires_at it could never go out in
  * time, and is `dropped` at once, the subscription waiting again as for a pause. A channel with no
  * configuration (no smtp_url, no sms_url) is not claimed at all: its notifications stay queued.
+ *
+ * Give-backs. A message `dropped` before it could have gone out — no attempt, and no lease of it
+ * that ended without a result (maybe_sent: the claim after such a lease, or the start-up release,
+ * sets it) — gives back, in the drop's transaction, what the fan-out counted for it: its
+ * max_sends units, its frequency cap, one of the subscription's notify_count (docs/outbox.md).
  */
 #ifndef RESTOCK_OUTBOX_H
 #define RESTOCK_OUTBOX_H

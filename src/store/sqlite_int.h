@@ -141,6 +141,9 @@ enum stmt_id {
     Q_NOTIF_RESULT,
     Q_CAP_GET,
     Q_CAP_ADD,
+    Q_BUDGET_GIVE_BACK,
+    Q_CAP_GIVE_BACK,
+    Q_SUB_GIVE_BACK,
     Q_DECISION_INSERT,
     Q_ORDER_GET,
     Q_ORDER_ITEMS,
@@ -420,6 +423,8 @@ int sq_cap_get(struct store_conn *c, int64_t sid, int64_t campaign_id, const cha
                int64_t day, int64_t *n);
 int sq_cap_add(struct store_conn *c, int64_t sid, int64_t campaign_id, const char *contact_key,
                int64_t day);
+int sq_notification_give_back(struct store_conn *c, const struct notification *n,
+                              const char *contact_key);
 int sq_decision_insert(struct store_conn *c, int64_t sid, int64_t restock_id,
                        int64_t subscription_id, int64_t campaign_id, const char *decision,
                        const char *reason, int64_t at);

@@ -298,6 +298,14 @@ struct store_ops {
                    int64_t day, int64_t *n);
     int (*cap_add)(struct store_conn *c, int64_t sid, int64_t campaign_id, const char *contact_key,
                    int64_t day);
+    /* Gives back what the fan-out counted when it queued notification n, as n records it: its
+     * budget_units to the budget of (n's restock, n's campaign), one to the cap of (n's
+     * campaign, contact_key, n's cap_day), one to n's subscription's notify_count (a message of
+     * a restock) — each only when counted, none below 0. For a message dropped before it could
+     * have gone out; the caller settles n in the same transaction, under its lease, so it is
+     * given back once per queueing. */
+    int (*notification_give_back)(struct store_conn *c, const struct notification *n,
+                                  const char *contact_key);
     /* Why a subscription was or was not notified for a restock. */
     int (*decision_insert)(struct store_conn *c, int64_t sid, int64_t restock_id,
                            int64_t subscription_id, int64_t campaign_id, const char *decision,

@@ -547,6 +547,7 @@ const struct store_ops store_sqlite = {
     .notification_result = sq_notification_result,
     .cap_get = sq_cap_get,
     .cap_add = sq_cap_add,
+    .notification_give_back = sq_notification_give_back,
     .decision_insert = sq_decision_insert,
     .notification_list = sq_notification_list,
     .confirm_queue = sq_confirm_queue,

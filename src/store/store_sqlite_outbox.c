@@ -11,16 +11,24 @@
 #define NOTIF_PUT_HEAD                                                                             \
     "INSERT INTO notifications(shop_id, subscription_id, restock_id, campaign_id, channel,"        \
     " status, attempts, not_before, lease_until, expires_at, created_at, sent_at, segments,"       \
-    " reason) VALUES "
+    " reason, budget_units, cap_day, maybe_sent) VALUES "
 #define NOTIF_PUT_TAIL                                                                             \
     " ON CONFLICT(shop_id, restock_id, subscription_id) DO UPDATE SET"                             \
     " campaign_id = excluded.campaign_id, channel = excluded.channel, status = excluded.status,"   \
     " attempts = excluded.attempts, not_before = excluded.not_before,"                             \
     " lease_until = excluded.lease_until, expires_at = excluded.expires_at,"                       \
     " created_at = excluded.created_at, sent_at = excluded.sent_at,"                               \
-    " segments = excluded.segments, reason = excluded.reason"                                      \
+    " segments = excluded.segments, reason = excluded.reason,"                                     \
+    " budget_units = excluded.budget_units, cap_day = excluded.cap_day,"                           \
+    " maybe_sent = excluded.maybe_sent"                                                            \
     " WHERE notifications.status IN (5, 6)"
-#define NOTIF_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define NOTIF_VALUES  "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define NOTIF_NVALUES 17
+
+#define NOTIF_COLS                                                                                 \
+    "id, shop_id, subscription_id, restock_id, campaign_id, channel, status, attempts,"            \
+    " not_before, lease_until, expires_at, created_at, sent_at, segments, reason, opened_at,"      \
+    " clicked_at, budget_units, cap_day, maybe_sent"
 
 static const char *const sql[Q_COUNT] = {
     [Q_RESTOCK_NEXT] = "SELECT id, shop_id, variant_id, available, soldout_since, at, cursor,"
@@ -37,19 +45,16 @@ static const char *const sql[Q_COUNT] = {
         " LIMIT 1) FROM variants v WHERE v.shop_id = ?1 AND v.available >= ?3"
         " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.shop_id = ?1"
         " AND s.variant_id = v.variant_id AND s.status = 1 AND s.channel = ?2))",
-    [Q_NOTIF_INSERT] = "INSERT INTO notifications(shop_id, subscription_id, restock_id,"
-                       " campaign_id, channel, status, attempts, not_before, lease_until,"
-                       " expires_at, created_at, sent_at, segments, reason)"
-                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_NOTIF_INSERT] = NOTIF_PUT_HEAD NOTIF_VALUES,
     [Q_NOTIF_PUT] = NOTIF_PUT_HEAD NOTIF_VALUES NOTIF_PUT_TAIL,
     [Q_NOTIF_STATUS] = "SELECT status FROM notifications WHERE shop_id = ? AND restock_id = ?"
                        " AND subscription_id = ?",
     [Q_NOTIF_AFTER] = "SELECT 1 FROM notifications WHERE shop_id = ? AND restock_id = ?"
                       " AND subscription_id > ? LIMIT 1",
-    [Q_NOTIF_GET] = "SELECT id, shop_id, subscription_id, restock_id, campaign_id, channel, status,"
-                    " attempts, not_before, lease_until, expires_at, created_at, sent_at,"
-                    " segments, reason, opened_at, clicked_at FROM notifications WHERE id = ?",
-    [Q_OUTBOX_CLAIM] = "UPDATE notifications SET lease_until = ?3 WHERE id IN (SELECT id FROM"
+    [Q_NOTIF_GET] = "SELECT " NOTIF_COLS " FROM notifications WHERE id = ?",
+    /* a lease still set on a row that is due again ended with no result: it may have gone out */
+    [Q_OUTBOX_CLAIM] = "UPDATE notifications SET lease_until = ?3,"
+                       " maybe_sent = maybe_sent OR lease_until > 0 WHERE id IN (SELECT id FROM"
                        " notifications WHERE channel = ?1 AND status IN (0, 2)"
                        " AND not_before <= ?2 AND lease_until <= ?2"
                        " ORDER BY not_before LIMIT ?4) RETURNING id",
@@ -58,8 +63,8 @@ static const char *const sql[Q_COUNT] = {
                        " AND lease_until = ?9 AND status IN (0, 2)",
     [Q_OUTBOX_RENEW] = "UPDATE notifications SET lease_until = ?3 WHERE id = ?1"
                        " AND lease_until = ?2 AND status IN (0, 2)",
-    [Q_OUTBOX_RELEASE] = "UPDATE notifications SET lease_until = 0 WHERE status IN (0, 2)"
-                         " AND lease_until > 0",
+    [Q_OUTBOX_RELEASE] = "UPDATE notifications SET lease_until = 0, maybe_sent = 1"
+                         " WHERE status IN (0, 2) AND lease_until > 0",
     [Q_SUB_REOPEN] = "UPDATE subscriptions SET status = ?2, created_at = ?3, updated_at = ?3,"
                      " notify_count = 0, notified_at = 0, confirmed_at = 0 WHERE id = ?1",
     [Q_BUDGET_GET] = "SELECT used FROM budgets WHERE shop_id = ? AND restock_id = ?"
@@ -69,6 +74,13 @@ static const char *const sql[Q_COUNT] = {
     [Q_CAP_GET] = "SELECT n FROM caps WHERE shop_id = ? AND campaign_id = ? AND contact_key = ?"
                   " AND day = ?",
     [Q_CAP_ADD] = "INSERT INTO caps VALUES (?,?,?,?,1) ON CONFLICT DO UPDATE SET n = n + 1",
+    /* a message dropped unsent gives back what the fan-out counted for it */
+    [Q_BUDGET_GIVE_BACK] = "UPDATE budgets SET used = max(used - ?4, 0) WHERE shop_id = ?1"
+                           " AND restock_id = ?2 AND campaign_id = ?3",
+    [Q_CAP_GIVE_BACK] = "UPDATE caps SET n = max(n - 1, 0) WHERE shop_id = ? AND campaign_id = ?"
+                        " AND contact_key = ? AND day = ?",
+    [Q_SUB_GIVE_BACK] = "UPDATE subscriptions SET notify_count = max(notify_count - 1, 0)"
+                        " WHERE id = ?",
     [Q_CONFIRM_QUEUE] = "INSERT INTO notifications(shop_id, subscription_id, restock_id,"
                         " campaign_id, channel, status, attempts, not_before, lease_until,"
                         " expires_at, created_at, sent_at, segments, reason)"
@@ -137,7 +149,7 @@ int sq_restock_update(struct store_conn *c, const struct restock *r)
     return exec_done(c, s);
 }
 
-/* Binds a notification's 14 values from parameter base + 1 on. */
+/* Binds a notification's NOTIF_NVALUES values from parameter base + 1 on. */
 static void bind_notif(sqlite3_stmt *s, int base, const struct notification *n)
 {
     sqlite3_bind_int64(s, base + 1, n->sid);
@@ -154,6 +166,9 @@ static void bind_notif(sqlite3_stmt *s, int base, const struct notification *n)
     sqlite3_bind_int64(s, base + 12, n->sent_at);
     sqlite3_bind_int64(s, base + 13, n->segments);
     bind_text(s, base + 14, n->reason);
+    sqlite3_bind_int64(s, base + 15, n->budget_units);
+    sqlite3_bind_int64(s, base + 16, n->cap_day);
+    sqlite3_bind_int(s, base + 17, n->maybe_sent);
 }
 
 int sq_notification_insert(struct store_conn *c, struct notification *n)
@@ -166,7 +181,7 @@ int sq_notification_insert(struct store_conn *c, struct notification *n)
     return rc;
 }
 
-/* Rows per multi-row INSERT: one statement's start-up and step for many rows (14 × 64
+/* Rows per multi-row INSERT: one statement's start-up and step for many rows (17 × 64
  * parameters, well under SQLite's limit). */
 #define NOTIF_BATCH 64
 
@@ -190,7 +205,7 @@ int sq_notification_insert_many(struct store_conn *c, const struct notification 
     sqlite3_stmt *b = count >= NOTIF_BATCH ? notif_batch_stmt(c) : NULL;
     for (; b && i + NOTIF_BATCH <= count; i += NOTIF_BATCH) {
         for (int k = 0; k < NOTIF_BATCH; k++)
-            bind_notif(b, 14 * k, &n[i + (size_t)k]);
+            bind_notif(b, NOTIF_NVALUES * k, &n[i + (size_t)k]);
         int rc = exec_done(c, b);
         if (rc) return rc;
     }
@@ -203,11 +218,6 @@ int sq_notification_insert_many(struct store_conn *c, const struct notification 
     }
     return RS_OK;
 }
-
-#define NOTIF_COLS                                                                                 \
-    "id, shop_id, subscription_id, restock_id, campaign_id, channel, status, attempts,"            \
-    " not_before, lease_until, expires_at, created_at, sent_at, segments, reason, opened_at,"      \
-    " clicked_at"
 
 static void read_notif(sqlite3_stmt *s, struct arena *a, struct notification *n)
 {
@@ -228,6 +238,9 @@ static void read_notif(sqlite3_stmt *s, struct arena *a, struct notification *n)
     n->reason = col_text(s, 14, a);
     n->opened_at = sqlite3_column_int64(s, 15);
     n->clicked_at = sqlite3_column_int64(s, 16);
+    n->budget_units = sqlite3_column_int64(s, 17);
+    n->cap_day = sqlite3_column_int64(s, 18);
+    n->maybe_sent = sqlite3_column_int(s, 19);
 }
 
 int sq_notification_get(struct store_conn *c, int64_t id, struct arena *a, struct notification *n)
@@ -498,6 +511,37 @@ int sq_cap_add(struct store_conn *c, int64_t sid, int64_t campaign_id, const cha
     bind_text(s, 3, contact_key);
     sqlite3_bind_int64(s, 4, day);
     return exec_done(c, s);
+}
+
+/* Each statement clamps at 0, so a counter that was reset meanwhile (a subscription re-opened)
+ * does not go negative. */
+int sq_notification_give_back(struct store_conn *c, const struct notification *n,
+                              const char *contact_key)
+{
+    sqlite3_stmt *s;
+    int rc = RS_OK;
+    if (n->budget_units > 0) {
+        if (!(s = stmt(c, Q_BUDGET_GIVE_BACK))) return RS_ESTORE;
+        sqlite3_bind_int64(s, 1, n->sid);
+        sqlite3_bind_int64(s, 2, n->restock_id);
+        sqlite3_bind_int64(s, 3, n->campaign_id);
+        sqlite3_bind_int64(s, 4, n->budget_units);
+        if ((rc = exec_done(c, s))) return rc;
+    }
+    if (n->cap_day && contact_key) {
+        if (!(s = stmt(c, Q_CAP_GIVE_BACK))) return RS_ESTORE;
+        sqlite3_bind_int64(s, 1, n->sid);
+        sqlite3_bind_int64(s, 2, n->campaign_id);
+        bind_text(s, 3, contact_key);
+        sqlite3_bind_int64(s, 4, n->cap_day);
+        if ((rc = exec_done(c, s))) return rc;
+    }
+    if (n->restock_id) { /* a double opt-in confirmation (restock 0) counted nothing */
+        if (!(s = stmt(c, Q_SUB_GIVE_BACK))) return RS_ESTORE;
+        sqlite3_bind_int64(s, 1, n->subscription_id);
+        rc = exec_done(c, s);
+    }
+    return rc;
 }
 
 int sq_decision_insert(struct store_conn *c, int64_t sid, int64_t restock_id,

@@ -104,6 +104,11 @@
  *   Re-walks (migration 15): campaigns.rewalk_at — when the fan-out is to walk again the latest
  *   restock of each of the shop's variants in stock for this campaign (0: never; fanout.h);
  *   partial index (rewalk_at) WHERE rewalk_at > 0, the fan-out's queue of them
+ *   Give-backs (migration 16): notifications.budget_units, cap_day — what the fan-out counted
+ *   for a message against its campaign's max_sends (units; 0: none) and in caps (the day; 0:
+ *   none), given back when the outbox drops it before any attempt; maybe_sent — a lease of it
+ *   ended with no result recorded (set by the claim that follows, or at start): it may have
+ *   gone out, so it keeps what it spent (deliver/outbox.c)
  */
 #include <stdio.h>
 #include <sqlite3.h>
@@ -391,6 +396,12 @@ static const char *const migrations[] = {
     " AND CAST(strftime('%s', json_extract(json, '$.starts_at')) AS INTEGER)"
     " > CAST(strftime('%s', 'now') AS INTEGER);"
     "CREATE INDEX campaigns_rewalk ON campaigns(rewalk_at) WHERE rewalk_at > 0;",
+    /* 16: what the fan-out counted for a message (its max_sends units, its cap's day), given
+     * back when it is dropped unsent; maybe_sent when a lease of it ended with no result. A
+     * message queued before keeps what it spent (0: nothing to give back) */
+    "ALTER TABLE notifications ADD COLUMN budget_units INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE notifications ADD COLUMN cap_day INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE notifications ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

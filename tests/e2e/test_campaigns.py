@@ -212,6 +212,39 @@ def test_max_sends_holds_for_a_restock_across_pause_and_resume(restock, sink):
         f"b{i}@example.com" for i in range(2, 6)], waiting
 
 
+def test_messages_a_pause_dropped_unsent_give_the_max_sends_budget_back(restock, sink):
+    """max_sends 2 with four waiting: two are queued while no SMTP relay is configured, then the
+    campaign is paused and the server restarted with the relay: both are dropped, unsent.
+    Resumed, the restock's budget is whole again: the same two are sent — and no more, however
+    often it is paused and resumed afterwards."""
+    shop = start(restock)
+    for i in range(4):
+        assert shop.signup("v1", email=f"a{i}@example.com").status == 201
+    em = default_email(shop)
+    set_status(shop, em, delivery={"send_ratio": 0, "interval_minutes": 60, "max_sends": 2})
+    shop.set_stock("v1", 50)
+    wait_for(lambda: [n["status"] for n in notifications(shop)] == ["queued", "queued"],
+             what="two queued")
+    set_status(shop, em, status="paused")
+    shop.server.stop()
+    shop.server = restock.start("--public-url", PUBLIC, "--retry-base", "1", "--smtp-url",
+                                f"smtp://127.0.0.1:{sink.port}")
+    wait_for(lambda: [n["status"] for n in notifications(shop)] == ["dropped", "dropped"],
+             what="both dropped")
+    assert sink.messages() == []
+    assert [s["status"] for s in shop.subs()] == ["waiting"] * 4
+    set_status(shop, em, status="active")
+    wait_for(lambda: len(sink.messages()) == 2, what="two emails after the resume")
+    set_status(shop, em, status="paused")
+    set_status(shop, em, status="active")
+    time.sleep(2.0)
+    to = sorted(m.rcpt_tos[0] for m in sink.messages())
+    assert to == ["a0@example.com", "a1@example.com"], to
+    assert [n["status"] for n in notifications(shop)] == ["sent", "sent"]
+    waiting = sorted(s["email"] for s in shop.subs() if s["status"] == "waiting")
+    assert waiting == ["a2@example.com", "a3@example.com"], waiting
+
+
 def test_migration_15_gives_a_campaign_waiting_to_start_its_re_walk(restock):
     """A database from before re-walks holds an active campaign that starts in an hour and one
     that started yesterday: the upgrade records a re-walk at the first one's starts_at only."""
@@ -221,6 +254,8 @@ def test_migration_15_gives_a_campaign_waiting_to_start_its_re_walk(restock):
     with sqlite3.connect(restock.db) as db:
         db.execute("DROP INDEX campaigns_rewalk")
         db.execute("ALTER TABLE campaigns DROP COLUMN rewalk_at")
+        for col in ("budget_units", "cap_day", "maybe_sent"):  # migration 16's
+            db.execute(f"ALTER TABLE notifications DROP COLUMN {col}")
         db.execute("UPDATE campaigns SET json = json_set(json, '$.starts_at', ?)"
                    " WHERE channel = 0", (later.strftime("%Y-%m-%dT%H:%M:%SZ"),))
         db.execute("UPDATE campaigns SET json = json_set(json, '$.starts_at',"

@@ -813,10 +813,12 @@ def test_migration_13_respells_stored_order_numbers(restock):
     info = restock.add_shop(name="Tee Shop", url="https://shop.example", currency="EUR")
     with sqlite3.connect(restock.db) as db:
         sid = db.execute("SELECT sid FROM shops").fetchone()[0]
-        db.execute("DROP TABLE order_refunds")  # what migrations 13 to 15 add
+        db.execute("DROP TABLE order_refunds")  # what migrations 13 to 16 add
         db.execute("DROP INDEX notifications_in_flight")
         db.execute("DROP INDEX campaigns_rewalk")
         db.execute("ALTER TABLE campaigns DROP COLUMN rewalk_at")
+        for col in ("budget_units", "cap_day", "maybe_sent"):
+            db.execute(f"ALTER TABLE notifications DROP COLUMN {col}")
         for number in ("#1001", " 2002 ", "#3003", "3003", "# 4004"):
             db.execute("INSERT INTO orders(shop_id, order_number, source, total, currency,"
                        " created_at, status, refunded, received_at) VALUES (?, ?, 'api', 1000,"

@@ -1016,6 +1016,197 @@ TEST(fanout_rewalk_requeues_a_dropped_message_in_place)
     env_close(&e);
 }
 
+/* ---- a message dropped unsent gives back what it was counted for ----------------------------
+ */
+
+/* An env whose email goes to a fresh SMTP stand-in (sink), which keeps each message it takes as
+ * DIR/0001.json, 0002.json, ... */
+static void env_open_sink(struct env *e, struct standin *sink, const char *tz)
+{
+    const char *const args[] = {NULL};
+    CHECK(standin_start(sink, "tests/e2e/smtp_sink.py", args) == 0);
+    char url[64];
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", sink->port);
+    env_open_smtp(e, tz, url);
+}
+
+/* Did the sink take its n-th message (within wait_ms)? */
+static int sink_has(const struct standin *sink, int n, int wait_ms)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "%04d.json", n);
+    char *m = standin_read(sink, name, wait_ms, NULL);
+    free(m);
+    return m != NULL;
+}
+
+TEST(outbox_dropped_unsent_gives_the_budget_back)
+{
+    /* max_sends 2, four waiting: two queued, then the campaign is paused before they go out
+     * (both dropped, never tried). Resumed: the restock's budget is whole again, so the same
+     * two are queued again and sent. Paused and resumed once more: nothing more — two sent in
+     * all, as max_sends says */
+    struct standin sink;
+    struct env e;
+    env_open_sink(&e, &sink, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 4, T0);
+    patch(&e, CH_EMAIL,
+          "{\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":2}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0 AND budget_units = 1"), 2);
+    CHECK_INT(q(&e, "SELECT used FROM budgets"), 2);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 10);
+    CHECK_INT(outbox_drain(&e.app, T0 + 10, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND attempts = 0 AND reason LIKE '%paused%'"), 2);
+    CHECK_INT(q(&e, "SELECT used FROM budgets"), 0);
+    CHECK_INT(SUBS(&e, "status = 1"), 4);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 20);
+    struct fanout_stats fs = {0};
+    run(&e, T0 + 20, &fs);
+    CHECK_INT(fs.queued, 2);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 2);
+    CHECK_INT(told(&e, "v1", "p0@example.com") + told(&e, "v1", "p1@example.com"), 2);
+    CHECK_INT(outbox_drain(&e.app, T0 + 20, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 1"), 2);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 30);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 40);
+    run(&e, T0 + 40, NULL);
+    CHECK_INT(outbox_drain(&e.app, T0 + 40, 10), 0);
+    CHECK_INT(NOTIFS(&e, "status IN (0, 1, 2)"), 2);
+    CHECK_INT(q(&e, "SELECT used FROM budgets"), 2);
+    CHECK(sink_has(&sink, 2, 2000));
+    CHECK(!sink_has(&sink, 3, 500)); /* never more than max_sends for the restock */
+    CHECK_INT(SUBS(&e, "status = 1"), 2);
+    env_close(&e);
+    standin_stop(&sink);
+}
+
+TEST(outbox_dropped_unsent_gives_the_frequency_cap_back)
+{
+    /* a cap of one a day: ada's message is queued (her day's one), dropped by a pause before it
+     * goes out, and the campaign resumed the same day: she is told, not skipped_cap */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+    patch(&e, CH_EMAIL, "{\"frequency_cap\":{\"per_day\":1,\"bypass_cap\":false}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(NOTIFS(&e, "status = 0 AND cap_day = 20781"), 1); /* 2026-11-24 */
+    CHECK_INT(q(&e, "SELECT n FROM caps WHERE day = 20781"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 10);
+    CHECK_INT(outbox_drain(&e.app, T0 + 10, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND attempts = 0"), 1);
+    CHECK_INT(q(&e, "SELECT n FROM caps WHERE day = 20781"), 0);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 20);
+    struct fanout_stats fs = {0};
+    run(&e, T0 + 20, &fs);
+    CHECK_INT(fs.capped, 0);
+    CHECK_INT(fs.queued, 1);
+    CHECK_INT(NOTIFS(&e, "status = 0"), 1);
+    CHECK_INT(NOTIFS(&e, "status = 6"), 0);
+    CHECK_INT(q(&e, "SELECT n FROM caps WHERE day = 20781"), 1);
+    env_close(&e);
+}
+
+TEST(outbox_dropped_unsent_gives_the_notification_count_back)
+{
+    /* queued (notify_count 1), dropped by a pause, queued again when resumed and sent: one
+     * message received, one counted — so a later re-enrolment under max_notifications counts
+     * only what she was sent */
+    struct standin sink;
+    struct env e;
+    env_open_sink(&e, &sink, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    CHECK_INT(SUBS(&e, "status = 2 AND notify_count = 1"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 10);
+    CHECK_INT(outbox_drain(&e.app, T0 + 10, 10), 1);
+    CHECK_INT(SUBS(&e, "status = 1 AND notify_count = 0"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 20);
+    run(&e, T0 + 20, NULL);
+    CHECK_INT(outbox_drain(&e.app, T0 + 20, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 1"), 1);
+    CHECK_INT(SUBS(&e, "status = 2 AND notify_count = 1"), 1);
+    CHECK(sink_has(&sink, 1, 2000));
+    env_close(&e);
+    standin_stop(&sink);
+}
+
+TEST(outbox_dropped_after_an_attempt_stays_spent)
+{
+    /* max_sends 2, a cap of one a day, batches of one every 10 minutes: ada's message is tried
+     * (the SMTP server refuses: retrying, one attempt — it may have reached her), then bob's is
+     * queued; the campaign is paused and both are dropped. Bob's was never tried: his unit of
+     * the budget, his cap and his count come back. Ada's stays spent: resumed the same day,
+     * she is capped, and bob is told in the restock's next batch */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"ada@example.com\"", T0);
+    signup(&e, "v1", "\"channel\":\"email\",\"email\":\"bob@example.com\"", T0 + 1);
+    patch(&e, CH_EMAIL,
+          "{\"frequency_cap\":{\"per_day\":1,\"bypass_cap\":false},"
+          "\"delivery\":{\"send_ratio\":0.5,\"interval_minutes\":10,\"max_sends\":2}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":2}]", 1, T0); /* quota 1 */
+    run(&e, T0, NULL);
+    CHECK_INT(told(&e, "v1", "ada@example.com"), 1);
+    CHECK_INT(outbox_drain(&e.app, T0, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 2 AND attempts = 1"), 1);
+    run(&e, T0 + 600, NULL);
+    CHECK_INT(told(&e, "v1", "bob@example.com"), 1);
+    CHECK_INT(q(&e, "SELECT used FROM budgets"), 2);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 700);
+    CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 2);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND reason LIKE '%paused%'"), 2);
+    CHECK_INT(q(&e, "SELECT used FROM budgets"), 1); /* ada's unit only */
+    CHECK_INT(q(&e, "SELECT n FROM caps WHERE contact_key = 'ada@example.com'"), 1);
+    CHECK_INT(q(&e, "SELECT n FROM caps WHERE contact_key = 'bob@example.com'"), 0);
+    CHECK_INT(SUBS(&e, "email = 'ada@example.com' AND status = 1 AND notify_count = 1"), 1);
+    CHECK_INT(SUBS(&e, "email = 'bob@example.com' AND status = 1 AND notify_count = 0"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 3700);
+    run(&e, T0 + 3700, NULL); /* the batch it ended in (bob's) is full: the next one then */
+    run(&e, T0 + 3700 + 600, NULL);
+    CHECK_INT(q(&e, "SELECT n.status FROM notifications n JOIN subscriptions s"
+                    " ON s.id = n.subscription_id WHERE s.email = 'ada@example.com'"),
+              N_SKIPPED_CAP);
+    CHECK_INT(q(&e, "SELECT n.status FROM notifications n JOIN subscriptions s"
+                    " ON s.id = n.subscription_id WHERE s.email = 'bob@example.com'"),
+              N_QUEUED);
+    CHECK_INT(q(&e, "SELECT used FROM budgets"), 2);
+    env_close(&e);
+}
+
+TEST(outbox_dropped_after_a_lost_lease_stays_spent)
+{
+    /* a worker claimed the message and its lease ran out with no result recorded (it crashed,
+     * or its result came too late): it may have been handed to the SMTP server. Dropped by a
+     * pause afterwards, it gives nothing back, though it shows no attempt */
+    struct env e;
+    env_open(&e, "UTC");
+    catalog(&e, tee, 0, T0);
+    emails(&e, "v1", 2, T0);
+    patch(&e, CH_EMAIL,
+          "{\"delivery\":{\"send_ratio\":0,\"interval_minutes\":60,\"max_sends\":1}}");
+    catalog(&e, "[{\"variant_id\":\"v1\",\"available\":9}]", 1, T0);
+    run(&e, T0, NULL);
+    exec_sql(&e, "UPDATE notifications SET lease_until = 1795521780"); /* claimed at T0 */
+    patch_at(&e, CH_EMAIL, "{\"status\":\"paused\"}", T0 + 10);
+    CHECK_INT(outbox_drain(&e.app, T0 + 3600, 10), 1);
+    CHECK_INT(NOTIFS(&e, "status = 5 AND attempts = 0 AND maybe_sent = 1"), 1);
+    CHECK_INT(q(&e, "SELECT used FROM budgets"), 1);
+    CHECK_INT(SUBS(&e, "notify_count = 1"), 1);
+    patch_at(&e, CH_EMAIL, "{\"status\":\"active\"}", T0 + 3700);
+    struct fanout_stats fs = {0};
+    run(&e, T0 + 3700, &fs);
+    CHECK_INT(fs.queued, 0); /* the budget stays spent */
+    env_close(&e);
+}
+
 TEST(fanout_rewalk_decides_again_as_any_step)
 {
     /* v1 restocks while SMS is paused: ada is capped (v2's message to her today), bob bought

@@ -221,6 +221,82 @@ static int status_guard(struct tx *tx, void *arg, struct rs_status *st)
     return RS_OK;
 }
 
+static int claimed(void *arg, int64_t id)
+{
+    (void)arg;
+    (void)id;
+    return 0;
+}
+
+/* A message dropped unsent (deliver/outbox.c): notification_give_back gives back what the
+ * row records it was counted with, never below 0; a lease that ends with no result — run out
+ * and claimed again, or ended at start — marks the row maybe_sent. */
+static int give_back_ops(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    const struct subscription *s = arg; /* waiting, notify_count 0 */
+    const struct store_ops *ops = tx->ops;
+    struct arena *a = arena_new();
+    int64_t sid = s->sid, used = -1, n = -1;
+    struct notification nt = {.sid = sid,
+                              .subscription_id = s->id,
+                              .restock_id = 77,
+                              .campaign_id = 9,
+                              .status = N_QUEUED,
+                              .expires_at = 1000,
+                              .budget_units = 2,
+                              .cap_day = 20781};
+    CHECK_INT(ops->notification_insert(tx->c, &nt), RS_OK);
+    CHECK_INT(ops->sub_notified(tx->c, sid, 77, 0, s->id, 50), RS_OK);
+    struct subscription got;
+    CHECK_INT(ops->sub_get(tx->c, s->id, a, &got), RS_OK);
+    int64_t count = got.notify_count; /* this one, and any it had */
+    CHECK(count >= 1);
+    CHECK_INT(ops->budget_add(tx->c, sid, 77, 9, 3), RS_OK);
+    CHECK_INT(ops->cap_add(tx->c, sid, 9, s->contact_key, 20781), RS_OK);
+    CHECK_INT(ops->outbox_claim(tx->c, 1u << CH_EMAIL, 100, 280, 100, claimed, NULL), RS_OK);
+    struct notification back;
+    CHECK_INT(ops->notification_get(tx->c, nt.id, a, &back), RS_OK);
+    CHECK_INT(back.subscription_id, s->id);
+    CHECK_INT(back.budget_units, 2);
+    CHECK_INT(back.cap_day, 20781);
+    CHECK_INT(back.maybe_sent, 0); /* a first lease */
+    CHECK_INT(ops->notification_give_back(tx->c, &back, s->contact_key), RS_OK);
+    CHECK_INT(ops->budget_get(tx->c, sid, 77, 9, &used), RS_OK);
+    CHECK_INT(used, 1);
+    CHECK_INT(ops->cap_get(tx->c, sid, 9, s->contact_key, 20781, &n), RS_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(ops->sub_get(tx->c, s->id, a, &got), RS_OK);
+    CHECK_INT(got.notify_count, count - 1);
+    for (int64_t i = 0; i < count; i++) /* once more than it has: clamped */
+        CHECK_INT(ops->notification_give_back(tx->c, &back, s->contact_key), RS_OK);
+    CHECK_INT(ops->budget_get(tx->c, sid, 77, 9, &used), RS_OK);
+    CHECK_INT(used, 0);
+    CHECK_INT(ops->cap_get(tx->c, sid, 9, s->contact_key, 20781, &n), RS_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(ops->sub_get(tx->c, s->id, a, &got), RS_OK);
+    CHECK_INT(got.notify_count, 0);
+    /* its lease (280) ran out with no result: claimed again, it may have gone out */
+    CHECK_INT(ops->outbox_claim(tx->c, 1u << CH_EMAIL, 300, 480, 100, claimed, NULL), RS_OK);
+    CHECK_INT(ops->notification_get(tx->c, back.id, a, &back), RS_OK);
+    CHECK_INT(back.maybe_sent, 1);
+    CHECK_INT(back.lease_until, 480);
+    /* the start-up release likewise */
+    nt.subscription_id = s->id + 1000;
+    nt.maybe_sent = 0;
+    CHECK_INT(ops->notification_insert(tx->c, &nt), RS_OK);
+    CHECK_INT(ops->outbox_claim(tx->c, 1u << CH_EMAIL, 500, 680, 100, claimed, NULL), RS_OK);
+    CHECK_INT(ops->notification_get(tx->c, nt.id, a, &back), RS_OK);
+    CHECK_INT(back.maybe_sent, 0);
+    CHECK_INT(back.lease_until, 680);
+    CHECK_INT(ops->outbox_release(tx->c), RS_OK);
+    CHECK_INT(ops->notification_get(tx->c, nt.id, a, &back), RS_OK);
+    CHECK_INT(back.maybe_sent, 1);
+    CHECK_INT(back.lease_until, 0);
+    arena_free(a);
+    return RS_OK;
+}
+
 struct rewalk_arg {
     struct env *e;
     int64_t ada, bob; /* subscriptions to 4471 (in stock), both waiting */
@@ -629,6 +705,7 @@ static void contract(const struct store_ops *ops, const char *target)
     struct rewalk_arg rw = {&e, a.id, d.id};
     CHECK_INT(committer_run(e.cm, rewalk_ops, &rw, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, status_guard, &d, &st), RS_OK);
+    CHECK_INT(committer_run(e.cm, give_back_ops, &d, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, ingest_ops, &e, &st), RS_OK);
     CHECK_INT(committer_run(e.cm, erase_shop, &e, &st), RS_OK);
     r = ops->reader(e.s);
