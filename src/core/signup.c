@@ -155,6 +155,11 @@ int signup_parse(struct app *app, const json_t *body, struct arena *a, struct si
     return RS_OK;
 }
 
+int signup_channel_offered(const struct app *app, enum channel ch)
+{
+    return ch != CH_SMS || *app->cfg->sms_url;
+}
+
 /* Queues (or, at most once a minute, re-queues) the confirmation message of a pending
  * subscription; the link's validity starts again with it (updated_at). */
 static int confirm(struct tx *tx, struct signup *su, struct rs_status *st)

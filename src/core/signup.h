@@ -49,6 +49,13 @@ int signup_apply(struct tx *tx, void *signup, struct rs_status *st);
  * 404 or 409 — and nothing is stored or sent. Always returns RS_ECONFLICT. */
 int signup_pretend(struct tx *tx, void *signup, struct rs_status *st);
 
+/* Whether this server takes sign-ups on a channel: email always (without smtp_url its messages
+ * wait queued for a relay, SPEC §3, as the demo's do), SMS only with an sms_url (no provider
+ * would ever send them), web push always (it needs nothing configured). The public sign-up
+ * refuses the others and the stock answer lists these (`channels`), so the widget offers only
+ * them. */
+int signup_channel_offered(const struct app *app, enum channel ch);
+
 /* The JSON view of a subscription. */
 json_t *subscription_to_json(const struct subscription *s, const char *shop_uuid);
 

@@ -46,7 +46,11 @@ int h_stock_get(struct req *r)
     buf_printf(&out, ",\"status\":\"%s\",\"available\":%lld,\"vapid_public_key\":",
                stock_status_name(stock_status_of(&sh, v.available)), (long long)v.available);
     json_write_string(&out, sh.vapid_public, strlen(sh.vapid_public));
-    buf_putc(&out, '}');
+    buf_puts(&out, ",\"channels\":[");
+    for (int ch = 0, n = 0; ch < CH_COUNT; ch++)
+        if (signup_channel_offered(r->app, (enum channel)ch))
+            buf_printf(&out, "%s\"%s\"", n++ ? "," : "", channel_name((enum channel)ch));
+    buf_puts(&out, "]}");
     req_response(r, 200, "application/json", out.p, out.len);
     buf_free(&out);
     return RS_OK;
@@ -102,6 +106,12 @@ int h_subscribe(struct req *r)
     json_decref(body);
     if (rc) {
         req_fail(r, &st);
+        return RS_OK;
+    }
+    if (!signup_channel_offered(r->app, su->sub.channel)) { /* only sms can be, for now */
+        req_error(r, RS_EINVAL,
+                  "channel: sms is not offered here (the server has no SMS "
+                  "provider configured); sign up by email or web push");
         return RS_OK;
     }
     if (contact_limited(r, su)) return RS_OK;

@@ -16,6 +16,7 @@ import pytest
 
 import lib
 import seed
+from sms_provider import SmsProvider
 
 BROWSER_DIR = lib.ROOT / "tests" / "browser"
 ARTIFACTS = lib.ROOT / "build" / "artifacts" / "browser"
@@ -162,6 +163,99 @@ def test_widget_signs_up_from_another_origin(restock, sink, tmp_path):
     assert not [r for r in res["requests"] if r["method"] == "OPTIONS"]
     zoe = [s for s in shop.subs(variant_id="7300") if s.get("email") == "zoe@example.com"]
     assert len(zoe) == 1 and zoe[0]["status"] == "waiting" and zoe[0]["source"] == "widget"
+
+
+def widget_steps(shop, out, *inputs):
+    """Types each input into the widget on a sold-out product page of another origin, submits
+    it, and returns check_widget_steps.js's record of what the shopper saw."""
+    store = Storefront(f"http://127.0.0.1:{shop.server.port}", shop.id)
+    try:
+        res = node("check_widget_steps.js",
+                   f"http://127.0.0.1:{store.port}/products/boot?variant=7300", out, *inputs)
+    finally:
+        store.close()
+    keep(out)
+    assert res["errors"] == [], res["errors"]
+    return res
+
+
+def rgb(css):
+    return tuple(int(x) for x in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+
+
+def assert_error_shown(step, text, blames_field=True):
+    """An error in the shopper's words, announced as an alert, styled apart from the rest; the
+    field is marked invalid when what was typed is the trouble."""
+    assert step["state"] == "error" and step["text"] == text, step
+    assert step["role"] == "alert" and step["live"] == "assertive", step
+    assert step["invalid"] == blames_field and step["described"], step
+    r, g, b = rgb(step["color"])
+    assert r > 150 and g < 80 and b < 80, step  # red-ish text...
+    assert step["background"] not in ("rgba(0, 0, 0, 0)", "transparent"), step  # ...on a panel
+    for raw in ("E.164", "email:", "phone:", "channel:"):  # never the API's own message
+        assert raw not in step["text"], step
+
+
+BAD_EMAIL = "Enter your email address, like name@example.com."
+BAD_ANY = "Enter your email, or a mobile number with country code, like +45 20 12 34 56."
+
+
+def test_widget_under_double_opt_in_asks_to_confirm_by_email(restock, tmp_path):
+    """No SMS provider: the widget asks for an email only, and under double opt-in tells the
+    shopper to check their inbox instead of thanking them as if it were done."""
+    shop = lib.Shop(restock.start(), restock.add_shop())
+    shop.add_variants({"7300": 0})
+    assert shop.patch({"double_opt_in": True}).status == 200
+    assert shop.stock("7300").json["channels"] == ["email", "webpush"]
+    out = tmp_path / "shots"
+    out.mkdir()
+    res = widget_steps(shop, out, "Ada@Example.com", "hello", "+45 20 12 34 56",
+                       "ada@example.com")
+    assert res["placeholder"] == res["label"] == "Email address"
+    first, hello, phone, again = res["steps"]
+    assert first["state"] == "pending" and first["role"] == "status", first
+    assert first["text"] == "Almost done: check your inbox to confirm."
+    assert not first["invalid"] and "Thanks" not in first["text"]
+    assert_error_shown(hello, BAD_EMAIL)
+    assert_error_shown(phone, BAD_EMAIL)  # no SMS here: a number is not taken as one
+    # asked again while pending: the confirmation is resent, so the same words; the field is
+    # no longer marked invalid
+    assert again["state"] == "pending" and again["text"] == first["text"], again
+    assert not again["invalid"] and again["role"] == "status"
+    assert any("email: not a valid email address" in w for w in res["warnings"])  # for devs
+    subs = shop.subs()
+    assert [(s["channel"], s["email"], s["status"]) for s in subs] == [
+        ("email", "ada@example.com", "pending")]
+
+
+def test_widget_with_sms_asks_to_confirm_by_phone_and_words_errors(restock, tmp_path):
+    """With an SMS provider, the field takes a mobile number too; a pending SMS sign-up says
+    to check the phone (and the confirmation text is sent), and wrong input, or too many tries,
+    is told in plain words."""
+    with SmsProvider() as sms:
+        shop = lib.Shop(restock.start("--sms-url", sms.url(), "--sms-from", "+4512345678",
+                                      "--rate-limit-contact", "1"), restock.add_shop())
+        shop.add_variants({"7300": 0})
+        assert shop.patch({"double_opt_in": True}).status == 200
+        assert shop.stock("7300").json["channels"] == ["email", "sms", "webpush"]
+        out = tmp_path / "shots"
+        out.mkdir()
+        res = widget_steps(shop, out, "+45 20 12 34 56", "hello", "20123456", "bo@example.com",
+                           "bo@example.com")
+        texts = lib.wait_for(lambda: sms.requests(), what="the confirmation SMS")
+    assert res["placeholder"] == res["label"] == "Email or mobile number"
+    phone, hello, local, mail, limited = res["steps"]
+    assert phone["state"] == "pending" and phone["text"] == (
+        "Almost done: check your phone to confirm."), phone
+    assert texts[0]["fields"]["To"] == "+4520123456" and "/c/" in texts[0]["fields"]["Body"]
+    assert_error_shown(hello, BAD_ANY)
+    assert_error_shown(local, BAD_ANY)
+    assert mail["state"] == "pending" and mail["text"] == (
+        "Almost done: check your inbox to confirm."), mail
+    assert rgb(mail["color"]) != rgb(hello["color"])
+    assert_error_shown(limited, "Too many tries, please wait a moment.", blames_field=False)
+    assert sorted((s["channel"], s["status"]) for s in shop.subs()) == [
+        ("email", "pending"), ("sms", "pending")]
 
 
 class Recorder:

@@ -196,7 +196,8 @@ def test_stock_status_with_default_thresholds(shop):
         r = shop.stock("v")
         assert r.status == 200
         assert r.json == {"variant_id": "v", "status": status, "available": available,
-                          "vapid_public_key": shop.info["vapid_public_key"]}
+                          "vapid_public_key": shop.info["vapid_public_key"],
+                          "channels": ["email", "webpush"]}  # no sms_url: no SMS
         assert variant(shop, "v")["status"] == status
 
 

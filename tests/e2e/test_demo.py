@@ -33,6 +33,8 @@ def test_demo_on_an_empty_database(restock):
     assert shop.settings()["name"] == "Demo Shop"
     r = shop.stock("4471")
     assert r.status == 200 and r.json["status"] == "sold_out", r
+    # no SMTP relay nor SMS provider: the widget still takes email sign-ups (they wait queued)
+    assert r.json["channels"] == ["email", "webpush"]
     assert shop.stock("4472").json["status"] == "in_stock"
     subs = shop.subs()
     waiting = [s for s in subs if s["status"] == "waiting"]

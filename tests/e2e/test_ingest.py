@@ -238,7 +238,8 @@ def every_cell(db_path):
     return out
 
 
-def test_customer_redact_leaves_no_trace(shop, push_host):
+def test_customer_redact_leaves_no_trace(shops, push_host):
+    shop = shops(1, *lib.SMS_ARGS)[0]
     shop.add_variants({"A": 0, "B": 0})
     keys = lib.push_keys()
     endpoint = f"http://{push_host}/push/ada-endpoint"

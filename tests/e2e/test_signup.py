@@ -16,6 +16,12 @@ UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 @pytest.fixture
+def shop(shops):
+    """conftest's shop, on a server that takes SMS sign-ups (lib.SMS_ARGS)."""
+    return shops(1, *lib.SMS_ARGS)[0]
+
+
+@pytest.fixture
 def sold_out(shop):
     """The shop with sold-out variants v1..v3 and an in-stock one 'in'."""
     shop.add_variants({"v1": 0, "v2": 0, "v3": 0, "in": 20})
@@ -55,11 +61,32 @@ def test_email_signup_then_same_contact_again(sold_out):
 
 
 def test_sms_signup_phone_is_e164(sold_out):
+    assert sold_out.stock("v1").json["channels"] == ["email", "sms", "webpush"]
     s = created(sold_out.signup("v1", channel="sms", phone="+45 20 12 34 56"))
     assert s["phone"] == "+4520123456" and s["channel"] == "sms"
     again = sold_out.signup("v1", channel="sms", phone="+4520123456")
     assert again.status == 200 and again.json["id"] == s["id"]
     assert len(sold_out.subs()) == 1
+
+
+def test_no_sms_signups_without_an_sms_provider(shops, push_host):
+    """Without sms_url no SMS would ever go out: the stock answer leaves sms out of `channels`
+    (the widget then asks for an email only) and an SMS sign-up is 400 naming `channel`,
+    honeypot or not, stored nowhere. Email is taken without smtp_url (its messages wait queued
+    for a relay, SPEC §3), web push always."""
+    shop = shops(1)[0]
+    shop.add_variants({"v1": 0})
+    assert shop.stock("v1").json["channels"] == ["email", "webpush"]
+    for extra in ({}, {"website": "http://bot.example"}):
+        r = shop.signup("v1", channel="sms", phone="+4520123456", **extra)
+        assert r.status == 400 and r.error["code"] == "invalid", r
+        assert r.error["message"].startswith("channel: sms is not offered here"), r.error
+    r = shop.signup("v1", channel="sms", phone="20123456")  # a malformed number is told first
+    assert r.status == 400 and r.error["message"].startswith("phone:"), r
+    assert shop.subs() == []
+    created(shop.signup("v1", email="ada@example.com"))
+    created(shop.signup("v1", channel="webpush", push=push_sub(push_host)))
+    assert sorted(s["channel"] for s in shop.subs()) == ["email", "webpush"]
 
 
 def test_webpush_signup(sold_out, push_host):
@@ -339,7 +366,7 @@ def test_rate_limit_per_client_address(restock):
 
 def test_rate_limit_per_contact(restock):
     info = restock.add_shop()
-    server = restock.start("--rate-limit-contact", "3")
+    server = restock.start("--rate-limit-contact", "3", *lib.SMS_ARGS)
     shop = lib.Shop(server, info)
     shop.add_variants({"a": 0, "b": 0, "c": 0, "d": 0})
     assert created(shop.signup("a", email="ada@example.com"))
