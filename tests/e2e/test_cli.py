@@ -42,6 +42,62 @@ def test_version(restock):
     assert re.fullmatch(r"restock \d+\.\d+\.\d+\n", p.stdout), p.stdout
 
 
+COMMANDS = [["serve"], ["shop", "add"], ["export", "customers"], ["import-feed"],
+            ["import-orders"]]
+
+
+def usage_lines(text):
+    """{command words: its usage line} from the Usage section of `restock --help`."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"  (restock ([a-z][a-z-]*)(?: ([a-z]+))? [\[-].*)$", line)
+        if m:
+            out[tuple(w for w in m.group(2, 3) if w)] = m.group(1)
+    return out
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("how", [["--help"], ["-h"], ["--shop", "x", "--help"]],
+                         ids=["--help", "-h", "late"])
+def test_every_command_takes_help(restock, cmd, how):
+    """`restock CMD --help` prints the command's usage, as `restock --help` gives it, on stdout
+    and exits 0 without touching the database; after other flags too."""
+    lines = usage_lines(restock.cli("--help").stdout)
+    assert tuple(cmd) in lines, lines
+    p = restock.cli(*cmd, *how, "--db", restock.db)
+    assert p.returncode == 0 and p.stderr == "", p
+    first = p.stdout.splitlines()[0]
+    assert first == "Usage: " + lines[tuple(cmd)], first
+    assert "Exit codes: 0 success, 1 runtime failure, 2 bad usage" in p.stdout
+    if cmd == ["serve"]:
+        for opt in SPEC_OPTIONS:
+            assert opt in p.stdout, opt
+    assert not (restock.dir / "restock.db").exists()
+
+
+def test_help_as_a_flag_value_is_a_value(restock):
+    """-h where a flag's value stands is that value: a shop named -h."""
+    p = restock.cli("shop", "add", "--name", "-h", "--url", "https://h.example", "--db",
+                    restock.db)
+    assert p.returncode == 0, p
+    assert json.loads(p.stdout)["id"]
+
+
+@pytest.mark.parametrize("group,actions", [("shop", ["add"]), ("export", ["customers"])])
+def test_command_groups(restock, group, actions):
+    """`restock shop` says what it expects (bad usage, exit 2); `restock shop --help` lists
+    its actions' usage lines."""
+    line = one_line_failure(restock.cli(group), 2, group, *actions, f"restock {group} --help")
+    assert line.startswith("restock: "), line
+    one_line_failure(restock.cli(group, "frobnicate"), 2, "frobnicate")
+    lines = usage_lines(restock.cli("--help").stdout)
+    for how in ["--help", "-h"]:
+        p = restock.cli(group, how)
+        assert p.returncode == 0 and p.stderr == "", p
+        for a in actions:
+            assert lines[(group, a)] in p.stdout, (a, p.stdout)
+
+
 @pytest.mark.parametrize("args,words", [
     ([], ["restock"]),
     (["frobnicate"], ["frobnicate"]),
