@@ -3,6 +3,7 @@
  *
  *   restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]
  *   restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]
+ *   restock shop key --shop ID [--db DB]
  *   restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]
  *   restock import-feed --shop ID [--in-stock N] [--db DB] FILE
  *   restock import-orders --shop ID FILE [--db DB]
@@ -146,6 +147,57 @@ static int cmd_shop_add(int argc, char **argv)
         printf("%s\n", s);
         free(s);
         json_decref(o);
+    }
+    arena_free(a);
+    app_close(&app);
+    config_free(&cfg);
+    return rc ? die(&st) : 0;
+}
+
+/* A new API key for an existing shop, from the machine that owns its database: the way to a
+ * working key when the one shown at creation (the demo shop's, in a log) is lost. */
+static int cmd_shop_key(int argc, char **argv)
+{
+    const char *db = NULL, *shop = NULL;
+    struct rs_status st = {0};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--shop") == 0 ? &shop
+                            : strcmp(argv[i], "--db") == 0 ? &db
+                                                           : NULL;
+        if (!slot)
+            return rs_fail(&st, RS_EUSAGE, "shop key: unexpected argument %s", argv[i]), die(&st);
+        if (i + 1 >= argc)
+            return rs_fail(&st, RS_EUSAGE, "shop key: %s needs a value", argv[i]), die(&st);
+        *slot = argv[++i];
+    }
+    if (!shop) return rs_fail(&st, RS_EUSAGE, "shop key: --shop is required"), die(&st);
+    if (!uuid_valid(shop))
+        return rs_fail(&st, RS_EUSAGE, "shop key: --shop: not a shop id (UUID)"), die(&st);
+    char *cargv[] = {"--db", (char *)db};
+    struct config cfg;
+    struct app app;
+    if (config_load(&cfg, db ? 2 : 0, cargv, &st)) return die(&st);
+    log_init(cfg.log_format);
+    if (app_open(&app, &cfg, &st)) {
+        config_free(&cfg);
+        return die(&st);
+    }
+    struct arena *a = arena_new();
+    char *uuid = arena_strdup(a, shop), key[API_KEY_MAX];
+    uuid_lower(uuid);
+    struct shop sh;
+    int rc = shop_new_key(&app, uuid, a, &sh, key, &st);
+    if (rc == RS_OK) {
+        json_t *o = json_pack("{s:s,s:s}", "id", sh.uuid, "api_key", key);
+        char *s = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else if (rc == RS_ENOTFOUND) {
+        rs_fail(&st, RS_EINVAL, "shop key: --shop: no shop %s", uuid);
+    } else {
+        struct rs_status why = st;
+        rs_fail(&st, why.err, "shop key: %s", why.msg);
     }
     arena_free(a);
     app_close(&app);
@@ -467,6 +519,12 @@ static const struct command {
      "(https://shop.example), the currency an ISO 4217 code (default EUR), ZONE an IANA time\n"
      "zone (default UTC). Prints one JSON object: id, api_key (shown only here; restock keeps\n"
      "its SHA-256), webhook_secret and vapid_public_key.\n"},
+    {"shop", "key", cmd_shop_key, "--shop ID [--db DB]",
+     "a new API key for a shop (its old key stops working)",
+     "Issues a new API key for the shop and prints {\"id\":...,\"api_key\":...}; the shop's\n"
+     "previous key stops working (on a server running on the database within 50 ms). Only\n"
+     "the new key's SHA-256 is kept, so this is the way to a working key when the one shown\n"
+     "at creation is lost.\n"},
     {"export", "customers", cmd_export_customers, "--shop ID [--from DATE] [--to DATE] [--db DB]",
      "the customers report, as CSV on stdout",
      "Writes the customers report as RFC 4180 CSV to stdout, the same bytes as\n"

@@ -101,6 +101,7 @@ enum stmt_id {
     Q_SECRET,
     Q_SHOP_INSERT,
     Q_SHOP_UPDATE,
+    Q_SHOP_SET_KEY,
     Q_SHOP_BY_UUID,
     Q_SHOP_BY_KEY,
     Q_SHOP_BY_SID,
@@ -350,6 +351,7 @@ int sq_fresh_snapshot(struct store_conn *c);
 
 int sq_shop_insert(struct store_conn *c, struct shop *sh);
 int sq_shop_update(struct store_conn *c, const struct shop *sh);
+int sq_shop_set_key(struct store_conn *c, int64_t sid, const uint8_t hash[32]);
 int sq_shop_by_uuid(struct store_conn *c, const char *uuid, struct arena *a, struct shop *out);
 int sq_shop_by_key(struct store_conn *c, const uint8_t hash[32], struct arena *a, struct shop *out);
 int sq_shop_by_sid(struct store_conn *c, int64_t sid, struct arena *a, struct shop *out);

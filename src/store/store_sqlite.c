@@ -511,6 +511,7 @@ const struct store_ops store_sqlite = {
     .secret = sq_secret,
     .shop_insert = sq_shop_insert,
     .shop_update = sq_shop_update,
+    .shop_set_key = sq_shop_set_key,
     .shop_by_uuid = sq_shop_by_uuid,
     .shop_by_key = sq_shop_by_key,
     .shop_by_sid = sq_shop_by_sid,

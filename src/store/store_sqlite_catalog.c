@@ -14,6 +14,7 @@ static const char *const sql[Q_COUNT] = {
                       " max_notifications=?13, conversions_enabled=?14, double_opt_in=?15,"
                       " feed_url=?16, feed_interval_minutes=?17"
                       " WHERE sid=?1",
+    [Q_SHOP_SET_KEY] = "UPDATE shops SET api_key_hash = ?2 WHERE sid = ?1",
     [Q_SHOP_BY_UUID] = "SELECT " SHOP_COLS " FROM shops WHERE uuid = ?",
     [Q_SHOP_BY_KEY] = "SELECT " SHOP_COLS " FROM shops WHERE api_key_hash = ?",
     [Q_SHOP_BY_SID] = "SELECT " SHOP_COLS " FROM shops WHERE sid = ?",
@@ -133,6 +134,18 @@ int sq_shop_update(struct store_conn *c, const struct shop *sh)
     bind_text(s, 16, sh->feed_url ? sh->feed_url : "");
     sqlite3_bind_int64(s, 17, sh->feed_interval_minutes);
     return exec_done(c, s);
+}
+
+int sq_shop_set_key(struct store_conn *c, int64_t sid, const uint8_t hash[32])
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_SET_KEY);
+    if (!s) return RS_ESTORE;
+    c->view++;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK && sqlite3_changes(c->db) == 0) return RS_ENOTFOUND;
+    return rc;
 }
 
 static void read_shop(sqlite3_stmt *s, struct arena *a, struct shop *sh)

@@ -2,9 +2,11 @@
 and configuration precedence (flag > environment > file), each observed from outside."""
 
 import base64
+import hashlib
 import json
 import re
 import socket
+import sqlite3
 import uuid
 
 import pytest
@@ -42,7 +44,7 @@ def test_version(restock):
     assert re.fullmatch(r"restock \d+\.\d+\.\d+\n", p.stdout), p.stdout
 
 
-COMMANDS = [["serve"], ["shop", "add"], ["export", "customers"], ["import-feed"],
+COMMANDS = [["serve"], ["shop", "add"], ["shop", "key"], ["export", "customers"], ["import-feed"],
             ["import-orders"]]
 
 
@@ -83,7 +85,7 @@ def test_help_as_a_flag_value_is_a_value(restock):
     assert json.loads(p.stdout)["id"]
 
 
-@pytest.mark.parametrize("group,actions", [("shop", ["add"]), ("export", ["customers"])])
+@pytest.mark.parametrize("group,actions", [("shop", ["add", "key"]), ("export", ["customers"])])
 def test_command_groups(restock, group, actions):
     """`restock shop` says what it expects (bad usage, exit 2); `restock shop --help` lists
     its actions' usage lines."""
@@ -220,6 +222,59 @@ def test_shop_add_prints_one_json_object(restock):
     assert shop["min_soldout_minutes"] == 0 and shop["subscription_ttl_days"] == 180
     assert shop["max_notifications"] == 3
     assert server.get("/v1/shop", key=other["api_key"]).json["id"] == other["id"]
+
+
+def test_shop_key_issues_a_new_key_and_the_old_one_stops_working(restock):
+    """`shop key` rotates: it prints the shop's id and a new key, as `shop add` does, the new key
+    works at once on the server running on the database and the old one is 401; only the new
+    key's SHA-256 is stored; another shop's key is untouched."""
+    info, other = restock.add_shop(), restock.add_shop(name="Other", url="https://o.example")
+    server = restock.start()
+    assert server.get("/v1/shop", key=info["api_key"]).status == 200
+    p = restock.cli("shop", "key", "--shop", info["id"].upper(), "--db", restock.db)
+    assert p.returncode == 0 and p.stderr == "", p
+    lines = p.stdout.splitlines()
+    assert len(lines) == 1, p.stdout
+    out = json.loads(lines[0])
+    assert set(out) == {"id", "api_key"} and out["id"] == info["id"], out
+    key = out["api_key"]
+    assert key.startswith("rk_") and len(key) == len(info["api_key"]) and key != info["api_key"]
+    r = server.get("/v1/shop", key=key)
+    assert r.status == 200 and r.json["id"] == info["id"], r
+    lib.wait_for(lambda: server.get("/v1/shop", key=info["api_key"]).status == 401, timeout=5,
+                 what="the old key refused")
+    assert server.get("/v1/shop", key=info["api_key"]).error["code"]
+    assert server.get("/v1/shop", key=other["api_key"]).json["id"] == other["id"]
+    server.stop()
+    with sqlite3.connect(restock.db) as c:
+        stored = c.execute("SELECT api_key_hash FROM shops WHERE uuid = ?",
+                           (info["id"],)).fetchone()[0]
+    assert stored == hashlib.sha256(key.encode()).digest()
+    server = restock.start()
+    assert server.get("/v1/shop", key=key).status == 200
+    assert server.get("/v1/shop", key=info["api_key"]).status == 401
+    # again: the key of a moment ago stops working in turn
+    again = json.loads(restock.cli("shop", "key", "--shop", info["id"], "--db",
+                                   restock.db).stdout)["api_key"]
+    assert again != key
+    lib.wait_for(lambda: server.get("/v1/shop", key=key).status == 401, timeout=5,
+                 what="the previous key refused")
+    assert server.get("/v1/shop", key=again).status == 200
+
+
+@pytest.mark.parametrize("args,code,words", [
+    ([], 2, ["--shop"]),
+    (["--shop"], 2, ["--shop"]),
+    (["--shop", "not-a-uuid"], 2, ["--shop", "UUID"]),
+    (["--shop", "00000000-0000-4000-8000-000000000000"], 2, ["no shop"]),
+    (["--shop", "00000000-0000-4000-8000-000000000000", "--name", "x"], 2, ["--name"]),
+])
+def test_shop_key_failures(restock, args, code, words):
+    info = restock.add_shop()
+    one_line_failure(restock.cli("shop", "key", "--db", restock.db, *args), code, "shop key",
+                     *words)
+    # nothing changed: the shop's key still works
+    assert restock.start().get("/v1/shop", key=info["api_key"]).status == 200
 
 
 def test_shop_add_while_serving(restock):
