@@ -77,3 +77,36 @@ def test_demo_key_is_shown_once(restock):
     server.stop()
     again = restock.start("--demo")
     assert key not in again.log() and sid not in again.log()
+
+
+def log_pattern(line, port):
+    """A regex for a log message the README shows: its port for 8080, any text for a word
+    elided with …"""
+    line = line.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    words = [r"\S+" if "…" in w else re.escape(w) for w in line.split()]
+    return re.compile(r"\s+".join(words) + "$")
+
+
+def readme_startup_logs():
+    """The README's startup-log blocks: each fenced block that holds a "listening on" line."""
+    blocks, block = [], None
+    for line in (lib.ROOT / "README.md").read_text().splitlines():
+        if line.startswith("```"):
+            block = [] if block is None else blocks.append(block)
+        elif block is not None:
+            block.append(line)
+    return [b for b in blocks if any("listening on" in line for line in b)]
+
+
+def test_readme_shows_the_startup_log_as_printed(restock):
+    """The README's log of a first `make run` (`serve --db restock.db --demo`): the first
+    messages of the start, in that order."""
+    blocks = readme_startup_logs()
+    assert blocks
+    for block in blocks:
+        server = restock.start("--db", "restock.db", "--demo", db=False)
+        msgs = [r.get("msg", "") for r in server.log_records()][:len(block)]
+        assert len(msgs) == len(block), server.log()
+        for line, msg in zip(block, msgs):
+            assert log_pattern(line, server.port).match(msg), (line, msg)
+        server.stop()
