@@ -74,13 +74,21 @@ static int cmd_serve(int argc, char **argv)
     struct feed_fetcher *feeds = NULL;
     if (cfg.demo) {
         char key[API_KEY_MAX], id[40];
-        int created;
-        if (demo_seed(&app, &created, key, id, &st)) {
+        enum demo_state demo;
+        if (demo_seed(&app, &demo, key, id, &st)) {
             rc = die(&st);
             goto out;
         }
-        if (created)
+        if (demo == DEMO_CREATED)
             log_msg(LOG_INFO, "demo shop %s created; its API key is %s (shown once)", id, key);
+        else if (demo == DEMO_FOUND)
+            log_msg(LOG_INFO,
+                    "demo shop %s exists; its API key was shown once, when it was created: "
+                    "restock shop key --shop %s --db %s gives it a new one (and ends the old)",
+                    id, id, cfg.db);
+        else
+            log_msg(LOG_INFO, "--demo: the database has shops, none of them the demo shop's: "
+                              "no demo shop created");
     }
     app.outbox = outbox_start(&app);
     app.fanout = fanout_start(&app);
@@ -512,7 +520,8 @@ static const struct command {
      "Serves the HTTP API, the dashboard and the widget, and runs the restock fan-out and\n"
      "the delivery workers in one process, until SIGTERM or SIGINT (a second one ends it at\n"
      "once). --demo creates a demo shop with products, subscribers and history on an empty\n"
-     "database and logs its API key once.\n"},
+     "database and logs its API key once; on a later start it logs the demo shop's id and\n"
+     "the restock shop key command that gives it a new key.\n"},
     {"shop", "add", cmd_shop_add,
      "--name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]", "create a shop",
      "Creates a shop and its default campaigns. URL is the storefront's origin\n"

@@ -187,6 +187,8 @@ struct store_ops {
     int (*shop_by_key)(struct store_conn *c, const uint8_t hash[32], struct arena *a,
                        struct shop *out);
     int (*shop_by_sid)(struct store_conn *c, int64_t sid, struct arena *a, struct shop *out);
+    /* The oldest shop whose storefront url is url (as stored: canonical), or RS_ENOTFOUND. */
+    int (*shop_by_url)(struct store_conn *c, const char *url, struct arena *a, struct shop *out);
     int (*shop_count)(struct store_conn *c, int64_t *n);
 
     int (*variant_get)(struct store_conn *c, int64_t sid, const char *variant_id, struct arena *a,

@@ -515,6 +515,7 @@ const struct store_ops store_sqlite = {
     .shop_by_uuid = sq_shop_by_uuid,
     .shop_by_key = sq_shop_by_key,
     .shop_by_sid = sq_shop_by_sid,
+    .shop_by_url = sq_shop_by_url,
     .shop_count = sq_shop_count,
     .variant_get = sq_variant_get,
     .variant_put = sq_variant_put,

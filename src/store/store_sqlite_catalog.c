@@ -18,6 +18,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_SHOP_BY_UUID] = "SELECT " SHOP_COLS " FROM shops WHERE uuid = ?",
     [Q_SHOP_BY_KEY] = "SELECT " SHOP_COLS " FROM shops WHERE api_key_hash = ?",
     [Q_SHOP_BY_SID] = "SELECT " SHOP_COLS " FROM shops WHERE sid = ?",
+    [Q_SHOP_BY_URL] = "SELECT " SHOP_COLS " FROM shops WHERE url = ? ORDER BY sid LIMIT 1",
     [Q_SHOP_COUNT] = "SELECT count(*) FROM shops",
     [Q_VARIANT_GET] = "SELECT " VARIANT_COLS " FROM variants WHERE shop_id = ? AND variant_id = ?",
     [Q_VARIANT_PUT] = "INSERT OR REPLACE INTO variants(" VARIANT_COLS ", url_key) VALUES (?1,?2,"
@@ -253,6 +254,14 @@ int sq_shop_by_sid(struct store_conn *c, int64_t sid, struct arena *a, struct sh
     sqlite3_stmt *s = stmt(c, Q_SHOP_BY_SID);
     if (!s) return RS_ESTORE;
     sqlite3_bind_int64(s, 1, sid);
+    return shop_query(c, s, a, out);
+}
+
+int sq_shop_by_url(struct store_conn *c, const char *url, struct arena *a, struct shop *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_BY_URL);
+    if (!s) return RS_ESTORE;
+    bind_text(s, 1, url);
     return shop_query(c, s, a, out);
 }
 

@@ -412,6 +412,23 @@ static void contract_shop_key(struct env *e)
     CHECK_INT(committer_run(e->cm, set_key, &none, &st), RS_ENOTFOUND);
 }
 
+/* By storefront url: the oldest of the shops with it; none is not found. */
+static void contract_shop_by_url(struct env *e)
+{
+    const struct store_ops *ops = e->ops;
+    struct rs_status st = {0};
+    struct shop twin = e->shop, got;
+    twin.uuid = "11111111-2222-4333-8444-666666666666";
+    memset(twin.api_key_hash, 8, 32);
+    CHECK_INT(committer_run(e->cm, put_shop, &twin, &st), RS_OK);
+    struct store_conn *r = ops->reader(e->s);
+    CHECK_INT(ops->shop_by_url(r, e->shop.url, e->a, &got), RS_OK);
+    CHECK_INT(got.sid, e->shop.sid);
+    CHECK_STR(got.uuid, e->shop.uuid);
+    CHECK_INT(ops->shop_by_url(r, "https://nowhere.example", e->a, &got), RS_ENOTFOUND);
+    ops->reader_release(e->s);
+}
+
 static void contract_orders(struct env *e)
 {
     const struct store_ops *ops = e->ops;
@@ -674,6 +691,7 @@ static void contract(const struct store_ops *ops, const char *target)
     ops->reader_release(e.s);
     contract_orders(&e);
     contract_shop_key(&e);
+    contract_shop_by_url(&e);
     teardown(&e);
 }
 
