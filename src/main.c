@@ -347,7 +347,10 @@ static int cmd_export_customers(int argc, char **argv)
     else if (rc)
         rs_fail(&st, rc, "export customers: cannot read the shop");
     struct report_filter f = {.sid = rc ? 0 : sh.sid, .limit = REPORT_PAGE};
-    if (!rc) rc = report_range(sh.timezone, from, to, &f.from, &f.to, &st);
+    if (!rc && (rc = report_range(sh.timezone, from, to, "--", &f.from, &f.to, &st))) {
+        struct rs_status why = st;
+        rs_fail(&st, why.err, "export customers: %s", why.msg);
+    }
     if (!rc) rc = export_rows(&app, &f, &st);
     arena_free(a);
     app_close(&app);
