@@ -38,6 +38,43 @@ def test_help_lists_usage_and_every_option(restock):
         assert opt in p.stdout, opt
 
 
+def readme_options():
+    """[(names, default)] of the README's options table, row by row, backticks dropped."""
+    text = (lib.ROOT / "README.md").read_text()
+    rows = text.split("| option | flag / variable | default |\n|---|---|---|\n", 1)[1]
+    out = []
+    for line in rows.split("\n\n", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        assert len(cells) == 3, line
+        out.append((re.findall(r"`([a-z_]+)`", cells[0]), cells[2].replace("`", "")))
+    return out
+
+
+def help_options(text):
+    """[(name, default)] of the options --help prints, in order."""
+    out = []
+    for line in text.split("Options (", 1)[1].splitlines()[1:]:
+        if not line.strip():
+            break
+        m = re.fullmatch(r"  --([a-z-]+)(?: [A-Z]+)? +.*? \[([^\[\]]*)\]", line)
+        assert m, line
+        out.append((m.group(1).replace("-", "_"), m.group(2)))
+    return out
+
+
+@pytest.mark.parametrize("cmd", [["--help"], ["serve", "--help"]], ids=" ".join)
+def test_help_prints_the_readme_options_table(restock, cmd):
+    """README: --help prints its options table: the same options in the same order, each with
+    the default that the README's default column starts with."""
+    shown = help_options(restock.cli(*cmd).stdout)
+    rows = readme_options()
+    names = [n for ns, _ in rows for n in ns]
+    assert [n for n, _ in shown] == names, ([n for n, _ in shown], names)
+    defaults = {n: d for ns, d in rows for n in ns}
+    for name, default in shown:
+        assert defaults[name].startswith(default), (name, default, defaults[name])
+
+
 def test_version(restock):
     p = restock.cli("--version")
     assert p.returncode == 0 and p.stderr == ""
