@@ -3,9 +3,11 @@
  *
  *   restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]
  *   restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]
+ *   restock shop key --shop ID [--db DB]
  *   restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]
  *   restock import-feed --shop ID [--in-stock N] [--db DB] FILE
  *   restock import-orders --shop ID FILE [--db DB]
+ *   restock COMMAND --help
  *   restock --help | --version
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input; every failure prints one
@@ -36,26 +38,6 @@
 #include "util/timeutil.h"
 
 #define RESTOCK_VERSION "0.1.0"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "restock %s — back-in-stock notifications and conversion attribution\n\n"
-            "Usage:\n"
-            "  restock serve [--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]\n"
-            "  restock shop add --name NAME --url URL [--currency EUR] [--timezone ZONE] "
-            "[--db DB]\n"
-            "  restock export customers --shop ID [--from DATE] [--to DATE] [--db DB]\n"
-            "  restock import-feed --shop ID [--in-stock N] [--db DB] FILE   XML product feed\n"
-            "  restock import-orders --shop ID FILE [--db DB]   orders: CSV with a header, or JSON "
-            "lines\n"
-            "  restock --help | --version\n\n"
-            "DB is a SQLite file path (default restock.db); PostgreSQL is not supported yet.\n"
-            "--demo creates a demo shop with products and subscribers on an empty database.\n\n",
-            RESTOCK_VERSION);
-    config_print_help(out);
-    fprintf(out, "\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.\n");
-}
 
 static int exit_code(int err)
 {
@@ -92,13 +74,21 @@ static int cmd_serve(int argc, char **argv)
     struct feed_fetcher *feeds = NULL;
     if (cfg.demo) {
         char key[API_KEY_MAX], id[40];
-        int created;
-        if (demo_seed(&app, &created, key, id, &st)) {
+        enum demo_state demo;
+        if (demo_seed(&app, &demo, key, id, &st)) {
             rc = die(&st);
             goto out;
         }
-        if (created)
+        if (demo == DEMO_CREATED)
             log_msg(LOG_INFO, "demo shop %s created; its API key is %s (shown once)", id, key);
+        else if (demo == DEMO_FOUND)
+            log_msg(LOG_INFO,
+                    "demo shop %s exists; its API key was shown once, when it was created: "
+                    "restock shop key --shop %s --db %s gives it a new one (and ends the old)",
+                    id, id, cfg.db);
+        else
+            log_msg(LOG_INFO, "--demo: the database has shops, none of them the demo shop's: "
+                              "no demo shop created");
     }
     app.outbox = outbox_start(&app);
     app.fanout = fanout_start(&app);
@@ -165,6 +155,57 @@ static int cmd_shop_add(int argc, char **argv)
         printf("%s\n", s);
         free(s);
         json_decref(o);
+    }
+    arena_free(a);
+    app_close(&app);
+    config_free(&cfg);
+    return rc ? die(&st) : 0;
+}
+
+/* A new API key for an existing shop, from the machine that owns its database: the way to a
+ * working key when the one shown at creation (the demo shop's, in a log) is lost. */
+static int cmd_shop_key(int argc, char **argv)
+{
+    const char *db = NULL, *shop = NULL;
+    struct rs_status st = {0};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--shop") == 0 ? &shop
+                            : strcmp(argv[i], "--db") == 0 ? &db
+                                                           : NULL;
+        if (!slot)
+            return rs_fail(&st, RS_EUSAGE, "shop key: unexpected argument %s", argv[i]), die(&st);
+        if (i + 1 >= argc)
+            return rs_fail(&st, RS_EUSAGE, "shop key: %s needs a value", argv[i]), die(&st);
+        *slot = argv[++i];
+    }
+    if (!shop) return rs_fail(&st, RS_EUSAGE, "shop key: --shop is required"), die(&st);
+    if (!uuid_valid(shop))
+        return rs_fail(&st, RS_EUSAGE, "shop key: --shop: not a shop id (UUID)"), die(&st);
+    char *cargv[] = {"--db", (char *)db};
+    struct config cfg;
+    struct app app;
+    if (config_load(&cfg, db ? 2 : 0, cargv, &st)) return die(&st);
+    log_init(cfg.log_format);
+    if (app_open(&app, &cfg, &st)) {
+        config_free(&cfg);
+        return die(&st);
+    }
+    struct arena *a = arena_new();
+    char *uuid = arena_strdup(a, shop), key[API_KEY_MAX];
+    uuid_lower(uuid);
+    struct shop sh;
+    int rc = shop_new_key(&app, uuid, a, &sh, key, &st);
+    if (rc == RS_OK) {
+        json_t *o = json_pack("{s:s,s:s}", "id", sh.uuid, "api_key", key);
+        char *s = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else if (rc == RS_ENOTFOUND) {
+        rs_fail(&st, RS_EINVAL, "shop key: --shop: no shop %s", uuid);
+    } else {
+        struct rs_status why = st;
+        rs_fail(&st, why.err, "shop key: %s", why.msg);
     }
     arena_free(a);
     app_close(&app);
@@ -306,7 +347,10 @@ static int cmd_export_customers(int argc, char **argv)
     else if (rc)
         rs_fail(&st, rc, "export customers: cannot read the shop");
     struct report_filter f = {.sid = rc ? 0 : sh.sid, .limit = REPORT_PAGE};
-    if (!rc) rc = report_range(sh.timezone, from, to, &f.from, &f.to, &st);
+    if (!rc && (rc = report_range(sh.timezone, from, to, "--", &f.from, &f.to, &st))) {
+        struct rs_status why = st;
+        rs_fail(&st, why.err, "export customers: %s", why.msg);
+    }
     if (!rc) rc = export_rows(&app, &f, &st);
     arena_free(a);
     app_close(&app);
@@ -463,6 +507,141 @@ static int cmd_import_orders(int argc, char **argv)
     return rc ? die(&st) : 0;
 }
 
+/* ---- the command table -------------------------------------------------------------------- */
+
+/* One row per command: `restock --help` lists every row's usage and summary, `restock NAME
+ * [ACTION] --help` prints the row's usage and help. */
+static const struct command {
+    const char *name, *action; /* action: NULL for a command of one word */
+    int (*run)(int argc, char **argv);
+    const char *args;    /* what follows the name on the usage line */
+    const char *summary; /* one line for restock --help */
+    const char *help;    /* the rest of the command's own --help */
+} commands[] = {
+    {"serve", NULL, cmd_serve, "[--db DB] [--listen HOST:PORT] [--config FILE] [--demo] [options]",
+     "the HTTP server, the restock fan-out and the delivery workers, in one process",
+     "Serves the HTTP API, the dashboard and the widget, and runs the restock fan-out and\n"
+     "the delivery workers in one process, until SIGTERM or SIGINT (a second one ends it at\n"
+     "once). --demo creates a demo shop with products, subscribers and history on an empty\n"
+     "database and logs its API key once; on a later start it logs the demo shop's id and\n"
+     "the restock shop key command that gives it a new key.\n"},
+    {"shop", "add", cmd_shop_add,
+     "--name NAME --url URL [--currency EUR] [--timezone ZONE] [--db DB]", "create a shop",
+     "Creates a shop and its default campaigns. URL is the storefront's origin\n"
+     "(https://shop.example), the currency an ISO 4217 code (default EUR), ZONE an IANA time\n"
+     "zone (default UTC). Prints one JSON object: id, api_key (shown only here; restock keeps\n"
+     "its SHA-256), webhook_secret and vapid_public_key.\n"},
+    {"shop", "key", cmd_shop_key, "--shop ID [--db DB]",
+     "a new API key for a shop (its old key stops working)",
+     "Issues a new API key for the shop and prints {\"id\":...,\"api_key\":...}; the shop's\n"
+     "previous key stops working (on a server running on the database within 50 ms). Only\n"
+     "the new key's SHA-256 is kept, so this is the way to a working key when the one shown\n"
+     "at creation is lost.\n"},
+    {"export", "customers", cmd_export_customers, "--shop ID [--from DATE] [--to DATE] [--db DB]",
+     "the customers report, as CSV on stdout",
+     "Writes the customers report as RFC 4180 CSV to stdout, the same bytes as\n"
+     "GET /v1/reports/customers?format=csv. --from and --to are dates, YYYY-MM-DD, in the\n"
+     "shop's time zone, and filter on when the notifications were sent.\n"},
+    {"import-feed", NULL, cmd_import_feed, "--shop ID [--in-stock N] [--db DB] FILE",
+     "an XML product feed into the shop's catalog",
+     "Streams a Google Merchant RSS 2.0 or Atom feed into the shop's catalog in durable\n"
+     "batches of 1,000 items and prints {\"items\":...,\"created\":...,\"updated\":...,\n"
+     "\"restocked\":...,\"bad\":...}. A bad item is reported on stderr with its line and\n"
+     "skipped (exit 0); XML that is not well-formed stops the import at that line (exit 2;\n"
+     "the items before it stay applied). --in-stock N: the units of an item \"in stock\"\n"
+     "without g:quantity (default 1).\n"},
+    {"import-orders", NULL, cmd_import_orders, "--shop ID FILE [--db DB]",
+     "historic orders: CSV with a header, or JSON lines",
+     "Reads historic orders from CSV (a header row naming the columns, one line item per\n"
+     "row, an order's rows one after another) or JSON lines (one POST /v1/orders object per\n"
+     "line), and stores and attributes them by the API's rules; every order needs its\n"
+     "created_at. Give the orders oldest first. Prints {\"created\":...,\"existing\":...,\n"
+     "\"ignored\":...,\"conversions\":...,\"bad_lines\":...}; a bad record is reported as\n"
+     "FILE:LINE: message on stderr and skipped, and makes the exit code 2.\n"},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char exit_codes[] = "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad "
+                                 "input.\n";
+
+static void usage_line(FILE *out, const struct command *c, const char *lead)
+{
+    fprintf(out, "%srestock %s%s%s %s\n", lead, c->name, c->action ? " " : "",
+            c->action ? c->action : "", c->args);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "restock %s — back-in-stock notifications and conversion attribution\n\nUsage:\n",
+            RESTOCK_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        usage_line(out, &commands[i], "  ");
+        fprintf(out, "      %s\n", commands[i].summary);
+    }
+    fprintf(out,
+            "  restock COMMAND --help\n"
+            "      that command's usage\n"
+            "  restock --help | --version\n\n"
+            "DB is a SQLite file path (default restock.db); PostgreSQL is not supported yet.\n"
+            "--demo creates a demo shop with products and subscribers on an empty database.\n\n");
+    config_print_help(out);
+    fprintf(out, "\n%s", exit_codes);
+}
+
+/* restock NAME [ACTION] --help: the command's usage and what it does; serve's options. */
+static void command_help(FILE *out, const struct command *c)
+{
+    usage_line(out, c, "Usage: ");
+    fprintf(out, "\n%s\n", c->help);
+    if (c->run == cmd_serve)
+        config_print_help(out);
+    else
+        fprintf(out, "DB is a SQLite file path (default restock.db, or RESTOCK_DB).\n");
+    fprintf(out, "\n%s", exit_codes);
+}
+
+/* 1 when the arguments ask for help: -h or --help where a flag may stand (not as a flag's
+ * value: every flag but --demo takes one, as --flag VALUE or --flag=VALUE). */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+        if (strncmp(argv[i], "--", 2) == 0 && !strchr(argv[i], '=') &&
+            strcmp(argv[i], "--demo") != 0)
+            i++;
+    }
+    return 0;
+}
+
+/* A command of two words (shop, export) given without its action, or an unknown action:
+ * -h/--help lists its actions (exit 0); otherwise a usage error naming what it expects. */
+static int command_group(const char *name, int argc, char **argv)
+{
+    char actions[128] = "";
+    for (size_t i = 0, n = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            n += snprintf(actions + n, sizeof(actions) - n, "%s%s", n ? " or " : "",
+                          commands[i].action);
+    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        printf("Usage:\n");
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            if (strcmp(commands[i].name, name) == 0) {
+                usage_line(stdout, &commands[i], "  ");
+                printf("      %s\n", commands[i].summary);
+            }
+        printf("\nrestock %s ACTION --help: that action's usage.\n", name);
+        return 0;
+    }
+    struct rs_status st = {0};
+    if (argc == 0)
+        rs_fail(&st, RS_EUSAGE, "%s: expected an action: %s (see restock %s --help)", name, actions,
+                name);
+    else
+        rs_fail(&st, RS_EUSAGE, "unknown command %s %s (see restock %s --help)", name, argv[0],
+                name);
+    return die(&st);
+}
+
 int main(int argc, char **argv)
 {
     struct rs_status st = {0};
@@ -486,16 +665,20 @@ int main(int argc, char **argv)
         printf("restock %s\n", RESTOCK_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
-    if (strcmp(cmd, "shop") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
-        return cmd_shop_add(argc - 3, argv + 3);
-    if (strcmp(cmd, "import-orders") == 0) return cmd_import_orders(argc - 2, argv + 2);
-    if (strcmp(cmd, "import-feed") == 0) return cmd_import_feed(argc - 2, argv + 2);
-    if (strcmp(cmd, "export") == 0 && argc >= 3 && strcmp(argv[2], "customers") == 0)
-        return cmd_export_customers(argc - 3, argv + 3);
-    if (strcmp(cmd, "shop") == 0 && argc >= 3)
-        rs_fail(&st, RS_EUSAGE, "unknown command shop %s (see restock --help)", argv[2]);
-    else
-        rs_fail(&st, RS_EUSAGE, "unknown command %s (see restock --help)", cmd);
+    int grouped = 0;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const struct command *c = &commands[i];
+        if (strcmp(c->name, cmd) != 0) continue;
+        grouped |= c->action != NULL;
+        if (c->action && (argc < 3 || strcmp(argv[2], c->action) != 0)) continue;
+        int skip = c->action ? 3 : 2;
+        if (wants_help(argc - skip, argv + skip)) {
+            command_help(stdout, c);
+            return 0;
+        }
+        return c->run(argc - skip, argv + skip);
+    }
+    if (grouped) return command_group(cmd, argc - 2, argv + 2);
+    rs_fail(&st, RS_EUSAGE, "unknown command %s (see restock --help)", cmd);
     return die(&st);
 }

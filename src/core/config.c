@@ -26,38 +26,39 @@ static int check_sms_url(char *v, struct rs_status *st);
 static int check_vapid_subject(char *v, struct rs_status *st);
 static int check_log_format(char *v, struct rs_status *st);
 
+/* The options, in the order --help lists them (and README's table). `shown` is the default as
+ * --help words it, for an empty `def` that stands for something else; NULL: `def` itself, or
+ * "none" when empty. */
 static const struct opt {
     const char *name;
     enum opt_type type;
     size_t offset;
-    const char *def;
+    const char *def, *shown;
     long min, max;
     check_fn check;
     const char *help;
 } opts[] = {
 /* clang-format off */
-#define S(f, d, chk, h)    {#f, OPT_STR, offsetof(struct config, f), d, 0, 0, chk, h}
-#define I(f, d, lo, hi, h) {#f, OPT_INT, offsetof(struct config, f), d, lo, hi, NULL, h}
+#define S(f, d, sh, chk, h) {#f, OPT_STR, offsetof(struct config, f), d, sh, 0, 0, chk, h}
+#define I(f, d, lo, hi, h)  {#f, OPT_INT, offsetof(struct config, f), d, NULL, lo, hi, NULL, h}
     /* clang-format on */
-    S(listen, "127.0.0.1:8080", check_listen, "address and port (1 to 65535) to serve on"),
-    S(db, "restock.db", NULL, "SQLite file path (postgresql:// URLs: not yet supported)"),
-    S(public_url, "", check_public_url,
-      "base URL of this server for links (default http://LISTEN)"),
-    S(smtp_url, "", check_smtp_url,
-      "SMTP relay, smtp://host:port or smtps:// (none: email stays queued)"),
-    S(smtp_user, "", NULL, "SMTP user name (on smtp://, sent only after STARTTLS)"),
-    S(smtp_password, "", NULL, "SMTP password"),
-    S(smtp_ca, "", NULL,
-      "PEM file of the CAs to check the relay's certificate by (default: the system's)"),
-    S(sms_url, "", check_sms_url, "Twilio-style SMS endpoint URL, http:// or https://"),
-    S(sms_user, "", NULL, "SMS provider user (account SID)"),
-    S(sms_password, "", NULL, "SMS provider password (auth token)"),
-    S(sms_from, "", NULL, "SMS sender number or name"),
-    S(vapid_subject, "", check_vapid_subject,
-      "VAPID contact, mailto: or https: (default mailto: the shop's sender)"),
-    S(push_hosts, "", NULL,
-      "push services endpoints may use, host[:port],... (default: browsers')"),
-    S(log_format, "", check_log_format, "json or text (default text on a terminal, else json)"),
+    S(listen, "127.0.0.1:8080", NULL, check_listen, "address and port (1 to 65535) to serve on"),
+    S(db, "restock.db", NULL, NULL, "SQLite file path (postgresql:// URLs: not yet supported)"),
+    S(public_url, "", "http:// + listen", check_public_url, "base URL of this server for links"),
+    S(smtp_url, "", NULL, check_smtp_url,
+      "SMTP relay, smtp://host:port or smtps:// (without one, email stays queued)"),
+    S(smtp_user, "", NULL, NULL, "SMTP user name (on smtp://, sent only after STARTTLS)"),
+    S(smtp_password, "", NULL, NULL, "SMTP password"),
+    S(smtp_ca, "", "the system's CAs", NULL, "PEM file of the CAs the relay is checked by"),
+    S(sms_url, "", NULL, check_sms_url, "Twilio-style SMS endpoint URL, http:// or https://"),
+    S(sms_user, "", NULL, NULL, "SMS provider user (account SID)"),
+    S(sms_password, "", NULL, NULL, "SMS provider password (auth token)"),
+    S(sms_from, "", NULL, NULL, "SMS sender number or name"),
+    S(vapid_subject, "", "mailto: + the shop's sender", check_vapid_subject,
+      "VAPID contact, mailto: or https:"),
+    S(push_hosts, "", "the browsers' push services", NULL,
+      "allowed push services, host[:port],..."),
+    S(log_format, "", "text on a terminal, else json", check_log_format, "json or text"),
     I(workers, "8", 1, 256, "delivery concurrency"),
     I(threads, "0", 0, 256, "HTTP threads (0: one per core)"),
     I(body_limit, "1048576", 1024, 1073741824, "largest request body in bytes"),
@@ -303,16 +304,19 @@ void config_free(struct config *c)
 
 void config_print_help(FILE *out)
 {
-    fprintf(out, "Options (flag, environment RESTOCK_NAME, config file key name):\n");
+    fprintf(out, "Options (flag, environment RESTOCK_NAME, config file key name) [default]:\n");
     for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *o = &opts[i];
         char flag[64];
         size_t n = 0;
-        for (const char *p = opts[i].name; *p && n < sizeof(flag) - 1; p++)
+        for (const char *p = o->name; *p && n < sizeof(flag) - 1; p++)
             flag[n++] = *p == '_' ? '-' : *p;
         flag[n] = '\0';
-        fprintf(out, "  --%-20s %s", flag, opts[i].help);
-        if (*opts[i].def) fprintf(out, " [%s]", opts[i].def);
-        fputc('\n', out);
+        fprintf(out, "  --%-20s %s [%s]\n", flag, o->help,
+                o->shown  ? o->shown
+                : *o->def ? o->def
+                          : "none");
     }
-    fprintf(out, "  --%-20s %s\n", "config FILE", "read options from FILE (key = value lines)");
+    fprintf(out, "  --%-20s %s [none]\n", "config FILE",
+            "read options from FILE, key = value lines (also RESTOCK_CONFIG)");
 }

@@ -30,7 +30,7 @@ struct config {
  * Free with config_free (strings are owned by c). */
 int config_load(struct config *c, int argc, char **argv, struct rs_status *st);
 void config_free(struct config *c);
-/* Prints the options table (flag, default, help) for --help. */
+/* Prints the options table for --help: each option's flag, help and default, in table order. */
 void config_print_help(FILE *out);
 
 #endif

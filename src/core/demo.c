@@ -6,6 +6,10 @@
  * demo has no SMTP relay), some of them opened, clicked and fired events, and orders that
  * attribution turns into direct and assisted conversions, one of them refunded in part — so the
  * dashboard's chart, rates, top events and customers report have something to show.
+ *
+ * On a store with shops nothing is seeded; the demo shop created before is found by its
+ * storefront url, DEMO_SHOP_URL, so that `serve --demo` can say which it is (its key was shown
+ * once, and only its hash is kept).
  */
 #include "core/demo.h"
 
@@ -196,19 +200,40 @@ static int past_restock(struct app *app, const struct shop *sh, struct arena *a,
     return rc;
 }
 
-int demo_seed(struct app *app, int *created, char api_key[API_KEY_MAX], char shop_id[40],
+/* A store with shops: the demo shop among them (DEMO_FOUND, its id in shop_id) or not. */
+static int demo_find(struct app *app, enum demo_state *state, char shop_id[40],
+                     struct rs_status *st)
+{
+    struct arena *a = arena_new();
+    struct shop sh;
+    struct store_conn *c = app->ops->reader(app->store);
+    int rc = c ? app->ops->shop_by_url(c, DEMO_SHOP_URL, a, &sh) : RS_ESTORE;
+    app->ops->reader_release(app->store);
+    if (rc == RS_OK) {
+        snprintf(shop_id, 40, "%s", sh.uuid);
+        *state = DEMO_FOUND;
+    } else if (rc == RS_ENOTFOUND) {
+        rc = RS_OK;
+    } else {
+        rs_fail(st, rc, "demo: cannot read the shops");
+    }
+    arena_free(a);
+    return rc;
+}
+
+int demo_seed(struct app *app, enum demo_state *state, char api_key[API_KEY_MAX], char shop_id[40],
               struct rs_status *st)
 {
     int64_t n = 0;
-    *created = 0;
+    *state = DEMO_NONE;
     int rc = app->ops->shop_count(app->ops->reader(app->store), &n);
     app->ops->reader_release(app->store);
     if (rc) return rs_fail(st, RS_ESTORE, "cannot count shops");
-    if (n > 0) return RS_OK;
+    if (n > 0) return demo_find(app, state, shop_id, st);
     struct arena *a = arena_new();
     struct shop sh;
     struct shop_new in = {.name = "Demo Shop",
-                          .url = "https://demo.restock.local",
+                          .url = DEMO_SHOP_URL,
                           .currency = "EUR",
                           .timezone = "Europe/Copenhagen"};
     rc = shop_create(app, &in, a, &sh, api_key, st);
@@ -227,7 +252,7 @@ int demo_seed(struct app *app, int *created, char api_key[API_KEY_MAX], char sho
     if (!rc) rc = seed_subscribers(app, &sh, a, st);
     if (!rc) {
         snprintf(shop_id, 40, "%s", sh.uuid);
-        *created = 1;
+        *state = DEMO_CREATED;
     }
     arena_free(a);
     return rc;

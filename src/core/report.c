@@ -28,16 +28,17 @@ static int day_start(const char *tz, const char *s, int days, int64_t *out)
     return tz_local_to_utc(tz, local, local - 2 * 86400, out);
 }
 
-int report_range(const char *tz, const char *from, const char *to, int64_t *start, int64_t *end,
-                 struct rs_status *st)
+int report_range(const char *tz, const char *from, const char *to, const char *prefix,
+                 int64_t *start, int64_t *end, struct rs_status *st)
 {
     *start = 0;
     *end = 0;
     if (from && day_start(tz, from, 0, start))
-        return rs_fail(st, RS_EINVAL, "from: must be a date, YYYY-MM-DD");
+        return rs_fail(st, RS_EINVAL, "%sfrom: must be a date, YYYY-MM-DD", prefix);
     if (to && day_start(tz, to, 1, end))
-        return rs_fail(st, RS_EINVAL, "to: must be a date, YYYY-MM-DD");
-    if (from && to && *end <= *start) return rs_fail(st, RS_EINVAL, "to: must not be before from");
+        return rs_fail(st, RS_EINVAL, "%sto: must be a date, YYYY-MM-DD", prefix);
+    if (from && to && *end <= *start)
+        return rs_fail(st, RS_EINVAL, "%sto: must not be before %sfrom", prefix, prefix);
     return RS_OK;
 }
 

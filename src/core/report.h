@@ -22,9 +22,10 @@
 #define REPORT_PAGE 1000
 
 /* The sent_at range of dates `from` and `to` (YYYY-MM-DD, both inclusive, either NULL) in time
- * zone tz: [*start, *end), *end 0 when open. RS_EINVAL naming the field on a bad date. */
-int report_range(const char *tz, const char *from, const char *to, int64_t *start, int64_t *end,
-                 struct rs_status *st);
+ * zone tz: [*start, *end), *end 0 when open. RS_EINVAL naming the field on a bad date, as
+ * `from` with prefix "" (a query parameter) or `--from` with "--" (a command-line flag). */
+int report_range(const char *tz, const char *from, const char *to, const char *prefix,
+                 int64_t *start, int64_t *end, struct rs_status *st);
 
 /* The CSV header record. */
 void report_csv_header(struct buf *b);

@@ -333,6 +333,35 @@ int shop_create(struct app *app, const struct shop_new *in, struct arena *a, str
     return RS_OK;
 }
 
+struct new_key {
+    const char *uuid;
+    uint8_t hash[32];
+    struct arena *a;
+    struct shop out;
+};
+
+static int new_key_job(struct tx *tx, void *arg, struct rs_status *st)
+{
+    struct new_key *k = arg;
+    int rc = tx->ops->shop_by_uuid(tx->c, k->uuid, k->a, &k->out);
+    if (!rc) rc = tx->ops->shop_set_key(tx->c, k->out.sid, k->hash);
+    if (rc == RS_ENOTFOUND) return rs_fail(st, rc, "no shop %s", k->uuid);
+    if (rc) return rs_fail(st, rc, "cannot store the shop's key");
+    memcpy(k->out.api_key_hash, k->hash, 32);
+    return RS_OK;
+}
+
+int shop_new_key(struct app *app, const char *uuid, struct arena *a, struct shop *out,
+                 char api_key[API_KEY_MAX], struct rs_status *st)
+{
+    struct new_key k = {.uuid = uuid, .a = a};
+    random_text(api_key, 24, "rk_");
+    crypto_sha256(api_key, strlen(api_key), k.hash);
+    int rc = committer_run(app->cm, new_key_job, &k, st);
+    if (!rc) *out = k.out;
+    return rc;
+}
+
 int shop_authenticate(struct app *app, const char *api_key, struct arena *a, struct shop *out)
 {
     uint8_t h[32];

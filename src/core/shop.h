@@ -1,8 +1,9 @@
 /*
  * shop — tenants: creation, API-key authentication, validated settings.
  *
- * A shop's API key is shown once, at creation, and stored only as its SHA-256 (keys are 192
- * random bits, so a plain hash is enough to make a stolen database useless for calling the API).
+ * A shop's API key is shown once, when it is issued (at creation, or by shop_new_key, which
+ * replaces it), and stored only as its SHA-256 (keys are 192 random bits, so a plain hash is
+ * enough to make a stolen database useless for calling the API).
  */
 #ifndef RESTOCK_SHOP_H
 #define RESTOCK_SHOP_H
@@ -22,6 +23,12 @@ struct shop_new {
  * returned in out (strings in arena a) and its API key in api_key. RS_EINVAL naming the field. */
 int shop_create(struct app *app, const struct shop_new *in, struct arena *a, struct shop *out,
                 char api_key[API_KEY_MAX], struct rs_status *st);
+
+/* Issues a new API key for the shop with public id uuid (lower case), durably: the new key is
+ * returned in api_key and the shop in out (strings in arena a); the shop's previous key stops
+ * authenticating. RS_ENOTFOUND when there is no such shop, RS_ESTORE when the store fails. */
+int shop_new_key(struct app *app, const char *uuid, struct arena *a, struct shop *out,
+                 char api_key[API_KEY_MAX], struct rs_status *st);
 
 /* Finds the shop of an API key (RS_EUNAUTH when none). Uses the calling thread's reader. */
 int shop_authenticate(struct app *app, const char *api_key, struct arena *a, struct shop *out);

@@ -24,8 +24,8 @@
 static int range(struct req *r, struct report_filter *f)
 {
     struct rs_status st = {0};
-    if (report_range(r->shop.timezone, req_query(r, "from"), req_query(r, "to"), &f->from, &f->to,
-                     &st)) {
+    if (report_range(r->shop.timezone, req_query(r, "from"), req_query(r, "to"), "", &f->from,
+                     &f->to, &st)) {
         req_fail(r, &st);
         return -1;
     }

@@ -101,9 +101,11 @@ enum stmt_id {
     Q_SECRET,
     Q_SHOP_INSERT,
     Q_SHOP_UPDATE,
+    Q_SHOP_SET_KEY,
     Q_SHOP_BY_UUID,
     Q_SHOP_BY_KEY,
     Q_SHOP_BY_SID,
+    Q_SHOP_BY_URL,
     Q_SHOP_COUNT,
     Q_VARIANT_GET,
     Q_VARIANT_PUT,
@@ -353,9 +355,11 @@ int sq_fresh_snapshot(struct store_conn *c);
 
 int sq_shop_insert(struct store_conn *c, struct shop *sh);
 int sq_shop_update(struct store_conn *c, const struct shop *sh);
+int sq_shop_set_key(struct store_conn *c, int64_t sid, const uint8_t hash[32]);
 int sq_shop_by_uuid(struct store_conn *c, const char *uuid, struct arena *a, struct shop *out);
 int sq_shop_by_key(struct store_conn *c, const uint8_t hash[32], struct arena *a, struct shop *out);
 int sq_shop_by_sid(struct store_conn *c, int64_t sid, struct arena *a, struct shop *out);
+int sq_shop_by_url(struct store_conn *c, const char *url, struct arena *a, struct shop *out);
 int sq_shop_count(struct store_conn *c, int64_t *n);
 int sq_variant_get(struct store_conn *c, int64_t sid, const char *variant_id, struct arena *a,
                    struct variant *v);

@@ -180,10 +180,15 @@ struct store_ops {
 
     int (*shop_insert)(struct store_conn *c, struct shop *sh); /* sets sh->sid */
     int (*shop_update)(struct store_conn *c, const struct shop *sh);
+    /* Replaces the shop's API key hash: the old key finds the shop no more. RS_ENOTFOUND when no
+     * shop has that sid. */
+    int (*shop_set_key)(struct store_conn *c, int64_t sid, const uint8_t hash[32]);
     int (*shop_by_uuid)(struct store_conn *c, const char *uuid, struct arena *a, struct shop *out);
     int (*shop_by_key)(struct store_conn *c, const uint8_t hash[32], struct arena *a,
                        struct shop *out);
     int (*shop_by_sid)(struct store_conn *c, int64_t sid, struct arena *a, struct shop *out);
+    /* The oldest shop whose storefront url is url (as stored: canonical), or RS_ENOTFOUND. */
+    int (*shop_by_url)(struct store_conn *c, const char *url, struct arena *a, struct shop *out);
     int (*shop_count)(struct store_conn *c, int64_t *n);
 
     int (*variant_get)(struct store_conn *c, int64_t sid, const char *variant_id, struct arena *a,

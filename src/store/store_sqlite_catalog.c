@@ -14,9 +14,11 @@ static const char *const sql[Q_COUNT] = {
                       " max_notifications=?13, conversions_enabled=?14, double_opt_in=?15,"
                       " feed_url=?16, feed_interval_minutes=?17"
                       " WHERE sid=?1",
+    [Q_SHOP_SET_KEY] = "UPDATE shops SET api_key_hash = ?2 WHERE sid = ?1",
     [Q_SHOP_BY_UUID] = "SELECT " SHOP_COLS " FROM shops WHERE uuid = ?",
     [Q_SHOP_BY_KEY] = "SELECT " SHOP_COLS " FROM shops WHERE api_key_hash = ?",
     [Q_SHOP_BY_SID] = "SELECT " SHOP_COLS " FROM shops WHERE sid = ?",
+    [Q_SHOP_BY_URL] = "SELECT " SHOP_COLS " FROM shops WHERE url = ? ORDER BY sid LIMIT 1",
     [Q_SHOP_COUNT] = "SELECT count(*) FROM shops",
     [Q_VARIANT_GET] = "SELECT " VARIANT_COLS " FROM variants WHERE shop_id = ? AND variant_id = ?",
     [Q_VARIANT_PUT] = "INSERT OR REPLACE INTO variants(" VARIANT_COLS ", url_key) VALUES (?1,?2,"
@@ -135,6 +137,18 @@ int sq_shop_update(struct store_conn *c, const struct shop *sh)
     return exec_done(c, s);
 }
 
+int sq_shop_set_key(struct store_conn *c, int64_t sid, const uint8_t hash[32])
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_SET_KEY);
+    if (!s) return RS_ESTORE;
+    c->view++;
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
+    int rc = exec_done(c, s);
+    if (rc == RS_OK && sqlite3_changes(c->db) == 0) return RS_ENOTFOUND;
+    return rc;
+}
+
 static void read_shop(sqlite3_stmt *s, struct arena *a, struct shop *sh)
 {
     memset(sh, 0, sizeof(*sh));
@@ -240,6 +254,14 @@ int sq_shop_by_sid(struct store_conn *c, int64_t sid, struct arena *a, struct sh
     sqlite3_stmt *s = stmt(c, Q_SHOP_BY_SID);
     if (!s) return RS_ESTORE;
     sqlite3_bind_int64(s, 1, sid);
+    return shop_query(c, s, a, out);
+}
+
+int sq_shop_by_url(struct store_conn *c, const char *url, struct arena *a, struct shop *out)
+{
+    sqlite3_stmt *s = stmt(c, Q_SHOP_BY_URL);
+    if (!s) return RS_ESTORE;
+    bind_text(s, 1, url);
     return shop_query(c, s, a, out);
 }
 

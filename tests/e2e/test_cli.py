@@ -2,9 +2,11 @@
 and configuration precedence (flag > environment > file), each observed from outside."""
 
 import base64
+import hashlib
 import json
 import re
 import socket
+import sqlite3
 import uuid
 
 import pytest
@@ -36,10 +38,103 @@ def test_help_lists_usage_and_every_option(restock):
         assert opt in p.stdout, opt
 
 
+def readme_options():
+    """[(names, default)] of the README's options table, row by row, backticks dropped."""
+    text = (lib.ROOT / "README.md").read_text()
+    rows = text.split("| option | flag / variable | default |\n|---|---|---|\n", 1)[1]
+    out = []
+    for line in rows.split("\n\n", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        assert len(cells) == 3, line
+        out.append((re.findall(r"`([a-z_]+)`", cells[0]), cells[2].replace("`", "")))
+    return out
+
+
+def help_options(text):
+    """[(name, default)] of the options --help prints, in order."""
+    out = []
+    for line in text.split("Options (", 1)[1].splitlines()[1:]:
+        if not line.strip():
+            break
+        m = re.fullmatch(r"  --([a-z-]+)(?: [A-Z]+)? +.*? \[([^\[\]]*)\]", line)
+        assert m, line
+        out.append((m.group(1).replace("-", "_"), m.group(2)))
+    return out
+
+
+@pytest.mark.parametrize("cmd", [["--help"], ["serve", "--help"]], ids=" ".join)
+def test_help_prints_the_readme_options_table(restock, cmd):
+    """README: --help prints its options table: the same options in the same order, each with
+    the default that the README's default column starts with."""
+    shown = help_options(restock.cli(*cmd).stdout)
+    rows = readme_options()
+    names = [n for ns, _ in rows for n in ns]
+    assert [n for n, _ in shown] == names, ([n for n, _ in shown], names)
+    defaults = {n: d for ns, d in rows for n in ns}
+    for name, default in shown:
+        assert defaults[name].startswith(default), (name, default, defaults[name])
+
+
 def test_version(restock):
     p = restock.cli("--version")
     assert p.returncode == 0 and p.stderr == ""
     assert re.fullmatch(r"restock \d+\.\d+\.\d+\n", p.stdout), p.stdout
+
+
+COMMANDS = [["serve"], ["shop", "add"], ["shop", "key"], ["export", "customers"], ["import-feed"],
+            ["import-orders"]]
+
+
+def usage_lines(text):
+    """{command words: its usage line} from the Usage section of `restock --help`."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"  (restock ([a-z][a-z-]*)(?: ([a-z]+))? [\[-].*)$", line)
+        if m:
+            out[tuple(w for w in m.group(2, 3) if w)] = m.group(1)
+    return out
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("how", [["--help"], ["-h"], ["--shop", "x", "--help"]],
+                         ids=["--help", "-h", "late"])
+def test_every_command_takes_help(restock, cmd, how):
+    """`restock CMD --help` prints the command's usage, as `restock --help` gives it, on stdout
+    and exits 0 without touching the database; after other flags too."""
+    lines = usage_lines(restock.cli("--help").stdout)
+    assert tuple(cmd) in lines, lines
+    p = restock.cli(*cmd, *how, "--db", restock.db)
+    assert p.returncode == 0 and p.stderr == "", p
+    first = p.stdout.splitlines()[0]
+    assert first == "Usage: " + lines[tuple(cmd)], first
+    assert "Exit codes: 0 success, 1 runtime failure, 2 bad usage" in p.stdout
+    if cmd == ["serve"]:
+        for opt in SPEC_OPTIONS:
+            assert opt in p.stdout, opt
+    assert not (restock.dir / "restock.db").exists()
+
+
+def test_help_as_a_flag_value_is_a_value(restock):
+    """-h where a flag's value stands is that value: a shop named -h."""
+    p = restock.cli("shop", "add", "--name", "-h", "--url", "https://h.example", "--db",
+                    restock.db)
+    assert p.returncode == 0, p
+    assert json.loads(p.stdout)["id"]
+
+
+@pytest.mark.parametrize("group,actions", [("shop", ["add", "key"]), ("export", ["customers"])])
+def test_command_groups(restock, group, actions):
+    """`restock shop` says what it expects (bad usage, exit 2); `restock shop --help` lists
+    its actions' usage lines."""
+    line = one_line_failure(restock.cli(group), 2, group, *actions, f"restock {group} --help")
+    assert line.startswith("restock: "), line
+    one_line_failure(restock.cli(group, "frobnicate"), 2, "frobnicate")
+    lines = usage_lines(restock.cli("--help").stdout)
+    for how in ["--help", "-h"]:
+        p = restock.cli(group, how)
+        assert p.returncode == 0 and p.stderr == "", p
+        for a in actions:
+            assert lines[(group, a)] in p.stdout, (a, p.stdout)
 
 
 @pytest.mark.parametrize("args,words", [
@@ -164,6 +259,59 @@ def test_shop_add_prints_one_json_object(restock):
     assert shop["min_soldout_minutes"] == 0 and shop["subscription_ttl_days"] == 180
     assert shop["max_notifications"] == 3
     assert server.get("/v1/shop", key=other["api_key"]).json["id"] == other["id"]
+
+
+def test_shop_key_issues_a_new_key_and_the_old_one_stops_working(restock):
+    """`shop key` rotates: it prints the shop's id and a new key, as `shop add` does, the new key
+    works at once on the server running on the database and the old one is 401; only the new
+    key's SHA-256 is stored; another shop's key is untouched."""
+    info, other = restock.add_shop(), restock.add_shop(name="Other", url="https://o.example")
+    server = restock.start()
+    assert server.get("/v1/shop", key=info["api_key"]).status == 200
+    p = restock.cli("shop", "key", "--shop", info["id"].upper(), "--db", restock.db)
+    assert p.returncode == 0 and p.stderr == "", p
+    lines = p.stdout.splitlines()
+    assert len(lines) == 1, p.stdout
+    out = json.loads(lines[0])
+    assert set(out) == {"id", "api_key"} and out["id"] == info["id"], out
+    key = out["api_key"]
+    assert key.startswith("rk_") and len(key) == len(info["api_key"]) and key != info["api_key"]
+    r = server.get("/v1/shop", key=key)
+    assert r.status == 200 and r.json["id"] == info["id"], r
+    lib.wait_for(lambda: server.get("/v1/shop", key=info["api_key"]).status == 401, timeout=5,
+                 what="the old key refused")
+    assert server.get("/v1/shop", key=info["api_key"]).error["code"]
+    assert server.get("/v1/shop", key=other["api_key"]).json["id"] == other["id"]
+    server.stop()
+    with sqlite3.connect(restock.db) as c:
+        stored = c.execute("SELECT api_key_hash FROM shops WHERE uuid = ?",
+                           (info["id"],)).fetchone()[0]
+    assert stored == hashlib.sha256(key.encode()).digest()
+    server = restock.start()
+    assert server.get("/v1/shop", key=key).status == 200
+    assert server.get("/v1/shop", key=info["api_key"]).status == 401
+    # again: the key of a moment ago stops working in turn
+    again = json.loads(restock.cli("shop", "key", "--shop", info["id"], "--db",
+                                   restock.db).stdout)["api_key"]
+    assert again != key
+    lib.wait_for(lambda: server.get("/v1/shop", key=key).status == 401, timeout=5,
+                 what="the previous key refused")
+    assert server.get("/v1/shop", key=again).status == 200
+
+
+@pytest.mark.parametrize("args,code,words", [
+    ([], 2, ["--shop"]),
+    (["--shop"], 2, ["--shop"]),
+    (["--shop", "not-a-uuid"], 2, ["--shop", "UUID"]),
+    (["--shop", "00000000-0000-4000-8000-000000000000"], 2, ["no shop"]),
+    (["--shop", "00000000-0000-4000-8000-000000000000", "--name", "x"], 2, ["--name"]),
+])
+def test_shop_key_failures(restock, args, code, words):
+    info = restock.add_shop()
+    one_line_failure(restock.cli("shop", "key", "--db", restock.db, *args), code, "shop key",
+                     *words)
+    # nothing changed: the shop's key still works
+    assert restock.start().get("/v1/shop", key=info["api_key"]).status == 200
 
 
 def test_shop_add_while_serving(restock):

@@ -2,6 +2,7 @@
 database, nothing new on a database that has a shop."""
 
 import datetime
+import json
 import re
 import sqlite3
 
@@ -68,14 +69,71 @@ def test_demo_on_a_database_with_a_shop(restock):
     info = restock.add_shop()
     server = restock.start("--demo")
     assert demo_shop(server) is None, server.log()
+    assert any("no demo shop created" in r.get("msg", "") for r in server.log_records())
+    assert info["id"] not in server.log()
     server.stop()
     assert count_shops(restock.db) == 1
     assert lib.Shop(restock.start(), info).subs() == []
 
 
-def test_demo_key_is_shown_once(restock):
+def test_demo_key_is_shown_once_and_a_new_one_can_be_had(restock):
+    """A later start names the demo shop, not its key, in one line that holds the command
+    giving it a new key; that command's key works and the one in the first log is 401."""
     server = restock.start("--demo")
     sid, key = demo_shop(server)
     server.stop()
     again = restock.start("--demo")
-    assert key not in again.log() and sid not in again.log()
+    assert key not in again.log()
+    lines = [r["msg"] for r in again.log_records() if sid in r.get("msg", "")]
+    assert len(lines) == 1, again.log()
+    m = re.search(r"restock (shop key --shop (\S+) --db (\S+))", lines[0])
+    assert m and m.group(2) == sid and m.group(3) == restock.db, lines[0]
+    p = restock.cli(*m.group(1).split())
+    assert p.returncode == 0, p
+    new = json.loads(p.stdout)
+    assert new["id"] == sid and new["api_key"] != key
+    assert lib.Shop(again, new).settings()["name"] == "Demo Shop"
+    lib.wait_for(lambda: again.get("/v1/shop", key=key).status == 401, timeout=5,
+                 what="the logged key refused")
+
+
+def test_demo_renamed_is_still_found(restock):
+    """The demo shop is known by its storefront, not its name."""
+    server = restock.start("--demo")
+    sid, key = demo_shop(server)
+    assert lib.Shop(server, {"id": sid, "api_key": key}).patch({"name": "Mine"}).status == 200
+    server.stop()
+    again = restock.start("--demo")
+    assert any(sid in r.get("msg", "") for r in again.log_records()), again.log()
+
+
+def log_pattern(line, port):
+    """A regex for a log message the README shows: its port for 8080, any text for a word
+    elided with …"""
+    line = line.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    words = [r"\S+" if "…" in w else re.escape(w) for w in line.split()]
+    return re.compile(r"\s+".join(words) + "$")
+
+
+def readme_startup_logs():
+    """The README's startup-log blocks: each fenced block that holds a "listening on" line."""
+    blocks, block = [], None
+    for line in (lib.ROOT / "README.md").read_text().splitlines():
+        if line.startswith("```"):
+            block = [] if block is None else blocks.append(block)
+        elif block is not None:
+            block.append(line)
+    return [b for b in blocks if any("listening on" in line for line in b)]
+
+
+def test_readme_shows_the_startup_log_as_printed(restock):
+    """The README's log of a first `make run` (`serve --db restock.db --demo`) and of a later
+    one: the first messages of each start, in that order."""
+    first, later = readme_startup_logs()
+    for block in (first, later):
+        server = restock.start("--db", "restock.db", "--demo", db=False)
+        msgs = [r.get("msg", "") for r in server.log_records()][:len(block)]
+        assert len(msgs) == len(block), server.log()
+        for line, msg in zip(block, msgs):
+            assert log_pattern(line, server.port).match(msg), (line, msg)
+        server.stop()

@@ -162,7 +162,13 @@ def test_export_cli_equals_http(restock, world):
                              env=restock.env()).stdout
     assert parse_csv(raw) == [COLUMNS]
     for args, code, says in [(["--shop", "00000000-0000-4000-8000-000000000000"], 2, "no shop"),
-                             ([], 2, "--shop"), (["--shop", shop.id, "--from", "x"], 2, "from"),
+                             ([], 2, "--shop"),
+                             (["--shop", shop.id, "--from", "x"], 2,
+                              "restock: export customers: --from: must be a date, YYYY-MM-DD"),
+                             (["--shop", shop.id, "--to", "2026-13-01"], 2,
+                              "restock: export customers: --to: must be a date, YYYY-MM-DD"),
+                             (["--shop", shop.id, "--from", "2026-11-02", "--to", "2026-11-01"], 2,
+                              "restock: export customers: --to: must not be before --from"),
                              (["--shop", shop.id, "--bogus", "1"], 2, "--bogus")]:
         p = restock.cli("export", "customers", "--db", restock.db, *args)
         assert p.returncode == code and says in p.stderr and p.stdout == "", (args, p)

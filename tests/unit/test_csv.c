@@ -117,15 +117,22 @@ TEST(report_range_dates)
 {
     int64_t from, to;
     struct rs_status st = {0};
-    CHECK_INT(report_range("Europe/Copenhagen", "2026-11-01", "2026-11-30", &from, &to, &st), 0);
+    CHECK_INT(report_range("Europe/Copenhagen", "2026-11-01", "2026-11-30", "", &from, &to, &st),
+              0);
     CHECK_INT(from, 1793487600); /* 2026-11-01T00:00+01:00 */
     CHECK_INT(to, 1796079600);   /* 2026-12-01T00:00+01:00 */
-    CHECK_INT(report_range("UTC", NULL, NULL, &from, &to, &st), 0);
+    CHECK_INT(report_range("UTC", NULL, NULL, "", &from, &to, &st), 0);
     CHECK_INT(from, 0);
     CHECK_INT(to, 0);
-    CHECK(report_range("UTC", "2026-02-30", NULL, &from, &to, &st) == RS_EINVAL);
-    CHECK(strstr(st.msg, "from") != NULL);
-    CHECK(report_range("UTC", NULL, "yesterday", &from, &to, &st) == RS_EINVAL);
-    CHECK(strstr(st.msg, "to") != NULL);
-    CHECK(report_range("UTC", "2026-11-02", "2026-11-01", &from, &to, &st) == RS_EINVAL);
+    CHECK(report_range("UTC", "2026-02-30", NULL, "", &from, &to, &st) == RS_EINVAL);
+    CHECK_STR(st.msg, "from: must be a date, YYYY-MM-DD");
+    CHECK(report_range("UTC", NULL, "yesterday", "", &from, &to, &st) == RS_EINVAL);
+    CHECK_STR(st.msg, "to: must be a date, YYYY-MM-DD");
+    CHECK(report_range("UTC", "2026-11-02", "2026-11-01", "", &from, &to, &st) == RS_EINVAL);
+    CHECK_STR(st.msg, "to: must not be before from");
+    /* the command line names its flags */
+    CHECK(report_range("UTC", "x", NULL, "--", &from, &to, &st) == RS_EINVAL);
+    CHECK_STR(st.msg, "--from: must be a date, YYYY-MM-DD");
+    CHECK(report_range("UTC", "2026-11-02", "2026-11-01", "--", &from, &to, &st) == RS_EINVAL);
+    CHECK_STR(st.msg, "--to: must not be before --from");
 }

@@ -454,6 +454,57 @@ static int sum_slots(void *arg, const struct stats_slot *s)
 
 /* Orders, their items and conversions: one per shop and number, one conversion per
  * notification; the stats rollup follows conversions as they are counted and cancelled. */
+struct set_key {
+    int64_t sid;
+    uint8_t hash[32];
+};
+
+static int set_key(struct tx *tx, void *arg, struct rs_status *st)
+{
+    (void)st;
+    struct set_key *k = arg;
+    return tx->ops->shop_set_key(tx->c, k->sid, k->hash);
+}
+
+/* A new key hash finds the shop at once, the old one no more; an unknown shop is not found. */
+static void contract_shop_key(struct env *e)
+{
+    const struct store_ops *ops = e->ops;
+    struct rs_status st = {0};
+    struct set_key k = {.sid = e->shop.sid};
+    memset(k.hash, 9, 32);
+    CHECK_INT(committer_run(e->cm, set_key, &k, &st), RS_OK);
+    struct store_conn *r = ops->reader(e->s);
+    struct shop got;
+    CHECK_INT(ops->shop_by_key(r, k.hash, e->a, &got), RS_OK);
+    CHECK_INT(got.sid, e->shop.sid);
+    CHECK(memcmp(got.api_key_hash, k.hash, 32) == 0);
+    CHECK_INT(ops->shop_by_key(r, e->shop.api_key_hash, e->a, &got), RS_ENOTFOUND);
+    CHECK_INT(ops->shop_by_uuid(r, e->shop.uuid, e->a, &got), RS_OK);
+    CHECK(memcmp(got.api_key_hash, k.hash, 32) == 0);
+    ops->reader_release(e->s);
+    memcpy(e->shop.api_key_hash, k.hash, 32);
+    struct set_key none = {.sid = e->shop.sid + 1000};
+    CHECK_INT(committer_run(e->cm, set_key, &none, &st), RS_ENOTFOUND);
+}
+
+/* By storefront url: the oldest of the shops with it; none is not found. */
+static void contract_shop_by_url(struct env *e)
+{
+    const struct store_ops *ops = e->ops;
+    struct rs_status st = {0};
+    struct shop twin = e->shop, got;
+    twin.uuid = "11111111-2222-4333-8444-666666666666";
+    memset(twin.api_key_hash, 8, 32);
+    CHECK_INT(committer_run(e->cm, put_shop, &twin, &st), RS_OK);
+    struct store_conn *r = ops->reader(e->s);
+    CHECK_INT(ops->shop_by_url(r, e->shop.url, e->a, &got), RS_OK);
+    CHECK_INT(got.sid, e->shop.sid);
+    CHECK_STR(got.uuid, e->shop.uuid);
+    CHECK_INT(ops->shop_by_url(r, "https://nowhere.example", e->a, &got), RS_ENOTFOUND);
+    ops->reader_release(e->s);
+}
+
 static void contract_orders(struct env *e)
 {
     const struct store_ops *ops = e->ops;
@@ -716,6 +767,8 @@ static void contract(const struct store_ops *ops, const char *target)
     CHECK_INT(n, 0);
     ops->reader_release(e.s);
     contract_orders(&e);
+    contract_shop_key(&e);
+    contract_shop_by_url(&e);
     teardown(&e);
 }
 
